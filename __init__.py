@@ -1,0 +1,3 @@
+"""hpcagent: OpenMP parallelization of C/C++ hot loops, proven in a sandbox."""
+
+__version__ = "0.1.0"
