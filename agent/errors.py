@@ -48,3 +48,7 @@ class BudgetExceeded(HpcAgentError):
 
 class ModelError(HpcAgentError):
     """A language model backend failed (missing weights, timeouts, a server that keeps failing)."""
+
+
+class ModelTimeout(ModelError):
+    """A model call took longer than its timeout (the planner counts it as one failed attempt)."""

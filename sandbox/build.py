@@ -1,0 +1,133 @@
+"""Build variants (race, release, serial, profile) for single files and make, CMake or command projects."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from hpcagent.agent.errors import BadInput
+from hpcagent.sandbox.steps import Step, StepResult
+
+CXX_SUFFIXES = {".cpp", ".cc", ".cxx", ".C", ".c++"}
+C_SUFFIXES = {".c"} | CXX_SUFFIXES
+LLVM = "/usr/lib/llvm-16"
+# Run-time environment of a race-check run: Archer makes TSan understand OpenMP's synchronisation, and the
+# symbolizer turns frames into file:line:col.
+RACE_ENV = {
+    "OMP_TOOL_LIBRARIES": f"{LLVM}/lib/libarcher.so",
+    "TSAN_OPTIONS": f"ignore_noninstrumented_modules=1 external_symbolizer_path={LLVM}/bin/llvm-symbolizer "
+                    "exitcode=66 history_size=4",
+    "ARCHER_OPTIONS": "verbose=0",
+}
+TSAN_EXIT = 66
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """Compilers and flags injected into a build through CC/CXX/CFLAGS/CXXFLAGS/LDFLAGS."""
+
+    cc: str
+    cxx: str
+    cflags: str
+    ldflags: str = ""
+    libs: str = "-lm"
+
+    def env(self) -> dict[str, str]:
+        return {"CC": self.cc, "CXX": self.cxx, "CFLAGS": self.cflags, "CXXFLAGS": self.cflags,
+                "LDFLAGS": self.ldflags}
+
+
+VARIANTS = {
+    "race": Toolchain("clang-16", "clang++-16", "-O1 -g -fopenmp -fsanitize=thread", "-fopenmp -fsanitize=thread"),
+    "release": Toolchain("gcc", "g++", "-O3 -fopenmp", "-fopenmp"),
+    "serial": Toolchain("gcc", "g++", "-O3"),
+    "profile": Toolchain("gcc", "g++", "-O2 -g -pg -fno-omit-frame-pointer -fno-inline-functions", "-pg"),
+}
+
+
+def toolchain(variant: str, cc: str | None = None, cxx: str | None = None, cflags: str | None = None) -> Toolchain:
+    """Return a variant's toolchain with the user's compiler/flags overrides (race keeps TSan whatever)."""
+    tc = VARIANTS[variant]
+    if variant == "race":
+        return tc
+    if cc and not cxx:
+        cxx = cxx_for(cc)
+    return replace(tc, cc=cc or tc.cc, cxx=cxx or tc.cxx, cflags=cflags or tc.cflags)
+
+
+def cxx_for(cc: str) -> str:
+    """Guess the C++ driver that goes with a C compiler (gcc-12 -> g++-12, clang-16 -> clang++-16, icx -> icpx)."""
+    name = Path(cc).name
+    for c, cxx in (("gcc", "g++"), ("clang", "clang++"), ("icx", "icpx"), ("icc", "icpc"), ("cc", "c++")):
+        if name.startswith(c) or name.endswith(c):
+            return cc[: len(cc) - len(name)] + name.replace(c, cxx, 1)
+    return cc
+
+
+@dataclass
+class BuildSpec:
+    """How a project builds: one source file, make, CMake, or an arbitrary command."""
+
+    kind: Literal["file", "make", "cmake", "command"]
+    source: str = ""
+    """kind=file: the source file (relative to the work dir)."""
+    command: str = ""
+    """kind=command: the build command; kind=make: extra make arguments (e.g. a target)."""
+    binary: str = "./prog"
+    """kind=file: the program built."""
+
+    @staticmethod
+    def detect(path: Path, command: str | None = None) -> "BuildSpec":
+        """Work out how to build a file or directory (an explicit command wins)."""
+        path = Path(path)
+        if command:
+            return BuildSpec("make", command=command[4:].strip()) if command.strip().split()[0] == "make" \
+                else BuildSpec("command", command=command)
+        if path.is_file():
+            if path.suffix not in C_SUFFIXES:
+                raise BadInput(f"{path} is not a C or C++ source file", "give a .c/.cpp file or a project directory")
+            return BuildSpec("file", source=path.name, binary="./" + path.stem)
+        if not path.is_dir():
+            raise BadInput(f"{path} does not exist", "give a C/C++ file or a project directory")
+        if any((path / n).exists() for n in ("Makefile", "makefile", "GNUmakefile")):
+            return BuildSpec("make")
+        if (path / "CMakeLists.txt").exists():
+            return BuildSpec("cmake")
+        sources = [p for p in path.iterdir() if p.suffix in C_SUFFIXES]
+        if len(sources) == 1:
+            return BuildSpec("file", source=sources[0].name, binary="./" + sources[0].stem)
+        raise BadInput(f"{path} has no Makefile or CMakeLists.txt and not exactly one source file",
+                       'say how to build it with --build "CMD" (CC/CFLAGS/... are set for the command)')
+
+    def steps(self, tc: Toolchain, variant: str, timeout: float = 600.0, cwd: str = ".") -> list[Step]:
+        """Return the build steps for this variant; compiler and flags go in through the usual variables."""
+        q = shlex.quote
+        if self.kind == "file":
+            cxx = Path(self.source).suffix in CXX_SUFFIXES
+            cc = tc.cxx if cxx else tc.cc
+            cmd = f"{cc} {tc.cflags} {q(self.source)} -o {q(self.binary)} {tc.ldflags} {tc.libs}"
+        elif self.kind == "make":
+            # -B: a scratch copy may hold the user's own objects, which must not pass for ours.
+            assigns = " ".join(f"{k}={q(v)}" for k, v in tc.env().items())
+            cmd = f"make -B {assigns} {self.command}".strip()
+        elif self.kind == "cmake":
+            bdir = f"build-hpcagent-{variant}"
+            cmd = (f"cmake -S . -B {bdir} -DCMAKE_BUILD_TYPE=None -DCMAKE_C_COMPILER={q(tc.cc)} "
+                   f"-DCMAKE_CXX_COMPILER={q(tc.cxx)} -DCMAKE_C_FLAGS={q(tc.cflags)} "
+                   f"-DCMAKE_CXX_FLAGS={q(tc.cflags)} -DCMAKE_EXE_LINKER_FLAGS={q(tc.ldflags)} "
+                   f"&& cmake --build {bdir} -j2")
+        else:
+            cmd = self.command
+        return [Step(f"build-{variant}", cmd, env=tc.env(), cwd=cwd, timeout=timeout, stop_on_failure=True)]
+
+
+def build_record(result: StepResult, root_prefixes: tuple[str, ...]) -> dict:
+    """Turn a build step's result into {ok, diagnostics, log, reason}."""
+    from hpcagent.tools.diagnostics import parse_diagnostics
+
+    log = (result.stdout + "\n" + result.stderr).strip()
+    diags = [d.to_dict() for d in parse_diagnostics(log, root_prefixes=root_prefixes)]
+    return {"ok": result.ok, "diagnostics": diags, "log": log[-8000:], "seconds": round(result.seconds, 3),
+            "reason": result.reason or ("" if result.ok else f"build exited with {result.exit_code}")}

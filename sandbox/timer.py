@@ -1,0 +1,62 @@
+"""Interleaved timing: baseline and candidate alternate (A B B A ...) after a warm-up, in one pinned container."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from hpcagent.sandbox.steps import Limits, Step
+
+
+def order(reps: int) -> list[str]:
+    """A B B A A B ...: each side goes first as often as the other, so drift favours neither."""
+    seq: list[str] = []
+    for i in range(reps):
+        seq += ["a", "b"] if i % 2 == 0 else ["b", "a"]
+    return seq
+
+
+def summarize(times_a: list[float], times_b: list[float], min_speedup: float = 1.05) -> dict:
+    """Median, min, max of each side; speedup = median A / median B with the spread of pairwise ratios."""
+    ratios = sorted(a / b for a, b in zip(times_a, times_b) if b > 0)
+    med_a, med_b = statistics.median(times_a), statistics.median(times_b)
+    speedup = med_a / med_b if med_b > 0 else float("inf")
+    # Beyond the noise: every candidate run beat every baseline run, and the median gain is worth having.
+    faster = max(times_b) < min(times_a) and speedup >= min_speedup
+    slower = min(times_b) > max(times_a)
+    verdict = "faster" if faster else "slower" if slower else "within noise"
+    return {"a": [round(t, 4) for t in times_a], "b": [round(t, 4) for t in times_b],
+            "median_a": round(med_a, 4), "median_b": round(med_b, 4),
+            "min_a": round(min(times_a), 4), "max_a": round(max(times_a), 4),
+            "min_b": round(min(times_b), 4), "max_b": round(max(times_b), 4),
+            "speedup": round(speedup, 3), "speedup_min": round(ratios[0], 3), "speedup_max": round(ratios[-1], 3),
+            "beyond_noise": faster, "verdict": verdict, "min_speedup": min_speedup}
+
+
+def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int = 2, reps: int = 5,
+                     warmup: int = 1, timeout: float = 300, min_speedup: float = 1.05,
+                     limits: Limits | None = None) -> dict:
+    """Time a = {cwd, cmd, env} against b alternately; return the summary or {'error': ...}."""
+    limits = limits or Limits()
+    limits.cpus = tuple(range(threads))
+    omp = {"OMP_NUM_THREADS": str(threads), "OMP_PROC_BIND": "true", "OMP_WAIT_POLICY": "passive"}
+
+    def step(side: dict, name: str) -> Step:
+        return Step(name, side["cmd"], env={**omp, **side.get("env", {})}, cwd=side.get("cwd", "."),
+                    timeout=timeout, stop_on_failure=True)
+
+    steps = [step(s, f"warmup-{n}") for _ in range(warmup) for n, s in (("a", a), ("b", b))]
+    seq = order(reps)
+    steps += [step(a if side == "a" else b, f"time-{side}-{i}") for i, side in enumerate(seq)]
+    results = sandbox.run(Path(workdir), steps, limits)
+    bad = next((r for r in results if not r.ok), None)
+    if bad is not None:
+        return {"error": f"{bad.name} ({bad.cmd}) failed: {bad.reason or 'exit ' + str(bad.exit_code)}",
+                "stderr_tail": bad.stderr[-1500:]}
+    timed = results[2 * warmup:]
+    times_a = [r.seconds for r, side in zip(timed, seq) if side == "a"]
+    times_b = [r.seconds for r, side in zip(timed, seq) if side == "b"]
+    out = summarize(times_a, times_b, min_speedup)
+    out.update(threads=threads, reps=reps, warmup=warmup, order="".join(seq).upper(),
+               stdout_a=timed[seq.index("a")].stdout[-4000:], stdout_b=timed[seq.index("b")].stdout[-4000:])
+    return out

@@ -1,0 +1,182 @@
+"""Parse C/C++ with tree-sitter (no preprocessing) and answer small questions about the syntax tree."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import tree_sitter as ts
+import tree_sitter_c
+import tree_sitter_cpp
+
+C_SUFFIXES = {".c", ".h"}
+CPP_SUFFIXES = {".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".C", ".cu"}
+SOURCE_SUFFIXES = C_SUFFIXES | CPP_SUFFIXES
+LOOP_TYPES = {"for_statement", "while_statement", "do_statement", "for_range_loop"}
+FUNCTION_TYPES = {"function_definition"}
+
+
+@lru_cache(maxsize=2)
+def _parser(lang: str) -> ts.Parser:
+    grammar = tree_sitter_cpp.language() if lang == "cpp" else tree_sitter_c.language()
+    return ts.Parser(ts.Language(grammar))
+
+
+def lang_for(path: Path) -> str | None:
+    """Return 'c', 'cpp' or None (not a C/C++ source) from the file name."""
+    if path.suffix in CPP_SUFFIXES:
+        return "cpp"
+    if path.suffix.lower() in C_SUFFIXES:
+        return "c"
+    return None
+
+
+@dataclass
+class Source:
+    """One parsed file: its bytes, tree and the integer constants it defines."""
+
+    text: bytes
+    lang: str
+    tree: ts.Tree
+    constants: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def root(self) -> ts.Node:
+        return self.tree.root_node
+
+    def text_of(self, node: ts.Node | None) -> str:
+        if node is None:
+            return ""
+        return self.text[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.decode("utf-8", "replace").split("\n")
+
+
+def parse(text: str | bytes, lang: str = "c") -> Source:
+    """Parse source text; ERROR nodes are tolerated (headers and macros are never expanded)."""
+    data = text.encode() if isinstance(text, str) else text
+    src = Source(data, lang, _parser(lang).parse(data))
+    src.constants = _constants(src)
+    return src
+
+
+def parse_file(path: Path) -> Source:
+    """Parse a file, choosing the grammar from its suffix (C++ for headers that use C++ syntax is not guessed)."""
+    return parse(path.read_bytes(), lang_for(path) or "c")
+
+
+_INT = re.compile(r"^\(?\s*(-?\d+)[uUlL]*\s*\)?$")
+
+
+def int_value(text: str) -> int | None:
+    """Return the integer an integer literal (maybe parenthesised, with suffixes) denotes."""
+    m = _INT.match(text.strip())
+    return int(m.group(1)) if m else None
+
+
+def _constants(src: Source) -> dict[str, int]:
+    """Collect #define NAME int, enum values and const int globals: they make bounds and strides known."""
+    out: dict[str, int] = {}
+    for node in walk(src.root):
+        if node.type == "preproc_def" and node.child_by_field_name("value") is not None:
+            value = int_value(src.text_of(node.child_by_field_name("value")))
+            if value is not None:
+                out[src.text_of(node.child_by_field_name("name"))] = value
+        elif node.type == "enumerator" and node.child_by_field_name("value") is not None:
+            value = int_value(src.text_of(node.child_by_field_name("value")))
+            if value is not None:
+                out[src.text_of(node.child_by_field_name("name"))] = value
+        elif node.type == "declaration" and node.parent is not None and node.parent.type == "translation_unit":
+            if "const" in src.text_of(node).split("=")[0].split():
+                for decl in node.children_by_field_name("declarator"):
+                    if decl.type == "init_declarator":
+                        value = int_value(src.text_of(decl.child_by_field_name("value")))
+                        if value is not None:
+                            out[src.text_of(decl.child_by_field_name("declarator"))] = value
+    return out
+
+
+def walk(node: ts.Node):
+    """Yield node and all its descendants, depth first, in source order."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        stack.extend(reversed(cur.children))
+
+
+def line_of(node: ts.Node) -> int:
+    return node.start_point[0] + 1
+
+
+def end_line_of(node: ts.Node) -> int:
+    return node.end_point[0] + 1
+
+
+def declarator_name(src: Source, node: ts.Node | None) -> str:
+    """Return the declared identifier under a (pointer/array/init/reference) declarator."""
+    while node is not None and node.type not in ("identifier", "field_identifier", "qualified_identifier"):
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in node.named_children if c.type.endswith("declarator") or c.type == "identifier"),
+                         None)
+        node = inner
+    return src.text_of(node) if node is not None else ""
+
+
+def function_name(src: Source, fn: ts.Node) -> str:
+    decl = fn.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    if decl is None:
+        return "?"
+    return src.text_of(decl.child_by_field_name("declarator"))
+
+
+def functions(src: Source) -> list[tuple[str, ts.Node]]:
+    """Return (name, node) of every function definition, methods and nested namespaces included."""
+    return [(function_name(src, n), n) for n in walk(src.root) if n.type in FUNCTION_TYPES]
+
+
+def enclosing(node: ts.Node, types: set[str]) -> ts.Node | None:
+    cur = node.parent
+    while cur is not None and cur.type not in types:
+        cur = cur.parent
+    return cur
+
+
+def _previous_statement(node: ts.Node) -> ts.Node | None:
+    prev = node.prev_named_sibling
+    while prev is not None and prev.type == "comment":
+        prev = prev.prev_named_sibling
+    return prev
+
+
+def omp_pragma_before(src: Source, node: ts.Node) -> str | None:
+    """Return the '#pragma omp ...' text directly before node, if any."""
+    prev = _previous_statement(node)
+    if prev is not None and prev.type in ("preproc_call", "preproc_pragma"):
+        text = src.text_of(prev)
+        if re.match(r"#\s*pragma\s+omp\b", text):
+            return text.strip()
+    return None
+
+
+def under_omp(src: Source, node: ts.Node) -> str | None:
+    """Return the OpenMP pragma governing node (on it or on an enclosing statement), if any."""
+    cur: ts.Node | None = node
+    while cur is not None and cur.type not in FUNCTION_TYPES:
+        pragma = omp_pragma_before(src, cur)
+        if pragma is not None:
+            return pragma
+        cur = cur.parent
+    return None
+
+
+def indentation(src: Source, line: int) -> str:
+    text = src.lines[line - 1] if 0 < line <= len(src.lines) else ""
+    return text[: len(text) - len(text.lstrip())]
