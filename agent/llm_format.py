@@ -119,6 +119,10 @@ def parse_answer(text: str, target: LoopTarget, span: tuple[int, int], lines: li
         if _braces(new_text) != _braces(old_text):
             raise AnswerRejected(f"new_text changes the brace balance of lines {start}-{end} "
                                  f"({_braces(old_text)} open before, {_braces(new_text)} after)")
+        if not re.search(r"[;{}]", new_text):
+            raise AnswerRejected('"new_text" must be C code (the lines that replace the old ones)')
+        if start <= target.line <= end and not re.search(r"\b(for|while|do)\b", new_text):
+            raise AnswerRejected(f"new_text replaces the loop header on line {target.line} but holds no loop")
         if not new_text.endswith("\n"):
             new_text += "\n"
         if new_text == old_text:

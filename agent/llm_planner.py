@@ -30,7 +30,8 @@ class LLMPlanner:
         self.max_attempts = max_attempts
         self.max_tokens = max_tokens
         self.prefill = prefill
-        """Text the answer is made to start with (e.g. '{"action": "'), for small local models."""
+        """Text the answer is made to start with, for small local models (e.g. '{"action": "');
+        '{line}' in it stands for the loop's first line."""
 
     @property
     def usage(self) -> ModelUsage:
@@ -60,9 +61,11 @@ class LLMPlanner:
         span = target_span(target, Path(context.root), context.extra)
         base = self.messages(target, context, history, lines, span)
         conversation, failures = base, []
+        prefill = self.prefill.replace("{line}", str(target.line))  # not str.format: C and JSON have braces
         for number in range(1, self.max_attempts + 1):
             try:
-                completion = self.model.complete(self._with_prefill(conversation), max_tokens=self.max_tokens)
+                completion = self.model.complete(self._with_prefill(conversation, prefill),
+                                                 max_tokens=self.max_tokens)
             except BudgetExceeded as exc:
                 failures.append(f"attempt {number}: {exc.message}")
                 break  # no further call can succeed in this run
@@ -71,7 +74,7 @@ class LLMPlanner:
                 self.transcript.event("llm_rejected", loop=target.loop_id, attempt=number, reason=exc.message,
                                       answer=None)
                 continue  # a timeout may pass; the same prompt is tried again
-            answer = self.prefill + completion.text
+            answer = prefill + completion.text
             try:
                 proposal = parse_answer(answer, target, span, lines)
                 self._check_new(proposal, history)
@@ -89,8 +92,9 @@ class LLMPlanner:
             return proposal
         return self._fall_back(target, context, history, failures)
 
-    def _with_prefill(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
-        return [*messages, {"role": "assistant", "content": self.prefill}] if self.prefill else messages
+    @staticmethod
+    def _with_prefill(messages: list[dict[str, str]], prefill: str) -> list[dict[str, str]]:
+        return [*messages, {"role": "assistant", "content": prefill}] if prefill else messages
 
     @staticmethod
     def _check_new(proposal: Proposal, history: list[Attempt]) -> None:

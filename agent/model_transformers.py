@@ -88,6 +88,9 @@ class TransformersModel:
                         "top_p": float(self.config.get("top_p", 1.0))}
             if "seed" in self.config:
                 torch.manual_seed(int(self.config["seed"]))
+        stops = self.config.get("stop_strings")
+        if stops:  # stop at the end of the answer instead of paying for the model's afterthoughts
+            sampling.update(stop_strings=list(stops), tokenizer=tokenizer)
         with torch.no_grad():
             output = model.generate(**encoded, max_new_tokens=limit,
                                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **sampling)

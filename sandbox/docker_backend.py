@@ -59,6 +59,8 @@ class DockerSandbox:
         from hpcagent.sandbox.image import image_exists, image_tag
 
         self.client = client or connect()
+        self.last_container_id: str | None = None
+        """The id of the most recent run's container (gone by the time run() returns)."""
         self.image = image or image_tag()
         if not image_exists(self.client, self.image):
             raise SandboxUnavailable(
@@ -89,6 +91,7 @@ class DockerSandbox:
             security_opt=["no-new-privileges"], volumes={str(workdir): {"bind": MOUNT, "mode": "rw"}},
             labels={LABEL: "1"}, detach=True,
         )
+        self.last_container_id = container.id
         killed = False
         try:
             container.start()

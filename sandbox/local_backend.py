@@ -20,16 +20,16 @@ WARNING = (
 _warned = False
 
 
-def _limit(cpus: list[int], limits: Limits):
+def _limit(cpus: list[int], limits: Limits, cap_memory: bool):
     """Return a preexec function applying the limits in the child before exec."""
     out_bytes = limits.output_mb * 1024 * 1024
 
     def apply() -> None:
         os.setsid()
         os.sched_setaffinity(0, cpus)
-        # Address space, not RSS: TSan reserves huge virtual ranges, so give it generous room.
-        mem = limits.memory_mb * 1024 * 1024 * 64
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        if cap_memory:  # an address-space cap: sanitizers reserve terabytes, so their runs go without one
+            mem = limits.memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_FSIZE, (out_bytes, out_bytes))
         if os.getuid() != 0:  # RLIMIT_NPROC counts all of the user's processes and does not bind root
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.pids * 4, limits.pids * 4))
@@ -54,9 +54,10 @@ class LocalSandbox:
         workdir = Path(workdir).resolve()
         path = script.prepare(workdir, steps, str(workdir))
         wall = sum(s.timeout + 3 for s in steps) + limits.wall_margin
+        sanitized = any("TSAN_OPTIONS" in s.env for s in steps)
         env = dict(os.environ, HOME=os.environ.get("HOME", str(workdir)))
         proc = subprocess.Popen(["sh", str(path)], cwd=workdir, env=env,
-                                preexec_fn=_limit(usable_cpus(limits.cpus), limits),
+                                preexec_fn=_limit(usable_cpus(limits.cpus), limits, not sanitized),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         killed = False
         try:

@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
-_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto if int long "
-    "register return short signed sizeof static struct switch typedef union unsigned void volatile while "
-    "bool true false new delete this class template typename nullptr omp pragma".split()
-)
+_KEYWORDS = frozenset({
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+    "extern", "float", "for", "goto", "if", "int", "long", "register", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+    "bool", "true", "false", "new", "delete", "this", "class", "template", "typename", "nullptr", "omp",
+    "pragma"
+})
 
 
 def _is_ident_char(ch: str) -> bool:
@@ -98,7 +100,7 @@ def variable_at(text: str, column: int) -> str | None:
     if _is_ident_char(text[i]) and not text[i].isdigit():
         _, end = _ident_span(text, i)
         # An identifier followed by member accesses is read as the whole chain's last member.
-        tail = re.match(r"(\s*(->|\.)\s*[A-Za-z_]\w*)+", text[end:])
+        tail = re.match(r"((\s*\[[^\]]*\])*\s*(->|\.)\s*[A-Za-z_]\w*)+", text[end:])
         return _lvalue_ending_at(text, end - 1 + (tail.end() if tail else 0))
     # Clang puts a compound assignment's or increment's column on the operator: the lvalue is to its left.
     left = _lvalue_ending_at(text, i - 1) if i > 0 else None
@@ -112,12 +114,32 @@ def variable_at(text: str, column: int) -> str | None:
     return None
 
 
+_ASSIGNED = re.compile(
+    r"(?<![\w.>])(?P<lv>[A-Za-z_]\w*(?:\s*(?:\[[^\]]*\]|->\s*\w+|\.\s*[A-Za-z_]\w*))*)\s*"
+    r"(?:(?:<<|>>|[-+*/%&|^])?=(?!=)|\+\+|--)"
+    r"|(?:\+\+|--)\s*(?P<pre>[A-Za-z_]\w*)")
+
+
+def assigned_on_line(text: str) -> str | None:
+    """Return the first variable a source line assigns or increments (for reports that give no column)."""
+    for m in _ASSIGNED.finditer(text.split("//")[0]):
+        lv = m.group("lv")
+        if lv is not None:
+            name = _lvalue_ending_at(lv, len(lv) - 1)
+        else:
+            name = m.group("pre")
+        if name and name not in _KEYWORDS:
+            return name
+    return None
+
+
 def variable_in_file(path: Path, line: int, column: int) -> str | None:
-    """Return the variable at line:column of a source file, or None when the file or line is missing."""
+    """Return the variable at line:column of a source file (column 0: the line's first assigned variable)."""
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
         return None
     if not 1 <= line <= len(lines):
         return None
-    return variable_at(lines[line - 1].expandtabs(1), column)
+    text = lines[line - 1].expandtabs(1)
+    return variable_at(text, column) if column else assigned_on_line(text)

@@ -190,7 +190,7 @@ def _name_variable(race: Race, source_root: Path | None) -> str:
     if source_root is None:
         return ""
     for access in (race.primary, race.other):
-        if access.exact and access.file and access.column:
+        if access.exact and access.file:
             name = variable_in_file(Path(source_root) / access.file, access.line, access.column)
             if name:
                 return name

@@ -1,0 +1,183 @@
+"""The optimize run as a langgraph StateGraph: one function per node, routers on the edges, build_graph()."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from langgraph.graph import END, START, StateGraph
+
+from hpcagent.agent import evaluate
+from hpcagent.agent.config import Config
+from hpcagent.agent.protocols import Critic, PlanContext, Planner
+from hpcagent.agent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
+from hpcagent.agent.state import RunState
+from hpcagent.agent.transcript import Transcript
+from hpcagent.tools.patch import EditError, apply_edits
+
+
+@dataclass
+class Runtime:
+    """What the nodes use besides the state; injected so tests can pass fakes."""
+
+    sandbox: Any
+    planner: Planner
+    critic: Critic
+    transcript: Transcript
+    discover: Callable[[RunState, Config, Any], dict]
+    """Finds and ranks the loops: (state, config, sandbox) -> {'targets', 'profile'}."""
+    report: Callable[[RunState, Any], dict]
+    """Writes patch, report and summary: (state, runtime) -> {'outputs': {...}}."""
+    extra_context: Callable[[LoopTarget, Path], dict] = field(default=lambda target, root: {})
+    """Planner extras (analysis facts...) for a target."""
+
+
+def build_graph(rt: Runtime, checkpointer=None):
+    """Wire the nodes; `checkpointer` (a SqliteSaver) makes every step resumable."""
+    log = rt.transcript.event
+
+    def cfg(state: RunState) -> Config:
+        return Config.from_dict(state["config"], "run state")
+
+    def work(state: RunState) -> Path:
+        return Path(state["run_dir"]) / "work"
+
+    def target(state: RunState) -> LoopTarget:
+        return LoopTarget.from_dict(state["targets"][state["target_index"]])
+
+    def discover(state: RunState) -> dict:
+        log("phase", phase="discover", repo=state["repo"])
+        evaluate.fresh_copy(Path(state["repo"]), work(state) / "orig")
+        found = rt.discover(state, cfg(state), rt.sandbox)
+        log("targets", targets=found["targets"], profile=found.get("profile"))
+        return {"phase": "baseline", **found, "target_index": -1, "loops": []}
+
+    def baseline(state: RunState) -> dict:
+        log("phase", phase="baseline")
+        base = evaluate.baseline(rt.sandbox, work(state), cfg(state))
+        log("baseline", seconds=base["seconds"], test=base["test"], races=base["races"], runs=base["race_runs"])
+        return {"phase": "loops", "baseline": base}
+
+    def select(state: RunState) -> dict:
+        index = state["target_index"] + 1
+        if index < len(state["targets"]) and not over_budget(state):
+            t = LoopTarget.from_dict(state["targets"][index])
+            log("target", index=index, loop=t.loop_id, function=t.function, share=t.share, verdict=t.verdict)
+        return {"target_index": index, "attempts": [], "proposal": None, "check": None}
+
+    def plan(state: RunState) -> dict:
+        t, root = target(state), work(state) / "orig"
+        history = [Attempt.from_dict(a) for a in state["attempts"]]
+        context = PlanContext(root=root, threads=cfg(state).threads.count, extra=rt.extra_context(t, root))
+        proposal = rt.planner.propose(t, context, history)
+        log("proposal", loop=t.loop_id, attempt=len(history) + 1, planner=rt.planner.name,
+            proposal=proposal.to_dict() if proposal else None)
+        if proposal is None:
+            reason = t.reason if not history else "no untried proposal left after: " + \
+                history[-1].verdict.feedback.prose()
+            return {"proposal": None, "loops": state["loops"] + [finished(state, "given_up", reason)]}
+        return {"proposal": proposal.to_dict()}
+
+    def apply(state: RunState) -> dict:
+        proposal = Proposal.from_dict(state["proposal"])
+        tree = evaluate.fresh_copy(work(state) / "orig", work(state) / "cand")
+        try:
+            apply_edits(tree, proposal.edits)
+        except EditError as exc:
+            log("apply", ok=False, error=str(exc))
+            return {"check": {"stage": "apply", "error": str(exc)}}
+        log("apply", ok=True, files=sorted({e.file for e in proposal.edits}))
+        return {"check": None}
+
+    def check(state: RunState) -> dict:
+        result = evaluate.evidence(rt.sandbox, work(state), "cand", cfg(state), state["baseline"])
+        log("check", stage=result["stage"], error=result.get("error"), race=result["race"],
+            build=result.get("build"), test=result.get("test"), output=result.get("output"),
+            timing=result.get("timing"))
+        return {"check": result}
+
+    def critique(state: RunState) -> dict:
+        t, proposal = target(state), Proposal.from_dict(state["proposal"])
+        history = [Attempt.from_dict(a) for a in state["attempts"]]
+        verdict: Verdict = rt.critic.review(t, proposal, state["check"], history)
+        if verdict.action == "repair" and (len(history) + 1 >= cfg(state).budget.attempts or over_budget(state)):
+            verdict = Verdict("give_up", Feedback(verdict.feedback.kind, verdict.feedback.evidence,
+                                                  "attempt budget spent", verdict.feedback.data))
+        attempt = Attempt(len(history) + 1, proposal, slim(state["check"]), verdict)
+        log("verdict", loop=t.loop_id, attempt=attempt.number, action=verdict.action,
+            feedback=verdict.feedback.to_dict())
+        attempts = state["attempts"] + [attempt.to_dict()]
+        update: dict[str, Any] = {"attempts": attempts}
+        if verdict.action != "repair":
+            status = "accepted" if verdict.action == "accept" else "given_up"
+            update["loops"] = state["loops"] + [finished({**state, "attempts": attempts}, status,
+                                                         verdict.feedback.prose())]
+        return update
+
+    def compose(state: RunState) -> dict:
+        log("phase", phase="compose")
+        result = evaluate.compose(rt.sandbox, work(state), cfg(state), state["baseline"], state["loops"], log)
+        return {"phase": "report", "composed": result}
+
+    def report(state: RunState) -> dict:
+        log("phase", phase="report")
+        return {"phase": "done", **rt.report(state, rt)}
+
+    # Routers: where each decision sends the run.
+    def after_select(state: RunState) -> str:
+        more = state["target_index"] < len(state["targets"]) and not over_budget(state)
+        return "plan" if more else "compose"
+
+    def after_plan(state: RunState) -> str:
+        return "apply" if state["proposal"] else "select"          # nothing to try: next loop
+
+    def after_apply(state: RunState) -> str:
+        return "critique" if state["check"] else "check"            # an edit that did not fit is critiqued too
+
+    def after_critique(state: RunState) -> str:
+        return "plan" if state["attempts"][-1]["verdict"]["action"] == "repair" else "select"
+
+    def over_budget(state: RunState) -> bool:
+        return time.time() - state["started"] > cfg(state).budget.wall_minutes * 60
+
+    g = StateGraph(RunState)
+    for name, fn in [("discover", discover), ("baseline", baseline), ("select", select), ("plan", plan),
+                     ("apply", apply), ("check", check), ("critique", critique), ("compose", compose),
+                     ("report", report)]:
+        g.add_node(name, fn)
+    g.add_edge(START, "discover")
+    g.add_edge("discover", "baseline")
+    g.add_edge("baseline", "select")
+    g.add_conditional_edges("select", after_select, ["plan", "compose"])
+    g.add_conditional_edges("plan", after_plan, ["apply", "select"])
+    g.add_conditional_edges("apply", after_apply, ["check", "critique"])
+    g.add_edge("check", "critique")
+    g.add_conditional_edges("critique", after_critique, ["plan", "select"])
+    g.add_edge("compose", "report")
+    g.add_edge("report", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def finished(state: RunState, status: str, reason: str) -> dict:
+    """The record of one loop's outcome."""
+    t = state["targets"][state["target_index"]]
+    accepted = state["attempts"][-1] if status == "accepted" else None
+    return {"target": t, "status": status, "reason": reason, "attempts": state["attempts"], "accepted": accepted}
+
+
+def slim(check: dict | None) -> dict:
+    """Drop bulky logs from the evidence kept in every attempt (the transcript has them in full)."""
+    if not check:
+        return {}
+    out = dict(check)
+    for key in ("build",):
+        if out.get(key):
+            out[key] = {k: v for k, v in out[key].items() if k != "log"}
+    if out.get("race"):
+        out["race"] = {**out["race"], "build": {k: v for k, v in out["race"]["build"].items() if k != "log"},
+                       "runs": [{k: v for k, v in r.items() if not k.endswith("_tail")} for r in out["race"]["runs"]]}
+    if out.get("timing"):
+        out["timing"] = {k: v for k, v in out["timing"].items() if not k.startswith("stdout")}
+    return out

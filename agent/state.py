@@ -1,0 +1,42 @@
+"""The graph's state: plain JSON-able values only, so every checkpoint can be stored and resumed."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class RunState(TypedDict, total=False):
+    run_id: str
+    """The run's id: the checkpoint thread and the name of its folder."""
+    repo: str
+    """The user's repository (read only; never written)."""
+    run_dir: str
+    """Where this run writes: work/ (private trees), patch.diff, report.md, transcript.jsonl, summary.json."""
+    config: dict[str, Any]
+    """The effective configuration (hpcagent.toml + flags), as Config.to_dict()."""
+    config_origin: str
+    """Where the configuration came from, for the report."""
+    started: float
+    """Epoch seconds when the run started (the wall-clock budget counts from here, across resumes)."""
+    phase: str
+    """discover, baseline, loops, compose, report, done."""
+    profile: dict[str, Any]
+    """gprof shares {'functions', 'lines', 'seconds'} or {'error': why there is none}."""
+    targets: list[dict[str, Any]]
+    """LoopTarget dicts, hottest first."""
+    target_index: int
+    """The loop being worked on (-1 before the first)."""
+    baseline: dict[str, Any]
+    """The original's run: seconds, stdout, named outputs, test result, pre-existing races."""
+    proposal: dict[str, Any] | None
+    """The current attempt's Proposal, or None when the planner had nothing (left) to propose."""
+    check: dict[str, Any] | None
+    """The sandbox's evidence about the current attempt (see agent/evaluate.py:evidence)."""
+    attempts: list[dict[str, Any]]
+    """Attempt dicts of the current loop, oldest first."""
+    loops: list[dict[str, Any]]
+    """One result per finished loop: target, status (accepted / given_up / skipped), reason, attempts."""
+    composed: dict[str, Any]
+    """The whole-program check of all accepted changes together, and which were kept."""
+    outputs: dict[str, str]
+    """Paths of the run's products (patch, report, summary, transcript)."""

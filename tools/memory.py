@@ -1,0 +1,172 @@
+"""Array and pointer accesses of one loop: aliasing between names and dependence between accesses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hpcagent.tools.access import BodyFacts, MemAccess
+from hpcagent.tools.affine import Affine, to_affine
+from hpcagent.tools.cparse import Source
+from hpcagent.tools.dependence import INF, Dep, Interval, test_dimensions
+from hpcagent.tools.loops import Loop
+from hpcagent.tools.symbols import Decl
+
+
+@dataclass
+class MemoryVerdict:
+    status: str
+    """independent, dependent or possible."""
+    reason: str
+    pairs: list[str]
+    """Human-readable notes on the pairs that decided it."""
+
+
+def root_name(base: str) -> str:
+    return re.split(r"->|\.|\[|\s|\(|\)", base.strip("(*& "), maxsplit=1)[0]
+
+
+def _bound(value: Affine | None) -> float | None:
+    return float(value.constant) if value is not None and value.is_const() else None
+
+
+def _range(loop: Loop) -> Interval:
+    lo, hi = _bound(loop.lower), _bound(loop.upper)
+    return (lo if lo is not None else -INF, hi if hi is not None else INF)
+
+
+def may_alias(a: Decl | None, b: Decl | None) -> str:
+    """'no', 'whole' (same object or disjoint: C++ references to containers) or 'partial'."""
+    if a is None or b is None:
+        return "partial"
+    if a.restrict or b.restrict:
+        return "no"
+    if a.distinct_object and b.distinct_object:
+        return "no"
+    def own_storage(d: Decl) -> bool:
+        return (d.kind == "array" and d.scope == "local") or d.fresh or d.kind == "container"
+
+    for mine, other in ((a, b), (b, a)):
+        if own_storage(mine) and not (other.scope == "local" and other.kind == "pointer" and not other.fresh):
+            return "no"
+    if a.kind in ("ref", "container") and b.kind in ("ref", "container"):
+        return "whole"
+    return "partial"
+
+
+class MemoryAnalysis:
+    """Tests every write against every access of a loop for loop-carried dependences."""
+
+    def __init__(self, src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl],
+                 env: dict[str, Affine]):
+        self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
+        self.written = facts.writes()
+
+    def dims(self, access: MemAccess, tag: str) -> tuple[list[Affine | None], dict[str, Interval]]:
+        rename = {self.loop.index: f"{self.loop.index}#{tag}"} if self.loop.index else {}
+        ranges: dict[str, Interval] = {}
+        if self.loop.index:
+            ranges[rename[self.loop.index]] = _range(self.loop)
+        for inner in access.inner:
+            if inner.index:
+                rename[inner.index] = f"{inner.index}#{tag}"
+                ranges[rename[inner.index]] = _range(inner)
+        out: list[Affine | None] = []
+        subs = access.subscripts or []
+        if access.via == "deref" and not subs:
+            subs_aff: list[Affine | None] = [Affine()]
+        else:
+            subs_aff = [to_affine(self.src, node, self.env) for node in subs]
+        for value in subs_aff:
+            if value is None or any(v in self.written and v not in rename for v in value.variables()):
+                out.append(None)
+            else:
+                out.append(value.rename(rename))
+        return out, ranges
+
+    def delinearize(self, d1: Affine, d2: Affine, ranges: dict[str, Interval]) -> list[Affine] | None:
+        """Split s*P + Q into [P, Q] when 0 <= Q <= s-1 follows from the loop bounds (a[i*n + j] -> a[i][j])."""
+        products = [m for m in list(d1.terms) + list(d2.terms) if len(m) == 2]
+        if not products:
+            return None
+        symbols = {v for m in products for v in m if "#" not in v}
+        for s in symbols:
+            parts = [self._split(d, s) for d in (d1, d2)]
+            if all(p is not None for p in parts):
+                (p1, q1), (p2, q2) = parts  # type: ignore[misc]
+                return [p1 - p2, q1 - q2]
+        return None
+
+    def _split(self, d: Affine, s: str) -> tuple[Affine, Affine] | None:
+        p, q = Affine(), Affine()
+        for mono, coef in d.terms.items():
+            if s in mono:
+                rest = tuple(v for v in mono if v != s) if mono.count(s) == 1 else None
+                if rest is None:
+                    return None
+                p = p + Affine({rest: coef})
+            else:
+                q = q + Affine({mono: coef})
+        if any(len(m) > 1 for m in list(p.terms) + list(q.terms)):
+            return None
+        low, high = Affine.const(q.constant), Affine.const(q.constant)
+        loops = {f"{lp.index}#": lp for lp in [self.loop, *self.loop.descendants()] if lp.index}
+        for mono, coef in q.terms.items():
+            if not mono:
+                continue
+            loop = loops.get(mono[0].split("#")[0] + "#") if "#" in mono[0] else None
+            if loop is None or loop.lower is None or loop.upper is None:
+                return None
+            lo, hi = (loop.lower, loop.upper) if coef > 0 else (loop.upper, loop.lower)
+            low, high = low + lo.scale(coef), high + hi.scale(coef)
+        top = Affine.var(s) - Affine.const(1) - high
+        if not (low.is_const() and low.constant >= 0 and top.is_const() and top.constant >= 0):
+            return None
+        return p, q
+
+    def pair(self, w: MemAccess, a: MemAccess) -> Dep:
+        d1, r1 = self.dims(w, "1")
+        d2, r2 = self.dims(a, "2")
+        ranges = {**r1, **r2}
+        if len(d1) != len(d2):
+            return Dep("possible", "accesses with different numbers of subscripts")
+        diffs: list[Affine | None] = []
+        for x, y in zip(d1, d2):
+            diffs.append(None if x is None or y is None else x - y)
+        if len(diffs) == 1 and diffs[0] is not None and any(len(m) == 2 for m in diffs[0].terms):
+            split = self.delinearize(d1[0], d2[0], ranges)  # type: ignore[arg-type]
+            diffs = split if split is not None else [None]
+        diffs = [None if h is not None and any(len(m) > 1 for m in h.terms) else h for h in diffs]
+        idx = self.loop.index or "?"
+        return test_dimensions(diffs, f"{idx}#1", f"{idx}#2", ranges, self.loop.step or 1)
+
+    def run(self) -> MemoryVerdict:
+        accesses = [m for m in self.facts.mem if root_name(m.base) not in self.facts.declared]
+        notes: list[str] = []
+        worst = "independent"
+        rank = {"independent": 0, "possible": 1, "dependent": 2}
+        for m in accesses:
+            root = root_name(m.base)
+            if (m.via == "deref" or "->" in m.base) and root in self.written:
+                return MemoryVerdict("possible", f"pointer {root} changes inside the loop", [])
+        for w in [m for m in accesses if m.write]:
+            for a in accesses:
+                if a.base != w.base:
+                    alias = may_alias(self.symbols.get(root_name(w.base)), self.symbols.get(root_name(a.base)))
+                    if "->" in w.base or "->" in a.base:
+                        alias = "partial" if alias != "no" else alias
+                    if alias == "no":
+                        continue
+                    if alias == "partial":
+                        note = f"{w.base} and {a.base} may alias (pointers without restrict)"
+                        return MemoryVerdict("possible", note, [note])
+                dep = self.pair(w, a)
+                if dep.status != "independent":
+                    kind = "output" if a.write else "flow/anti"
+                    text = self.src.text_of
+                    notes.append(f"{text(w.node)} (line {w.line}) vs {text(a.node)} (line {a.line}): "
+                                 f"{kind} dependence {dep.status}, {dep.reason}")
+                    if rank[dep.status] > rank[worst]:
+                        worst = dep.status
+        reason = notes[0] if notes else "no loop-carried dependence between array accesses"
+        return MemoryVerdict(worst, reason, notes)

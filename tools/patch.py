@@ -1,0 +1,56 @@
+"""Apply line edits to a private copy of a tree and write the unified diff that `git apply` takes."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from hpcagent.agent.records import Edit
+
+
+class EditError(ValueError):
+    """An edit does not fit the file (bad range, overlapping another edit, file missing)."""
+
+
+def apply_edits(root: Path, edits: list[Edit]) -> list[str]:
+    """Apply edits under root (bottom-up per file so line numbers stay valid); return the files changed."""
+    by_file: dict[str, list[Edit]] = {}
+    for e in edits:
+        by_file.setdefault(e.file, []).append(e)
+    for rel, file_edits in by_file.items():
+        path = Path(root) / rel
+        if not path.is_file():
+            raise EditError(f"{rel}: no such file")
+        text = path.read_text()
+        lines = text.splitlines(keepends=True)
+        last_end = None
+        for e in sorted(file_edits, key=lambda e: (e.start_line, e.end_line), reverse=True):
+            if not (1 <= e.start_line <= len(lines) + 1) or e.end_line < e.start_line - 1 or e.end_line > len(lines):
+                raise EditError(f"{rel}: lines {e.start_line}-{e.end_line} are outside the file "
+                                f"({len(lines)} lines)")
+            if last_end is not None and e.end_line >= last_end:
+                raise EditError(f"{rel}: edits overlap at line {e.end_line}")
+            new = e.new_text if e.new_text.endswith("\n") or not e.new_text else e.new_text + "\n"
+            lines[e.start_line - 1:e.end_line] = new.splitlines(keepends=True)
+            last_end = e.start_line
+        path.write_text("".join(lines))
+    return sorted(by_file)
+
+
+def unified_diff(orig_root: Path, new_root: Path, files: list[str]) -> str:
+    """Return a git-style diff (a/ b/ prefixes) of the given files between two trees."""
+    chunks = []
+    for rel in sorted(set(files)):
+        old = (Path(orig_root) / rel).read_text().splitlines(keepends=True)
+        new = (Path(new_root) / rel).read_text().splitlines(keepends=True)
+        if old == new:
+            continue
+        body = list(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}", n=3))
+        fixed = []
+        for line in body:
+            if line.endswith("\n"):
+                fixed.append(line)
+            else:  # the last line of a file with no newline at its end
+                fixed.append(line + "\n\\ No newline at end of file\n")
+        chunks.append(f"diff --git a/{rel} b/{rel}\n" + "".join(fixed))
+    return "".join(chunks)

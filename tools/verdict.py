@@ -1,0 +1,206 @@
+"""Decide, for one loop, parallel / reduction / serial / unknown with the reason and the data-sharing clauses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tree_sitter as ts
+
+from hpcagent.tools.access import READ_METHODS, BodyFacts, Scanner
+from hpcagent.tools.affine import Affine, to_affine
+from hpcagent.tools.calls import Effects, call_problem, file_effects
+from hpcagent.tools.cparse import LOOP_TYPES, Source, declarator_name, walk
+from hpcagent.tools.loops import Loop, find_loops
+from hpcagent.tools.memory import MemoryAnalysis, MemoryVerdict, root_name
+from hpcagent.tools.scalars import ScalarClass, classify
+from hpcagent.tools.symbols import Decl, function_symbols
+
+COST = {"binary_expression": 1, "assignment_expression": 1, "subscript_expression": 1, "call_expression": 8,
+        "update_expression": 1}
+ASSUMED_TRIP = 32
+
+
+@dataclass
+class LoopFacts:
+    """What the analysis found about one loop."""
+
+    loop: Loop
+    verdict: str = "unknown"
+    reason: str = ""
+    clauses: list[str] = field(default_factory=list)
+    scalars: list[ScalarClass] = field(default_factory=list)
+    memory: MemoryVerdict | None = None
+    calls: list[str] = field(default_factory=list)
+    issues: list[tuple[str, str]] = field(default_factory=list)
+    trip: int | None = None
+    cost: int = 0
+    body: BodyFacts | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.verdict in ("parallel", "reduction")
+
+
+def body_cost(src: Source, node: ts.Node | None, loops: dict[int, Loop]) -> int:
+    """Rough operations per iteration; inner loops count their trip count (or an assumed one) times their body."""
+    if node is None:
+        return 0
+    total = COST.get(node.type, 0)
+    for child in node.children:
+        if child.type in LOOP_TYPES and child.id in loops:
+            inner = loops[child.id]
+            total += (inner.trip_count() or ASSUMED_TRIP) * max(1, body_cost(src, inner.body, loops))
+        else:
+            total += body_cost(src, child, loops)
+    return total
+
+
+class FileAnalyzer:
+    """Analyses every loop of one parsed file."""
+
+    def __init__(self, src: Source):
+        self.src = src
+        self.loops = find_loops(src)
+        self.by_node = {lp.node.id: lp for lp in self.loops}
+        self.effects: dict[str, Effects] = file_effects(src)
+        self._symbols: dict[int, dict[str, Decl]] = {}
+
+    def symbols(self, loop: Loop) -> dict[str, Decl]:
+        if loop.fn_node.id not in self._symbols:
+            self._symbols[loop.fn_node.id] = function_symbols(self.src, loop.fn_node)
+        return self._symbols[loop.fn_node.id]
+
+    def live_after(self, loop: Loop, names: set[str]) -> set[str]:
+        """Names whose value at loop exit may be read later (or by a caller: globals, references)."""
+        symbols = self.symbols(loop)
+        live = {n for n in names if n not in symbols or symbols[n].scope == "global"
+                or symbols[n].kind == "scalar_ref" or "." in n}
+        regions = [(loop.node.end_byte, loop.fn_node.end_byte)]
+        regions += [(outer.body.start_byte, loop.node.start_byte) for outer in loop.ancestors() if outer.body]
+        for start, end in regions:
+            firsts: dict[str, ts.Node] = {}
+            for node in walk(loop.fn_node):
+                if node.type == "identifier" and start <= node.start_byte < end:
+                    firsts.setdefault(self.src.text_of(node), node)
+            for name in names - live:
+                node = firsts.get(name)
+                if node is not None and not self._killed(node, name):
+                    live.add(name)
+        return live
+
+    def _killed(self, node: ts.Node, name: str) -> bool:
+        """True if this first occurrence after the loop overwrites name without reading it."""
+        parent = node.parent
+        if parent is None:
+            return False
+        if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node:
+            if self.src.text_of(parent.child_by_field_name("operator")) != "=":
+                return False
+            right = parent.child_by_field_name("right")
+            return not any(n.type == "identifier" and self.src.text_of(n) == name for n in walk(right))
+        return parent.type in ("init_declarator", "declaration")
+
+    def env(self, loop: Loop, facts: BodyFacts) -> dict[str, Affine]:
+        """Body-local integer names with one affine definition, to substitute into subscripts."""
+        env: dict[str, Affine] = {}
+        writes: dict[str, list] = {}
+        for site in facts.sites:
+            if site.write:
+                writes.setdefault(site.name, []).append(site)
+        for node in walk(loop.body) if loop.body is not None else []:
+            value = name = None
+            if node.type == "init_declarator":
+                name, value = declarator_name(self.src, node), node.child_by_field_name("value")
+                if writes.get(name):
+                    continue
+            elif node.type == "assignment_expression" and self.src.text_of(node.child_by_field_name("operator")) == "=":
+                name, value = self.src.text_of(node.child_by_field_name("left")), node.child_by_field_name("right")
+                if len(writes.get(name, [])) != 1 or name in facts.exposed:
+                    continue
+            if name and value is not None:
+                aff = to_affine(self.src, value, env)
+                if aff is not None:
+                    env[name] = aff
+        return env
+
+    def analyze(self, loop: Loop) -> LoopFacts:
+        out = LoopFacts(loop, trip=loop.trip_count())
+        out.cost = max(1, body_cost(self.src, loop.body, self.by_node))
+        if loop.omp:
+            out.reason = f"already under '{loop.omp}'; left alone"
+            return out
+        if not loop.canonical:
+            out.verdict, out.reason = "serial", loop.why_not
+            return out
+        facts = Scanner(self.src, self.by_node).scan(loop)
+        out.body = facts
+        symbols = self.symbols(loop)
+        issues = out.issues
+        for kind, line in facts.exits:
+            issues.append(("serial", f"early exit ({kind} at line {line})"))
+        for name, line in facts.io:
+            issues.append(("serial", f"I/O ({name} at line {line}): the output order would change"))
+        if loop.index in facts.writes() and loop.kind != "range":
+            issues.append(("serial", f"the index {loop.index} is modified in the body"))
+        bound_names = {self.src.text_of(n) for b in loop.bound_nodes for n in walk(b) if n.type == "identifier"}
+        for name in sorted(bound_names & facts.writes()):
+            issues.append(("serial", f"the loop bound depends on {name}, which the body modifies"))
+        written_mem = {root_name(m.base) for m in facts.mem if m.write}
+        for name, node in facts.calls:
+            out.calls.append(name)
+            problem = call_problem(name, self.effects)
+            eff = self.effects.get(name)
+            if problem is None and eff is not None:
+                args = node.child_by_field_name("arguments")
+                passed = {self.src.text_of(a) for a in args.named_children} if args is not None else set()
+                clash = (passed | eff.reads_globals) & (written_mem | facts.writes())
+                if clash:
+                    problem = f"{name} reads {sorted(clash)[0]}, which the loop writes"
+            if problem:
+                issues.append(("unknown", problem))
+        for obj, method, _ in facts.methods:
+            if method not in READ_METHODS:
+                issues.append(("unknown", f"{obj}.{method}() may modify {obj}"))
+        if loop.kind == "range":
+            self._range_issues(loop, facts, symbols, issues)
+        out.scalars = classify(self.src, loop, facts, symbols,
+                               self.live_after(loop, facts.writes() - facts.declared))
+        for sc in out.scalars:
+            if sc.role in ("carried", "unknown"):
+                issues.append(("serial" if sc.role == "carried" else "unknown", sc.reason))
+        out.memory = MemoryAnalysis(self.src, loop, facts, symbols, self.env(loop, facts)).run()
+        if out.memory.status != "independent":
+            issues.append(("serial" if out.memory.status == "dependent" else "unknown", out.memory.reason))
+        self._conclude(out)
+        return out
+
+    def _range_issues(self, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl], issues: list) -> None:
+        right = loop.node.child_by_field_name("right")
+        name = self.src.text_of(right)
+        decl = symbols.get(name)
+        if decl is None or not (decl.kind == "array" or "vector" in decl.type_text or "array<" in decl.type_text):
+            issues.append(("unknown", f"range over {name}: random-access iterators not known"))
+        elif any(root_name(m.base) == name for m in facts.mem) or name in facts.writes():
+            issues.append(("unknown", f"the body also accesses {name} directly"))
+
+    def _conclude(self, out: LoopFacts) -> None:
+        serial = [text for kind, text in out.issues if kind == "serial"]
+        unknown = [text for kind, text in out.issues if kind == "unknown"]
+        if serial or unknown:
+            out.verdict = "serial" if serial else "unknown"
+            out.reason = (serial or unknown)[0]
+            return
+        clauses = [sc.clause for sc in out.scalars if sc.clause]
+        loop = out.loop
+        if loop.index and not loop.index_declared and loop.kind == "for":
+            if loop.index in self.live_after(loop, {loop.index}):
+                clauses.append(f"lastprivate({loop.index})")
+        reductions = [c for c in clauses if c.startswith("reduction")]
+        out.clauses = sorted(clauses, key=lambda c: (not c.startswith("reduction"), c))
+        out.verdict = "reduction" if reductions else "parallel"
+        names = ", ".join(c[c.index(":") + 1:-1] for c in reductions)
+        out.reason = (f"reduction on {names}; " if reductions else "") + (
+            out.memory.reason if out.memory else "no dependences")
+
+    def analyze_all(self) -> list[LoopFacts]:
+        return [self.analyze(loop) for loop in self.loops]
