@@ -11,8 +11,11 @@ app.add_typer(sandbox_app, name="sandbox")
 
 
 def _register() -> None:
-    from hpcagent.agent import cli_analyze, cli_sandbox
+    from hpcagent.agent import cli_analyze, cli_optimize, cli_sandbox
 
+    app.command("optimize")(cli_optimize.optimize)
+    app.command("resume")(cli_optimize.resume)
+    app.command("init")(cli_optimize.init)
     app.command("doctor")(cli_sandbox.doctor)
     app.command("check")(cli_sandbox.check)
     sandbox_app.command("build")(cli_sandbox.build)

@@ -166,3 +166,31 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: dict) -> dict:
         return {**out, "stage": "timing", "error": timing.get("error", f"{timing.get('speedup')}x: "
                                                                          f"{timing.get('verdict')}")}
     return {**out, "stage": "passed"}
+
+
+def compose(sandbox, work: Path, cfg: Config, base: dict, loops: list[dict], log) -> dict:
+    """Apply every accepted change together and check the whole program; drop the latest change until it passes."""
+    from hpcagent.agent.records import Proposal
+    from hpcagent.tools.patch import EditError, apply_edits
+
+    kept = [lp for lp in loops if lp["status"] == "accepted"]
+    dropped: list[dict] = []
+    while kept:
+        edits = [e for lp in kept for e in Proposal.from_dict(lp["accepted"]["proposal"]).edits]
+        tree = fresh_copy(work / "orig", work / "final")
+        try:
+            files = apply_edits(tree, edits)
+        except EditError as exc:
+            result = {"stage": "apply", "error": str(exc)}
+        else:
+            result = evidence(sandbox, work, "final", cfg, base)
+        loop_ids = [f"{lp['target']['file']}:{lp['target']['line']}" for lp in kept]
+        log("compose", loops=loop_ids, stage=result["stage"], error=result.get("error"),
+            timing=result.get("timing"))
+        if result["stage"] == "passed":
+            return {"ok": True, "kept": loop_ids, "files": files, "dropped": dropped, "check": result}
+        # Changes that pass alone can interact: drop the most recently accepted one and try again.
+        last = kept.pop()
+        dropped.append({"loop": f"{last['target']['file']}:{last['target']['line']}",
+                        "reason": f"the combined program failed at {result['stage']}: {result.get('error')}"})
+    return {"ok": False, "kept": [], "files": [], "dropped": dropped, "check": None}

@@ -83,8 +83,9 @@ def table(rows: list[dict], command: str) -> str:
         out.append(f"| {r['file']} | {'racy' if r['truth'] else 'clean'} | {verdict}{mark} | "
                    f"{', '.join(r['reported'])} |")
     out.append("")
-    out.append("A reported line marked (pragma line) is the enclosing `#pragma omp` line: TSan's frame #0 for both "
-               "accesses had no line, so the parser fell back to the outlined region's line.")
+    if any("(pragma line)" in text for r in rows for text in r["reported"]):
+        out.append("A reported line marked (pragma line) is the enclosing `#pragma omp` line: TSan's frame #0 "
+                   "for both accesses had no line, so the parser fell back to the outlined region's line.")
     return "\n".join(out) + "\n"
 
 

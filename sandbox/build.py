@@ -83,7 +83,10 @@ class BuildSpec:
         """Work out how to build a file or directory (an explicit command wins)."""
         path = Path(path)
         if command:
-            return BuildSpec("make", command=command[4:].strip()) if command.strip().split()[0] == "make" \
+            first = command.strip().split()[0]
+            if first == "cmake" and command.strip() == "cmake":
+                return BuildSpec("cmake")
+            return BuildSpec("make", command=command.strip()[4:].strip()) if first == "make" \
                 else BuildSpec("command", command=command)
         if path.is_file():
             if path.suffix not in C_SUFFIXES:

@@ -41,4 +41,9 @@ def test_check_verdict(entry):
         return
     assert result.exit_code == 1 and races
     found = [(r["line"], r["variable"]) for r in races]
-    assert any(line in entry["lines"] and var in entry["variables"] for line, var in found), (found, entry)
+    located = any(line in entry["lines"] and var in entry["variables"] for line, var in found)
+    if entry.get("known_limit"):
+        # The manifest records where the report cannot reach the racy line; if it ever does, update the manifest.
+        assert not located, f"{entry['file']} is now located ({found}): drop its known_limit"
+        return
+    assert located, (found, entry)

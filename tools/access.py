@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
-
 from hpcagent.tools.cparse import LOOP_TYPES, Source, declarator_name, line_of
 from hpcagent.tools.loops import Loop
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
-
 from hpcagent.tools.access import IO_FUNCTIONS, Scanner
 from hpcagent.tools.cparse import Source, functions
 from hpcagent.tools.symbols import function_symbols

@@ -82,21 +82,17 @@ def _constants(src: Source) -> dict[str, int]:
     """Collect #define NAME int, enum values and const int globals: they make bounds and strides known."""
     out: dict[str, int] = {}
     for node in walk(src.root):
-        if node.type == "preproc_def" and node.child_by_field_name("value") is not None:
+        if node.type == "preproc_def" and node.child_by_field_name("value") is not None or node.type == "enumerator" and node.child_by_field_name("value") is not None:
             value = int_value(src.text_of(node.child_by_field_name("value")))
             if value is not None:
                 out[src.text_of(node.child_by_field_name("name"))] = value
-        elif node.type == "enumerator" and node.child_by_field_name("value") is not None:
-            value = int_value(src.text_of(node.child_by_field_name("value")))
-            if value is not None:
-                out[src.text_of(node.child_by_field_name("name"))] = value
-        elif node.type == "declaration" and node.parent is not None and node.parent.type == "translation_unit":
-            if "const" in src.text_of(node).split("=")[0].split():
-                for decl in node.children_by_field_name("declarator"):
-                    if decl.type == "init_declarator":
-                        value = int_value(src.text_of(decl.child_by_field_name("value")))
-                        if value is not None:
-                            out[src.text_of(decl.child_by_field_name("declarator"))] = value
+        elif (node.type == "declaration" and node.parent is not None and node.parent.type == "translation_unit"
+              and "const" in src.text_of(node).split("=")[0].split()):
+            for decl in node.children_by_field_name("declarator"):
+                if decl.type == "init_declarator":
+                    value = int_value(src.text_of(decl.child_by_field_name("value")))
+                    if value is not None:
+                        out[src.text_of(decl.child_by_field_name("declarator"))] = value
     return out
 
 

@@ -100,6 +100,18 @@ def weak_zero_iteration(h: Affine, v1: str, v2: str) -> float | None:
     return -h.constant / coef if coef else None
 
 
+def _equalizable(h: Affine, v1: str, v2: str) -> bool:
+    """h = sum c*(x#1 - x#2) over inner indices: zero whenever both accesses use the same inner values."""
+    if h.constant or {v1, v2} & h.variables() or any(len(m) != 1 for m in h.terms if m):
+        return False
+    for (name,), coef in h.terms.items():
+        base, _, tag = name.rpartition("#")
+        twin = f"{base}#{'2' if tag == '1' else '1'}"
+        if h.terms.get((twin,), 0) != -coef:
+            return False
+    return True
+
+
 def test_dimensions(dims: list[Affine | None], v1: str, v2: str, ranges: dict[str, Interval],
                     step: int = 1) -> Dep:
     """Decide whether two accesses whose subscripts differ by dims[k] (= 0 when equal) depend across v."""
@@ -112,15 +124,19 @@ def test_dimensions(dims: list[Affine | None], v1: str, v2: str, ranges: dict[st
             continue
         if gcd_excludes(h):
             return Dep("independent", f"GCD test: subscript {k + 1} never equal")
-        for direction in independent:
-            if not independent[direction] and banerjee_excludes(h, v1, v2, direction, ranges, step):
+        for direction, done in list(independent.items()):
+            if not done and banerjee_excludes(h, v1, v2, direction, ranges, step):
                 independent[direction] = True
         dist = strong_siv_distance(h, v1, v2)
         if dist == "none":
             return Dep("independent", f"SIV: subscript {k + 1} distance is not an integer")
+        if isinstance(dist, int) and dist % (abs(step) or 1):
+            return Dep("independent", f"SIV: distance {dist} is not a multiple of the step {step}")
         if isinstance(dist, int):
             if h.variables():
                 distances.add(dist)
+        elif _equalizable(h, v1, v2):
+            continue  # equal values of the shared inner indices make this subscript equal
         else:
             exact = False
             zero = weak_zero_iteration(h, v1, v2)
@@ -131,11 +147,12 @@ def test_dimensions(dims: list[Affine | None], v1: str, v2: str, ranges: dict[st
     if exact and len(distances) > 1:
         return Dep("independent", "subscripts need different distances at once")
     if exact:
-        dist = next(iter(distances), 0)
-        if dist == 0 and any(h is not None and h.variables() for h in dims):
+        if distances == {0}:
             return Dep("independent", "same element only within one iteration")
-        return Dep("dependent", "same element every iteration" if not distances else f"distance {dist}",
-                   None if not distances else abs(dist))
+        if not distances:
+            return Dep("dependent", "same element every iteration")
+        dist = distances.pop()
+        return Dep("dependent", f"distance {abs(dist)}", abs(dist))
     if all(h is not None and not ({v1, v2} & h.variables()) for h in dims):
         return Dep("dependent", "every iteration touches the same elements")
     return Dep("possible", "; ".join(why) or "dependence tests cannot exclude it")

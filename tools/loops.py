@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
-
 from hpcagent.tools.affine import Affine, to_affine
-from hpcagent.tools.cparse import (LOOP_TYPES, Source, declarator_name, end_line_of, functions, line_of,
-                                   under_omp, walk)
+from hpcagent.tools.cparse import (
+    LOOP_TYPES,
+    Source,
+    declarator_name,
+    end_line_of,
+    functions,
+    line_of,
+    under_omp,
+    walk,
+)
 
 KINDS = {"for_statement": "for", "while_statement": "while", "do_statement": "do", "for_range_loop": "range"}
 RELATIONS = {"<", "<=", ">", ">=", "!="}

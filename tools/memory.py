@@ -133,12 +133,21 @@ class MemoryAnalysis:
         diffs: list[Affine | None] = []
         for x, y in zip(d1, d2):
             diffs.append(None if x is None or y is None else x - y)
-        if len(diffs) == 1 and diffs[0] is not None and any(len(m) == 2 for m in diffs[0].terms):
+        if len(diffs) == 1 and diffs[0] is not None:
             split = self.delinearize(d1[0], d2[0], ranges)  # type: ignore[arg-type]
-            diffs = split if split is not None else [None]
+            diffs = split if split is not None else diffs
         diffs = [None if h is not None and any(len(m) > 1 for m in h.terms) else h for h in diffs]
         idx = self.loop.index or "?"
-        return test_dimensions(diffs, f"{idx}#1", f"{idx}#2", ranges, self.loop.step or 1)
+        dep = test_dimensions(diffs, f"{idx}#1", f"{idx}#2", ranges, self.loop.step or 1)
+        if dep.status == "dependent" and not all(self._regular(lp) for lp in {*w.inner, *a.inner}):
+            return Dep("possible", f"{dep.reason}, if the inner loops' iterations meet")
+        return dep
+
+    def _regular(self, inner: Loop) -> bool:
+        """Inner loop whose iteration space is the same in every iteration of the analysed loop."""
+        bounds = {v for b in (inner.lower, inner.upper) if b is not None for v in b.variables()}
+        return (inner.lower is not None and inner.upper is not None and abs(inner.step or 0) == 1
+                and not bounds & (self.written | {self.loop.index}))
 
     def run(self) -> MemoryVerdict:
         accesses = [m for m in self.facts.mem if root_name(m.base) not in self.facts.declared]

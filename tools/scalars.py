@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import tree_sitter as ts
-
 from hpcagent.tools.access import BodyFacts, ScalarSite
 from hpcagent.tools.cparse import Source, walk
 from hpcagent.tools.loops import Loop
@@ -92,9 +91,9 @@ def reduction_op(src: Source, name: str, site: ScalarSite) -> tuple[str, ts.Node
             parts = _chain(src, rhs, op)
             own = [p for p in parts if p.type == "identifier" and src.text_of(p) == name]
             others = [p for p in parts if p not in own]
-            if len(own) == 1 and not any(_mentions(src, p, name) for p in others):
-                if op != "-" or parts[0] in own:
-                    return BINARY[op], node
+            if (len(own) == 1 and not any(_mentions(src, p, name) for p in others)
+                    and (op != "-" or parts[0] in own)):
+                return BINARY[op], node
     if rhs.type == "call_expression":
         fn = src.text_of(rhs.child_by_field_name("function"))
         args = [_unwrap(a) for a in rhs.child_by_field_name("arguments").named_children]

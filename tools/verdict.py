@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
-
 from hpcagent.tools.access import READ_METHODS, BodyFacts, Scanner
 from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.calls import Effects, call_problem, file_effects
@@ -155,7 +154,7 @@ class FileAnalyzer:
                 passed = {self.src.text_of(a) for a in args.named_children} if args is not None else set()
                 clash = (passed | eff.reads_globals) & (written_mem | facts.writes())
                 if clash:
-                    problem = f"{name} reads {sorted(clash)[0]}, which the loop writes"
+                    problem = f"{name} reads {min(clash)}, which the loop writes"
             if problem:
                 issues.append(("unknown", problem))
         for obj, method, _ in facts.methods:
@@ -192,9 +191,9 @@ class FileAnalyzer:
             return
         clauses = [sc.clause for sc in out.scalars if sc.clause]
         loop = out.loop
-        if loop.index and not loop.index_declared and loop.kind == "for":
-            if loop.index in self.live_after(loop, {loop.index}):
-                clauses.append(f"lastprivate({loop.index})")
+        if (loop.index and not loop.index_declared and loop.kind == "for"
+                and loop.index in self.live_after(loop, {loop.index})):
+            clauses.append(f"lastprivate({loop.index})")
         reductions = [c for c in clauses if c.startswith("reduction")]
         out.clauses = sorted(clauses, key=lambda c: (not c.startswith("reduction"), c))
         out.verdict = "reduction" if reductions else "parallel"

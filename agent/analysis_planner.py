@@ -1,0 +1,52 @@
+"""The default planner: static loop analysis, ranked candidates, and the critic's clause feedback."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hpcagent.agent.protocols import PlanContext
+from hpcagent.agent.records import Attempt, Edit, LoopTarget, Proposal
+from hpcagent.tools.analysis import analyze_file
+from hpcagent.tools.proposals import pragma_text
+
+
+def same(a: Proposal, b: Proposal) -> bool:
+    """Two proposals make the same change."""
+    edits = [(e.file, e.start_line, e.end_line, e.new_text) for e in a.edits]
+    return a.kind == b.kind and edits == [(e.file, e.start_line, e.end_line, e.new_text) for e in b.edits]
+
+
+def with_clauses(last: Proposal, clauses: list[str], why: str) -> Proposal:
+    """The same change as last, with its pragma's clauses replaced."""
+    pragma = pragma_text(clauses)
+    edits = []
+    for e in last.edits:
+        first, sep, rest = e.new_text.partition("\n")
+        if "#pragma omp" in first:
+            first = first[: len(first) - len(first.lstrip())] + pragma
+        edits.append(Edit(e.file, e.start_line, e.end_line, first + sep + rest))
+    return replace(last, pragma=pragma, clauses=list(clauses), edits=edits, confidence=0.5, reason=why)
+
+
+class AnalysisPlanner:
+    """Proposes the best untried candidate of the analysis, adjusted by the critic's feedback."""
+
+    name = "analysis"
+
+    def propose(self, target: LoopTarget, context: PlanContext, history: list[Attempt]) -> Proposal | None:
+        reports = [r for r in analyze_file(context.root / target.file, context.root) if r.line == target.line]
+        if not reports or reports[0].verdict not in ("parallel", "reduction"):
+            return None
+        tried = [a.proposal for a in history]
+        fresh = [c for c in reports[0].candidates if not any(same(c, t) for t in tried)]
+        if history:
+            last = history[-1].proposal
+            data = history[-1].verdict.feedback.data or {}
+            add, drop = list(data.get("add_clauses") or []), list(data.get("drop_clauses") or [])
+            if (add or drop) and last.pragma:
+                clauses = [c for c in last.clauses if c not in drop] + [c for c in add if c not in last.clauses]
+                why = "critic feedback: " + ", ".join([f"add {c}" for c in add] + [f"drop {c}" for c in drop])
+                fixed = with_clauses(last, clauses, why)
+                if not any(same(fixed, t) for t in tried):
+                    return fixed
+        return fresh[0] if fresh else None

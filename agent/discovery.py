@@ -1,0 +1,64 @@
+"""Discovery: which sources to consider, a real profile of the workload, and the loops ranked hottest first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hpcagent.agent.config import Config
+from hpcagent.agent.errors import BadInput
+from hpcagent.sandbox.build import C_SUFFIXES
+
+SKIP_DIRS = {".git", ".hpcagent", "build", "CMakeFiles"}
+
+
+def source_files(root: Path, cfg: Config) -> list[Path]:
+    """The C/C++ sources under root that the config selects (all of them by default)."""
+    root = Path(root)
+    if cfg.search.sources:
+        files = {p for pattern in cfg.search.sources for p in root.glob(pattern)}
+    else:
+        files = {p for p in root.rglob("*") if not (set(p.relative_to(root).parts[:-1]) & SKIP_DIRS)
+                 and not p.name.startswith("build-hpcagent")}
+    excluded = {p for pattern in cfg.search.exclude for p in root.glob(pattern)}
+    return sorted(p for p in files - excluded if p.is_file() and p.suffix in C_SUFFIXES)
+
+
+def check_codebase(repo: Path, cfg: Config) -> list[Path]:
+    """Refuse, before any work, a path that is not a C/C++ code base or lacks a run command."""
+    repo = Path(repo)
+    if not repo.is_dir():
+        raise BadInput(f"{repo} is not a directory", "point hpcagent optimize at a project directory")
+    files = source_files(repo, cfg)
+    if not files:
+        raise BadInput(f"{repo} holds no C or C++ sources" + (" matching search.sources" if cfg.search.sources
+                                                                else ""),
+                       "point hpcagent at a C/C++ code base (or fix search.sources)")
+    if not cfg.run.command:
+        raise BadInput("no run command: hpcagent needs a workload to profile and time",
+                       'give one with --run "./app ARGS" or [run] command in hpcagent.toml (`hpcagent init` writes one)')
+    return files
+
+
+def discover(state: dict, cfg: Config, sandbox) -> dict:
+    """Profile the run in the sandbox and rank the loops; the static ranking is the fallback."""
+    from hpcagent.agent.evaluate import profile as run_profile
+    from hpcagent.tools.analysis import rank_targets
+    from hpcagent.tools.profile import loop_share
+
+    work = Path(state["run_dir"]) / "work"
+    root = work / "orig"
+    files = source_files(root, cfg)
+    prof = run_profile(sandbox, work, cfg)
+    usable = prof if "error" not in prof else None
+    targets = rank_targets(root, files, usable)
+    chosen = []
+    for t in targets:
+        if usable is not None:
+            share = loop_share(usable, t.file, t.line, t.end_line, t.function)
+            t.share = share if share is not None else t.share
+            if t.share is not None and t.share < cfg.search.min_share:
+                continue
+        chosen.append(t.to_dict())
+    if usable is not None:
+        chosen.sort(key=lambda t: -(t["share"] or 0.0))
+    return {"targets": chosen[: cfg.search.max_targets], "profile": prof}

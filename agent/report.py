@@ -1,0 +1,131 @@
+"""The run's products: patch.diff, report.md, summary.json (the transcript is written as the run goes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+from hpcagent.agent.errors import BadInput
+from hpcagent.tools.patch import unified_diff
+
+
+def write_outputs(state: dict, rt=None) -> dict:
+    """Write the patch, the report and the summary into the run dir; return their paths."""
+    run_dir = Path(state["run_dir"])
+    work = run_dir / "work"
+    composed = state.get("composed") or {}
+    patch = unified_diff(work / "orig", work / "final", composed.get("files", [])) if composed.get("ok") else ""
+    (run_dir / "patch.diff").write_text(patch)
+    summary = summarize(state, composed)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    (run_dir / "report.md").write_text(render_report(state, summary, patch))
+    outputs = {name: str(run_dir / name) for name in ("patch.diff", "report.md", "summary.json", "transcript.jsonl")}
+    if rt is not None:
+        rt.transcript.event("outputs", **outputs, accepted=summary["accepted"])
+    return {"outputs": outputs}
+
+
+def summarize(state: dict, composed: dict) -> dict:
+    """The machine-readable summary."""
+    timing = ((composed.get("check") or {}).get("timing")) or {}
+    kept = set(composed.get("kept", []))
+    loops = []
+    for lp in state.get("loops", []):
+        t = lp["target"]
+        loop_id = f"{t['file']}:{t['line']}"
+        acc = lp.get("accepted") or {}
+        tm = (acc.get("check") or {}).get("timing") or {}
+        loops.append({"loop": loop_id, "function": t.get("function"), "share": t.get("share"),
+                      "status": "accepted" if loop_id in kept else
+                      ("dropped_in_compose" if lp["status"] == "accepted" else lp["status"]),
+                      "reason": lp["reason"], "attempts": len(lp["attempts"]),
+                      "change": (acc.get("proposal") or {}).get("pragma") or
+                      ("rewrite" if acc else None),
+                      "speedup": tm.get("speedup"), "speedup_min": tm.get("speedup_min"),
+                      "speedup_max": tm.get("speedup_max")})
+    return {"run_id": state["run_id"], "repo": state["repo"], "tried": len(loops),
+            "accepted": len(kept), "loops": loops,
+            "baseline_seconds": (state.get("baseline") or {}).get("seconds"),
+            "whole_program": {"speedup": timing.get("speedup"), "min": timing.get("speedup_min"),
+                              "max": timing.get("speedup_max"), "median_serial": timing.get("median_a"),
+                              "median_parallel": timing.get("median_b"), "threads": timing.get("threads")},
+            "dropped_in_compose": composed.get("dropped", []),
+            "profile_error": (state.get("profile") or {}).get("error")}
+
+
+def render_report(state: dict, summary: dict, patch: str) -> str:
+    """The human report: per loop, the verdict, the evidence and every attempt."""
+    w = summary["whole_program"]
+    lines = [f"# hpcagent report: {state['repo']}", "",
+             f"Run `{state['run_id']}`; configuration from {state.get('config_origin', '?')}.", ""]
+    if summary["accepted"]:
+        lines.append(f"**{summary['accepted']} change(s) accepted.** Whole program at {w['threads']} threads: "
+                     f"**{w['speedup']:.2f}x** (min {w['min']:.2f}, max {w['max']:.2f}; median "
+                     f"{w['median_serial']:.3f} s -> {w['median_parallel']:.3f} s).")
+    else:
+        lines.append("**No change accepted.** The original code is left as it is; the reasons are below.")
+    prof = state.get("profile") or {}
+    lines += ["", "## Where the time goes", ""]
+    if "error" in prof:
+        lines.append(f"No profile ({prof['error']}); loops were ranked statically (lizard metrics, loop depth).")
+    else:
+        lines.append(f"gprof sampled {prof.get('seconds', 0):.2f} s. Loops tried, hottest first:")
+    lines += ["", "| loop | function | share of time | verdict | speedup (min-max) | attempts |", "|---|---|---|---|---|---|"]
+    for lp in summary["loops"]:
+        share = f"{lp['share'] * 100:.1f}%" if lp["share"] is not None else "n/a"
+        sp = f"{lp['speedup']:.2f}x ({lp['speedup_min']:.2f}-{lp['speedup_max']:.2f})" if lp["speedup"] else "-"
+        lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {lp['status']} | {sp} | {lp['attempts']} |")
+    for lp in state.get("loops", []):
+        t = lp["target"]
+        lines += ["", f"## `{t['file']}:{t['line']}` in {t.get('function')}: {lp['status']}", "",
+                  f"Analysis: {t.get('verdict')} — {t.get('reason')}", "", f"Outcome: {lp['reason']}"]
+        for a in lp["attempts"]:
+            p, v, c = a["proposal"], a["verdict"], a["check"]
+            race = c.get("race") or {}
+            runs = ", ".join(f"{r['threads']}t:{r['races']} races" if r["ok"] else f"{r['threads']}t:failed"
+                             for r in race.get("runs", []))
+            lines += ["", f"### attempt {a['number']} ({p.get('source')}): `{p.get('pragma') or 'source rewrite'}`",
+                      "", f"- rationale: {p.get('reason')}",
+                      f"- race check: {runs or 'not run'}",
+                      f"- stage reached: {c.get('stage')}" + (f" ({c.get('error')})" if c.get("error") else "")]
+            if c.get("test"):
+                lines.append(f"- tests: {'pass' if c['test']['ok'] else 'FAIL'}")
+            if c.get("timing") and "speedup" in c["timing"]:
+                tm = c["timing"]
+                lines.append(f"- timing ({tm['reps']} interleaved runs each, {tm['threads']} threads): "
+                             f"{tm['median_a']:.3f} s -> {tm['median_b']:.3f} s, {tm['speedup']:.2f}x "
+                             f"(min {tm['speedup_min']:.2f}, max {tm['speedup_max']:.2f}), {tm['verdict']}")
+            lines.append(f"- verdict: **{v['action']}** — {v['feedback']['kind']}: {v['feedback']['evidence']}"
+                         + (f" Suggestion: {v['feedback']['suggestion']}" if v["feedback"].get("suggestion") else ""))
+    for d in summary["dropped_in_compose"]:
+        lines += ["", f"Dropped when composing: `{d['loop']}`: {d['reason']}"]
+    lines += ["", "## Patch", "", "```diff", patch.rstrip() or "(empty)", "```", "",
+              "Rerun the evidence: `hpcagent check` on the patched tree, or `hpcagent resume "
+              f"{state['run_id']}` to print this run again.", ""]
+    return "\n".join(lines)
+
+
+def apply_to_branch(repo: Path, patch: str, run_id: str) -> str:
+    """Commit the patch on a new branch `hpcagent/RUN` via a temporary worktree; the checkout is not touched."""
+    repo = Path(repo)
+    if subprocess.run(["git", "-C", str(repo), "rev-parse", "--git-dir"], capture_output=True).returncode != 0:
+        raise BadInput(f"--apply needs a git repository; {repo} is not one", "apply patch.diff by hand")
+    branch = f"hpcagent/{run_id}"
+    with tempfile.TemporaryDirectory(prefix="hpcagent-wt-") as tmp:
+        wt = Path(tmp) / "wt"
+        steps = [["git", "-C", str(repo), "worktree", "add", "-q", "-b", branch, str(wt), "HEAD"],
+                 ["git", "-C", str(wt), "apply", "--index", "-"],
+                 ["git", "-C", str(wt), "-c", "user.name=hpcagent", "-c", "user.email=hpcagent@localhost",
+                  "commit", "-q", "-m", f"hpcagent {run_id}: OpenMP parallelization (see report.md)"]]
+        try:
+            for cmd in steps:
+                proc = subprocess.run(cmd, input=patch if "apply" in cmd else None, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise BadInput(f"git failed: {' '.join(cmd[3:])}: {proc.stderr.strip()}",
+                                   "the patch is made against your working tree: commit it first, "
+                                   "or apply patch.diff by hand")
+        finally:
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(wt)], capture_output=True)
+    return branch

@@ -1,0 +1,188 @@
+"""Public loop-analysis API: analyze_file, analyze_path, format_table, rank_targets, candidates_for."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hpcagent.agent.errors import BadInput
+from hpcagent.agent.records import LoopTarget, Proposal
+from hpcagent.tools.cparse import SOURCE_SUFFIXES, Source, lang_for, parse
+from hpcagent.tools.interchange import interchange_candidates
+from hpcagent.tools.metrics import function_metrics, metrics_at
+from hpcagent.tools.proposals import SMALL_WORK, pragma_candidates, starts_line
+from hpcagent.tools.verdict import FileAnalyzer, LoopFacts
+
+UNKNOWN_TRIP = 100
+
+
+@dataclass
+class LoopReport:
+    """One loop: the verdict, its reason, the best pragma and every candidate, plus the facts behind them."""
+
+    file: str
+    line: int
+    end_line: int
+    function: str
+    depth: int
+    verdict: str
+    reason: str
+    pragma: str | None = None
+    clauses: list[str] = field(default_factory=list)
+    candidates: list[Proposal] = field(default_factory=list)
+    kind: str = "for"
+    scalars: dict[str, str] = field(default_factory=dict)
+    """name -> role (private, lastprivate, reduction(op), carried, unknown)."""
+    dependences: list[str] = field(default_factory=list)
+    trip_count: int | None = None
+    cost: int = 1
+    calls: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "end_line": self.end_line, "function": self.function,
+                "depth": self.depth, "verdict": self.verdict, "reason": self.reason, "pragma": self.pragma,
+                "clauses": list(self.clauses)}
+
+    def facts_text(self) -> str:
+        """A compact summary for people and language models."""
+        head = f"{self.file}:{self.line}-{self.end_line} {self.kind} loop in {self.function}() depth {self.depth}"
+        rows = [f"{head}: {self.verdict} ({self.reason})"]
+        if self.scalars:
+            rows.append("scalars: " + ", ".join(f"{k}={v}" for k, v in sorted(self.scalars.items())))
+        if self.dependences:
+            rows.append("dependences: " + "; ".join(self.dependences[:4]))
+        if self.calls:
+            rows.append("calls: " + ", ".join(sorted(set(self.calls))))
+        trip = self.trip_count if self.trip_count is not None else "unknown"
+        rows.append(f"trip count: {trip}; ~{self.cost} operations per iteration")
+        if self.pragma:
+            rows.append(f"proposed: {self.pragma}")
+        return "\n".join(rows)
+
+
+def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: str) -> LoopReport:
+    loop = f.loop
+    cands: list[Proposal] = []
+    reason = f.reason
+    if f.parallel:
+        cands = pragma_candidates(fa, facts, loop, file)
+        rewrites = interchange_candidates(fa, facts, loop, file)
+        cands[1:1] = rewrites
+        if f.trip is not None and f.trip * f.cost < SMALL_WORK:
+            reason += f" (too small to pay for a thread team: {f.trip} x ~{f.cost} operations)"
+        elif not starts_line(fa.src, loop):
+            reason += " (the loop shares its line with other code: no pragma proposed)"
+    scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
+    pragma = next((c.pragma for c in cands if c.kind == "pragma"), None)
+    clauses = next((c.clauses for c in cands if c.kind == "pragma"), f.clauses if f.parallel else [])
+    return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
+                      list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
+                      f.trip, f.cost, list(f.calls))
+
+
+def analyze_source(src: Source, file: str) -> list[LoopReport]:
+    fa = FileAnalyzer(src)
+    facts = {f.loop.node.id: f for f in fa.analyze_all()}
+    return [_report(fa, facts, f, file) for f in facts.values()]
+
+
+def _label(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def analyze_file(path: Path, root: Path | None = None) -> list[LoopReport]:
+    """Analyse every loop of one C/C++ file; file names in the reports are relative to root when given."""
+    path = Path(path)
+    return analyze_source(parse(path.read_bytes(), lang_for(path) or "c"), _label(path, root))
+
+
+def source_files(path: Path) -> list[Path]:
+    """The C/C++ files at path (a file or a directory tree); BadInput if there are none."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"{path} does not exist", "give a C/C++ file or a directory that holds some")
+    if path.is_file():
+        files = [path] if path.suffix in SOURCE_SUFFIXES else []
+    else:
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    if not files:
+        raise BadInput(f"{path} holds no C/C++ source ({', '.join(sorted(SOURCE_SUFFIXES))})",
+                       "point hpcagent at a source file or the repository root")
+    return files
+
+
+def analyze_path(path: Path) -> dict:
+    """Return {'loops': [...]} for a file or a directory, in the JSON shape of `hpcagent analyze --json`."""
+    path = Path(path)
+    root = path if path.is_dir() else path.parent
+    loops = [r.to_json() for f in source_files(path) for r in analyze_file(f, root)]
+    return {"loops": loops}
+
+
+def format_table(result: dict) -> str:
+    """A readable table of analyze_path's result."""
+    rows = [("location", "function", "d", "verdict", "pragma / reason")]
+    for lp in result["loops"]:
+        rows.append((f"{lp['file']}:{lp['line']}", lp["function"], str(lp["depth"]), lp["verdict"],
+                     lp["pragma"] or lp["reason"]))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows]
+    counts = {}
+    for lp in result["loops"]:
+        counts[lp["verdict"]] = counts.get(lp["verdict"], 0) + 1
+    lines.append(f"{len(result['loops'])} loops: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def _nest_targets(reports: dict[tuple[int, int], LoopReport], loop) -> list:
+    rep = reports[(loop.line, loop.node.start_point[1])]
+    if rep.candidates:
+        return [rep]
+    return [t for child in loop.children for t in _nest_targets(reports, child)]
+
+
+def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | None = None) -> list[LoopTarget]:
+    """Rank one loop per nest (its outermost parallel loop, else the nest itself), best first."""
+    root = Path(root)
+    files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else source_files(root)
+    functions = (profile or {}).get("functions", {})
+    line_shares = (profile or {}).get("lines", {})
+    targets = []
+    for path in files:
+        rel = _label(path, root)
+        src = parse(path.read_bytes(), lang_for(path) or "c")
+        fa = FileAnalyzer(src)
+        facts = {f.loop.node.id: f for f in fa.analyze_all()}
+        reports = {(f.loop.line, f.loop.node.start_point[1]): _report(fa, facts, f, rel) for f in facts.values()}
+        metrics = function_metrics(path)
+        for loop in (lp for lp in fa.loops if lp.depth == 1):
+            for rep in _nest_targets(reports, loop) or [reports[(loop.line, loop.node.start_point[1])]]:
+                work = (rep.trip_count or UNKNOWN_TRIP) * rep.cost
+                fm = metrics_at(metrics, rep.line)
+                size = math.log10(1 + (fm.nloc * fm.ccn if fm else 1))
+                share = None
+                if profile:
+                    hits = [v for k, v in line_shares.items() if k.rpartition(":")[0] == rel
+                            and rep.line <= int(k.rpartition(":")[2] or 0) <= rep.end_line]
+                    share = sum(hits) if hits else functions.get(rep.function, 0.0)
+                bonus = 1.0 if rep.candidates else 0.0
+                score = (share or 0.0) * 100 + bonus + math.log10(1 + work) / 100 + size / 1000
+                targets.append(LoopTarget(rel, rep.line, rep.end_line, rep.function, rep.depth, share,
+                                          round(score, 6), rep.verdict, rep.reason))
+    return sorted(targets, key=lambda t: -t.score)
+
+
+def candidates_for(root: Path, file: str, line: int) -> list[Proposal]:
+    """Ranked proposals for the loop starting at file:line (file relative to root); [] if none."""
+    path = Path(root) / file
+    for rep in analyze_file(path, Path(root)):
+        if rep.line == line:
+            return rep.candidates
+    return []

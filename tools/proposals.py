@@ -1,0 +1,110 @@
+"""Turn a loop's analysis into ranked OpenMP proposals: clauses, collapse, schedule, inner level, interchange."""
+
+from __future__ import annotations
+
+from hpcagent.agent.records import Edit, Proposal
+from hpcagent.tools.cparse import Source, indentation, walk
+from hpcagent.tools.loops import Loop
+from hpcagent.tools.verdict import FileAnalyzer, LoopFacts
+
+SMALL_WORK = 2000
+"""Below this many estimated operations a thread team costs more than it saves."""
+DATA_CLAUSES = ("private", "firstprivate", "lastprivate", "reduction", "shared")
+
+
+def data_clauses(clauses: list[str]) -> list[str]:
+    return sorted(c for c in clauses if c.startswith(DATA_CLAUSES))
+
+
+def pragma_text(clauses: list[str]) -> str:
+    return " ".join(["#pragma omp parallel for", *clauses])
+
+
+def names_in(src: Source, loop: Loop) -> set[str]:
+    return {src.text_of(n) for b in loop.bound_nodes for n in walk(b) if n.type == "identifier"}
+
+
+def only_child_loop(loop: Loop) -> Loop | None:
+    """The inner loop if loop's body is exactly one loop statement (a perfect nest level)."""
+    body = loop.body
+    if body is None:
+        return None
+    stmts = [c for c in body.named_children if c.type != "comment"] if body.type == "compound_statement" else [body]
+    if len(stmts) == 1 and len(loop.children) == 1 and stmts[0].id == loop.children[0].node.id:
+        return loop.children[0]
+    return None
+
+
+def triangular(src: Source, loop: Loop) -> bool:
+    """True if some inner loop's bounds depend on this loop's index (iterations of unequal cost)."""
+    return any(loop.index in names_in(src, inner) for inner in loop.descendants())
+
+
+def collapsible(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop) -> list[Loop]:
+    """The inner loops that collapse() may fuse with loop: perfectly nested, rectangular and parallel."""
+    out, cur, indices = [], loop, {loop.index}
+    while True:
+        inner = only_child_loop(cur)
+        if inner is None or inner.kind != "for" or not inner.canonical or inner.omp:
+            return out
+        if names_in(fa.src, inner) & indices or not facts[inner.node.id].parallel:
+            return out
+        out.append(inner)
+        indices.add(inner.index)
+        cur = inner
+
+
+def make(file: str, src: Source, loop: Loop, clauses: list[str], reason: str, confidence: float) -> Proposal:
+    text = pragma_text(clauses)
+    edit = Edit(file, loop.line, loop.line - 1, indentation(src, loop.line) + text + "\n")
+    return Proposal(file, loop.line, loop.end_line, "pragma", text, list(clauses), [edit], confidence, reason,
+                    "analysis")
+
+
+def starts_line(src: Source, loop: Loop) -> bool:
+    line = src.lines[loop.line - 1]
+    return line[: loop.node.start_point[1]].strip() == ""
+
+
+def pragma_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str,
+                      with_inner: bool = True) -> list[Proposal]:
+    """Ranked pragma proposals for one parallel loop (empty if it is not parallel or too small)."""
+    mine = facts[loop.node.id]
+    if not mine.parallel or not starts_line(fa.src, loop):
+        return []
+    if mine.trip is not None and mine.trip * mine.cost < SMALL_WORK:
+        return []
+    base = mine.clauses
+    what = "reduction" if mine.verdict == "reduction" else "independent iterations"
+    out: list[Proposal] = []
+    imbalanced = triangular(fa.src, loop)
+    if imbalanced:
+        out.append(make(file, fa.src, loop, ["schedule(dynamic)", *base], f"{what}; triangular inner bounds, "
+                        "so iterations differ in cost: dynamic schedule", 0.75))
+        out.append(make(file, fa.src, loop, ["schedule(guided)", *base], f"{what}; guided schedule for "
+                        "triangular work with less scheduling overhead", 0.7))
+    out.append(make(file, fa.src, loop, base, f"{what}: {mine.reason}", 0.8 if not imbalanced else 0.6))
+    inner = collapsible(fa, facts, loop)
+    if inner and not imbalanced:
+        fused = {lp.index for lp in inner}
+        clauses = [f"collapse({len(inner) + 1})"] + [c for c in base if c not in {f"private({n})" for n in fused}]
+        out.append(make(file, fa.src, loop, clauses, f"perfect rectangular nest of {len(inner) + 1} parallel "
+                        "loops: collapse for more parallel iterations", 0.6))
+    if not imbalanced:
+        out.append(make(file, fa.src, loop, ["schedule(dynamic, 16)", *base], "dynamic schedule in case "
+                        "iterations are uneven (data-dependent work)", 0.4))
+    if with_inner:
+        for child in loop.children:
+            for prop in pragma_candidates(fa, facts, child, file, with_inner=False)[:1]:
+                prop.confidence, prop.reason = 0.35, f"parallelize the inner loop at line {child.line} instead"
+                out.append(prop)
+    return out
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """Apply line edits (bottom-up so line numbers stay valid) and return the new text."""
+    lines = text.split("\n")
+    for edit in sorted(edits, key=lambda e: e.start_line, reverse=True):
+        new = edit.new_text.removesuffix("\n")
+        lines[edit.start_line - 1: edit.end_line] = new.split("\n")
+    return "\n".join(lines)
