@@ -86,14 +86,15 @@ def build_graph(rt: Runtime, checkpointer=None):
         try:
             apply_edits(tree, proposal.edits)
         except EditError as exc:
-            log("apply", ok=False, error=str(exc))
+            log("apply", loop=proposal_loop(state), attempt=len(state["attempts"]) + 1, ok=False, error=str(exc))
             return {"check": {"stage": "apply", "error": str(exc)}}
-        log("apply", ok=True, files=sorted({e.file for e in proposal.edits}))
+        log("apply", loop=proposal_loop(state), attempt=len(state["attempts"]) + 1, ok=True,
+            files=sorted({e.file for e in proposal.edits}))
         return {"check": None}
 
     def check(state: RunState) -> dict:
         result = evaluate.evidence(rt.sandbox, work(state), "cand", cfg(state), state["baseline"])
-        log("check", stage=result["stage"], error=result.get("error"), race=result["race"],
+        log("check", loop=proposal_loop(state), attempt=len(state["attempts"]) + 1, stage=result["stage"], error=result.get("error"), race=result["race"],
             build=result.get("build"), test=result.get("test"), output=result.get("output"),
             timing=result.get("timing"))
         return {"check": result}
@@ -158,6 +159,11 @@ def build_graph(rt: Runtime, checkpointer=None):
     g.add_edge("compose", "report")
     g.add_edge("report", END)
     return g.compile(checkpointer=checkpointer)
+
+
+def proposal_loop(state: RunState) -> str:
+    t = state["targets"][state["target_index"]]
+    return f"{t['file']}:{t['line']}"
 
 
 def finished(state: RunState, status: str, reason: str) -> dict:

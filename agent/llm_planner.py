@@ -71,7 +71,7 @@ class LLMPlanner:
                 break  # no further call can succeed in this run
             except ModelError as exc:
                 failures.append(f"attempt {number}: model failed: {exc.message}")
-                self.transcript.event("llm_rejected", loop=target.loop_id, attempt=number, reason=exc.message,
+                self.transcript.event("llm_rejected", loop=target.loop_id, try_number=number, reason=exc.message,
                                       answer=None)
                 continue  # a timeout may pass; the same prompt is tried again
             answer = prefill + completion.text
@@ -81,13 +81,13 @@ class LLMPlanner:
             except AnswerRejected as exc:
                 reason = str(exc)
                 failures.append(f"attempt {number}: {reason}")
-                self.transcript.event("llm_rejected", loop=target.loop_id, attempt=number, reason=reason,
+                self.transcript.event("llm_rejected", loop=target.loop_id, try_number=number, reason=reason,
                                       answer=answer)
                 # Only the latest bad answer is kept: a long conversation costs a small model dearly.
                 conversation = [*base, {"role": "assistant", "content": answer[:600]},
                                 {"role": "user", "content": render("repair.j2", reason=reason, line=target.line)}]
                 continue
-            self.transcript.event("llm_proposal", loop=target.loop_id, attempt=number, label=proposal.label,
+            self.transcript.event("llm_proposal", loop=target.loop_id, try_number=number, label=proposal.label,
                                   proposal=proposal.to_dict())
             return proposal
         return self._fall_back(target, context, history, failures)

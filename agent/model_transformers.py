@@ -91,9 +91,13 @@ class TransformersModel:
         stops = self.config.get("stop_strings")
         if stops:  # stop at the end of the answer instead of paying for the model's afterthoughts
             sampling.update(stop_strings=list(stops), tokenizer=tokenizer)
-        with torch.no_grad():
-            output = model.generate(**encoded, max_new_tokens=limit,
-                                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **sampling)
+        try:
+            with torch.no_grad():
+                output = model.generate(**encoded, max_new_tokens=limit,
+                                        pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **sampling)
+        except (RuntimeError, ValueError) as exc:  # out of memory, bad generation settings: the planner moves on
+            raise ModelError(f"{self.name}: generation failed: {exc}",
+                             "lower max_new_tokens, or check the generation settings in the config") from exc
         prompt_len = encoded["input_ids"].shape[1]
         new_tokens = output[0][prompt_len:]
         text = tokenizer.decode(new_tokens, skip_special_tokens=True)

@@ -19,12 +19,31 @@ def write_outputs(state: dict, rt=None) -> dict:
     patch = unified_diff(work / "orig", work / "final", composed.get("files", [])) if composed.get("ok") else ""
     (run_dir / "patch.diff").write_text(patch)
     summary = summarize(state, composed)
+    summary["model_usage"] = model_usage(run_dir / "transcript.jsonl")
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (run_dir / "report.md").write_text(render_report(state, summary, patch))
     outputs = {name: str(run_dir / name) for name in ("patch.diff", "report.md", "summary.json", "transcript.jsonl")}
     if rt is not None:
         rt.transcript.event("outputs", **outputs, accepted=summary["accepted"])
     return {"outputs": outputs}
+
+
+def model_usage(transcript: Path) -> dict:
+    """Totals over the run's model calls, read from the transcript (so resumed runs count every call)."""
+    calls = tokens_in = tokens_out = 0
+    seconds = 0.0
+    if transcript.exists():
+        for line in transcript.read_text().splitlines():
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if e.get("kind") == "model_call":
+                calls += 1
+                tokens_in += e.get("tokens_in") or 0
+                tokens_out += e.get("tokens_out") or 0
+                seconds += e.get("latency") or 0.0
+    return {"calls": calls, "tokens_in": tokens_in, "tokens_out": tokens_out, "seconds": round(seconds, 2)}
 
 
 def summarize(state: dict, composed: dict) -> dict:
@@ -66,6 +85,10 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
                      f"{w['median_serial']:.3f} s -> {w['median_parallel']:.3f} s).")
     else:
         lines.append("**No change accepted.** The original code is left as it is; the reasons are below.")
+    use = summary.get("model_usage") or {}
+    if use.get("calls"):
+        lines += ["", f"Language model: {use['calls']} call(s), {use['tokens_in']} tokens in, {use['tokens_out']} "
+                      f"out, {use['seconds']:.1f} s."]
     prof = state.get("profile") or {}
     lines += ["", "## Where the time goes", ""]
     if "error" in prof:

@@ -16,6 +16,7 @@ from hpcagent.agent.errors import BadInput, HpcAgentError
 from hpcagent.agent.transcript import Transcript
 
 RECURSION_LIMIT = 100_000
+LOCAL_PREFILL = '{"action": "pragma", "line": {line}, "pragma": "#pragma omp'
 
 
 def new_run_id() -> str:
@@ -37,6 +38,11 @@ def make_planner(spec: str, cfg: Config, transcript: Transcript):
         from hpcagent.agent.llm_planner import LLMPlanner
         from hpcagent.agent.models import load_model
 
+        local = cfg.agent.model == "smollm2" or cfg.agent.model.startswith("transformers:")
+        if local:
+            # Small local models answer in the format only when the answer is started for them.
+            model = load_model(cfg.agent.model, {"max_new_tokens": 96, "stop_strings": ["}"]})
+            return LLMPlanner(model, fallback=AnalysisPlanner(), transcript=transcript, prefill=LOCAL_PREFILL)
         return LLMPlanner(load_model(cfg.agent.model), fallback=AnalysisPlanner(), transcript=transcript)
     raise BadInput(f"unknown planner {spec!r}", "use analysis, llm or scripted:FILE")
 
@@ -99,7 +105,7 @@ def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sand
         graph.invoke(first_input, config, durability="sync")
         return graph.get_state(config).values
     except HpcAgentError as exc:
-        rt.transcript.event("error", error=exc.message, fix=exc.fix, kind=type(exc).__name__,
+        rt.transcript.event("error", error=exc.message, fix=exc.fix, error_type=type(exc).__name__,
                             diagnostics=getattr(exc, "diagnostics", None))
         raise
     except KeyboardInterrupt:

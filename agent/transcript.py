@@ -19,8 +19,13 @@ class Transcript:
         self.events: list[dict[str, Any]] = []
         self.seq = 0
         if self.path and self.path.exists():
+            text = self.path.read_text()
+            if text and not text.endswith("\n"):
+                # A kill mid-write left a torn line: end it so the next event starts on a line of its own.
+                with open(self.path, "a") as fh:
+                    fh.write("\n")
             # Resuming: continue the numbering after what is already on disk.
-            for line in self.path.read_text().splitlines():
+            for line in text.splitlines():
                 try:
                     self.seq = max(self.seq, json.loads(line).get("seq", 0))
                 except json.JSONDecodeError:

@@ -199,7 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     local = args.model == "smollm2" or args.model.startswith("transformers:")
     prefill = PREFILLS[args.prefill or ("pragma" if local else "none")]
     config = {"max_new_tokens": args.max_new_tokens, "stop_strings": ["}"] if prefill == PREFILLS["pragma"] else []}
-    result = run(labels, args.corpus, load_model(args.model, config), prefill, args.attempts, args.blind)
+    model = load_model(args.model, config)
+    load_seconds = 0.0
+    if local:  # load the weights before the clock starts, so seconds per loop are answer times
+        start = time.monotonic()
+        model.complete([{"role": "user", "content": "Say OK."}], max_tokens=1)
+        load_seconds = round(time.monotonic() - start, 1)
+    result = {**run(labels, args.corpus, model, prefill, args.attempts, args.blind), "load_seconds": load_seconds}
     table = markdown(result)
     print(table)
     if args.out:

@@ -10,6 +10,7 @@ from hpcagent.sandbox import script
 from hpcagent.sandbox.steps import Limits, Step, StepResult
 
 LABEL = "hpcagent.sandbox"
+WORKDIR_LABEL = "hpcagent.workdir"
 MOUNT = "/w"
 SANDBOX_UID = 1000
 
@@ -76,6 +77,9 @@ class DockerSandbox:
 
         limits = limits or Limits()
         workdir = Path(workdir).resolve()
+        # A run killed with -9 leaves its container going over this same work dir: stop it before reusing the dir.
+        for old in self.client.containers.list(all=True, filters={"label": f"{WORKDIR_LABEL}={workdir}"}):
+            old.remove(force=True)
         script.prepare(workdir, steps, MOUNT)
         user = _own_for_sandbox(workdir)
         cpus = usable_cpus(limits.cpus)
@@ -89,7 +93,7 @@ class DockerSandbox:
             ulimits=[Ulimit(name="fsize", soft=out_bytes, hard=out_bytes)],
             read_only=True, tmpfs={"/tmp": "rw,exec,size=1g"}, cap_drop=["ALL"],
             security_opt=["no-new-privileges"], volumes={str(workdir): {"bind": MOUNT, "mode": "rw"}},
-            labels={LABEL: "1"}, detach=True,
+            labels={LABEL: "1", WORKDIR_LABEL: str(workdir)}, detach=True,
         )
         self.last_container_id = container.id
         killed = False

@@ -52,6 +52,7 @@ class LocalSandbox:
         """Run the steps in a host shell over workdir; kill the whole process group at the wall limit."""
         limits = limits or Limits()
         workdir = Path(workdir).resolve()
+        _kill_leftover(workdir)
         path = script.prepare(workdir, steps, str(workdir))
         wall = sum(s.timeout + 3 for s in steps) + limits.wall_margin
         sanitized = any("TSAN_OPTIONS" in s.env for s in steps)
@@ -59,6 +60,7 @@ class LocalSandbox:
         proc = subprocess.Popen(["sh", str(path)], cwd=workdir, env=env,
                                 preexec_fn=_limit(usable_cpus(limits.cpus), limits, not sanitized),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        (workdir / script.CONTROL_DIR / "pgid").write_text(str(proc.pid))
         killed = False
         try:
             proc.wait(timeout=wall)
@@ -73,3 +75,12 @@ class LocalSandbox:
                     pass
                 proc.wait()
         return script.collect(workdir, steps, limits, killed=killed)
+
+
+def _kill_leftover(workdir: Path) -> None:
+    """Kill the process group a run killed with -9 left going over this work dir."""
+    pid_file = workdir / script.CONTROL_DIR / "pgid"
+    try:
+        os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass

@@ -33,7 +33,8 @@ def prepare(workdir: Path, steps: list[Step], root: str) -> Path:
     ctl = workdir / CONTROL_DIR
     ctl.mkdir(parents=True, exist_ok=True)
     for old in ctl.iterdir():
-        old.unlink()
+        if old.name != "pgid":
+            old.unlink()
     script = ctl / "run.sh"
     script.write_text(render_script(steps, root))
     return script

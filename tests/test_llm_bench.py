@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from hpcagent.agent.model_scripted import ScriptedModel
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "llm_bench.py"

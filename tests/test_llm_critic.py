@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from hpcagent.agent.llm_critic import LLMCritic, raw_evidence
 from hpcagent.agent.model_scripted import ScriptedModel
 from hpcagent.agent.protocols import Critic

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from hpcagent.agent.llm_planner import LLMPlanner
 from hpcagent.agent.model_scripted import ScriptedModel
 from hpcagent.agent.protocols import PlanContext, Planner

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from hpcagent.agent.llm_context import function_span, numbered_excerpt
 from hpcagent.agent.llm_format import AnswerRejected, check_pragma, first_json_object, pragma_clauses
 from hpcagent.agent.records import LoopTarget

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from hpcagent.agent.llm_planner import LLMPlanner
 from hpcagent.agent.models import load_model
 from hpcagent.agent.protocols import PlanContext
@@ -62,3 +63,4 @@ def test_greedy_decoding_repeats_itself(smollm2):
     first = smollm2.complete(messages, max_tokens=12)
     second = smollm2.complete(messages, max_tokens=12)
     assert first.text == second.text and first.tokens_out > 0
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from hpcagent.agent.errors import ConfigError, ModelError, ModelTimeout
 from hpcagent.agent.model_scripted import ScriptedModel
 from hpcagent.agent.model_transformers import TransformersModel, smollm2_path

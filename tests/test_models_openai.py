@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from hpcagent.agent.errors import BudgetExceeded, ConfigError, ModelError, ModelTimeout
 from hpcagent.agent.llm_planner import LLMPlanner
 from hpcagent.agent.model_openai import OpenAIModel

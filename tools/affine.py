@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
+
 from hpcagent.tools.cparse import Source, int_value
 
 Mono = tuple[str, ...]

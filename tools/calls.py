@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
-from hpcagent.tools.access import IO_FUNCTIONS, Scanner
+
+from hpcagent.tools.access import Scanner
 from hpcagent.tools.cparse import Source, functions
+from hpcagent.tools.facts import IO_FUNCTIONS
 from hpcagent.tools.symbols import function_symbols
 
 PURE = {
@@ -18,6 +20,8 @@ PURE = {
     "conj", "norm", "arg", "cabs", "creal", "cimag", "isless", "isgreater", "static_cast", "toupper", "tolower",
     "isdigit", "isalpha", "isspace",
 }
+THREAD_SAFE = {"malloc", "calloc", "free", "aligned_alloc", "posix_memalign_"}
+"""Not pure, but safe to call concurrently; the memory they return is fresh."""
 PURE |= {f + "f" for f in list(PURE)} | {f + "l" for f in list(PURE)}
 
 
@@ -91,7 +95,7 @@ def file_effects(src: Source) -> dict[str, Effects]:
 
 def call_problem(name: str, effects: dict[str, Effects]) -> str | None:
     """Return why a call to name prevents parallelisation, or None if it is safe."""
-    if name in PURE or name in IO_FUNCTIONS:
+    if name in PURE or name in IO_FUNCTIONS or name in THREAD_SAFE:
         return None
     if name in effects:
         return None if effects[name].pure else f"call to {name}: {effects[name].reason}"

@@ -112,8 +112,28 @@ def _equalizable(h: Affine, v1: str, v2: str) -> bool:
     return True
 
 
+def symbolic_excludes(h: Affine, bounds: dict[str, tuple[Affine, Affine]]) -> bool:
+    """h = 0 is impossible because h's symbolic range (loop bounds such as k+1..n-1) is strictly one-signed."""
+    lo = hi = Affine.const(h.constant)
+    for mono, coef in h.terms.items():
+        if not mono:
+            continue
+        if len(mono) != 1:
+            return False
+        name = mono[0]
+        if name in bounds:
+            low, high = bounds[name]
+            lo, hi = (lo + low.scale(coef), hi + high.scale(coef)) if coef > 0 else \
+                (lo + high.scale(coef), hi + low.scale(coef))
+        elif "#" not in name:
+            lo, hi = lo + Affine({mono: coef}), hi + Affine({mono: coef})
+        else:
+            return False
+    return (lo.is_const() and lo.constant > 0) or (hi.is_const() and hi.constant < 0)
+
+
 def test_dimensions(dims: list[Affine | None], v1: str, v2: str, ranges: dict[str, Interval],
-                    step: int = 1) -> Dep:
+                    step: int = 1, bounds: dict[str, tuple[Affine, Affine]] | None = None) -> Dep:
     """Decide whether two accesses whose subscripts differ by dims[k] (= 0 when equal) depend across v."""
     independent = {"<": False, ">": False}
     exact, distances, why = True, set(), []
@@ -124,6 +144,8 @@ def test_dimensions(dims: list[Affine | None], v1: str, v2: str, ranges: dict[st
             continue
         if gcd_excludes(h):
             return Dep("independent", f"GCD test: subscript {k + 1} never equal")
+        if bounds and symbolic_excludes(h, bounds):
+            return Dep("independent", f"bounds test: subscript {k + 1} never equal within the loop bounds")
         for direction, done in list(independent.items()):
             if not done and banerjee_excludes(h, v1, v2, direction, ranges, step):
                 independent[direction] = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
+
 from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.cparse import (
     LOOP_TYPES,

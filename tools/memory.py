@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hpcagent.tools.access import BodyFacts, MemAccess
 from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.cparse import Source
 from hpcagent.tools.dependence import INF, Dep, Interval, test_dimensions
+from hpcagent.tools.facts import BodyFacts, MemAccess
 from hpcagent.tools.loops import Loop
 from hpcagent.tools.symbols import Decl
 
@@ -62,6 +62,13 @@ class MemoryAnalysis:
         self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
         self.written = facts.writes()
 
+    def bounds(self, access: MemAccess, tag: str) -> dict[str, tuple[Affine, Affine]]:
+        """Symbolic inclusive bounds of the renamed loop indices around one access."""
+        loops = [self.loop, *access.inner]
+        rename = {lp.index: f"{lp.index}#{tag}" for lp in loops if lp.index}
+        return {rename[lp.index]: (lp.lower.rename(rename), lp.upper.rename(rename)) for lp in loops
+                if lp.index and lp.lower is not None and lp.upper is not None}
+
     def dims(self, access: MemAccess, tag: str) -> tuple[list[Affine | None], dict[str, Interval]]:
         rename = {self.loop.index: f"{self.loop.index}#{tag}"} if self.loop.index else {}
         ranges: dict[str, Interval] = {}
@@ -73,8 +80,10 @@ class MemoryAnalysis:
                 ranges[rename[inner.index]] = _range(inner)
         out: list[Affine | None] = []
         subs = access.subscripts or []
-        if access.via == "deref" and not subs:
-            subs_aff: list[Affine | None] = [Affine()]
+        if access.via == "deref" and not subs and root_name(access.base) == self.loop.index:
+            subs_aff: list[Affine | None] = [Affine.var(self.loop.index)]  # *p with p the loop's pointer index
+        elif access.via == "deref" and not subs:
+            subs_aff = [Affine()]
         else:
             subs_aff = [to_affine(self.src, node, self.env) for node in subs]
         for value in subs_aff:
@@ -138,7 +147,8 @@ class MemoryAnalysis:
             diffs = split if split is not None else diffs
         diffs = [None if h is not None and any(len(m) > 1 for m in h.terms) else h for h in diffs]
         idx = self.loop.index or "?"
-        dep = test_dimensions(diffs, f"{idx}#1", f"{idx}#2", ranges, self.loop.step or 1)
+        bounds = {**self.bounds(w, "1"), **self.bounds(a, "2")}
+        dep = test_dimensions(diffs, f"{idx}#1", f"{idx}#2", ranges, self.loop.step or 1, bounds)
         if dep.status == "dependent" and not all(self._regular(lp) for lp in {*w.inner, *a.inner}):
             return Dep("possible", f"{dep.reason}, if the inner loops' iterations meet")
         return dep

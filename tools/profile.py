@@ -60,7 +60,7 @@ def loop_share(profile: dict, file: str, line: int, end_line: int, function: str
             path, _, num = key.rpartition(":")
             if (path == file or Path(path).name == base) and line <= int(num) <= end_line:
                 total += share
-        return total
+        return min(total, 1.0)  # gprof's rounded percentages can add up past 100
     if function and function in (profile.get("functions") or {}):
         return profile["functions"][function]
     return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import tree_sitter as ts
-from hpcagent.tools.access import BodyFacts, ScalarSite
+
 from hpcagent.tools.cparse import Source, walk
+from hpcagent.tools.facts import BodyFacts, ScalarSite
 from hpcagent.tools.loops import Loop
 from hpcagent.tools.symbols import Decl
 

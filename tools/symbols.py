@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
+
 from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.cparse import Source, declarator_name, walk
 

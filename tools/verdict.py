@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
-from hpcagent.tools.access import READ_METHODS, BodyFacts, Scanner
+
+from hpcagent.tools.access import Scanner
 from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.calls import Effects, call_problem, file_effects
 from hpcagent.tools.cparse import LOOP_TYPES, Source, declarator_name, walk
+from hpcagent.tools.facts import READ_METHODS, BodyFacts
 from hpcagent.tools.loops import Loop, find_loops
 from hpcagent.tools.memory import MemoryAnalysis, MemoryVerdict, root_name
 from hpcagent.tools.scalars import ScalarClass, classify
@@ -44,14 +46,10 @@ def body_cost(src: Source, node: ts.Node | None, loops: dict[int, Loop]) -> int:
     """Rough operations per iteration; inner loops count their trip count (or an assumed one) times their body."""
     if node is None:
         return 0
-    total = COST.get(node.type, 0)
-    for child in node.children:
-        if child.type in LOOP_TYPES and child.id in loops:
-            inner = loops[child.id]
-            total += (inner.trip_count() or ASSUMED_TRIP) * max(1, body_cost(src, inner.body, loops))
-        else:
-            total += body_cost(src, child, loops)
-    return total
+    if node.type in LOOP_TYPES and node.id in loops:
+        inner = loops[node.id]
+        return (inner.trip_count() or ASSUMED_TRIP) * max(1, body_cost(src, inner.body, loops))
+    return COST.get(node.type, 0) + sum(body_cost(src, child, loops) for child in node.children)
 
 
 class FileAnalyzer:

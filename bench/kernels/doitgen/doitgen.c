@@ -9,7 +9,7 @@
 #define NQ 256
 #endif
 #ifndef NP
-#define NP 256
+#define NP 320
 #endif
 
 static void init(double A[NR][NQ][NP], double C4[NP][NP])

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #ifndef N
-#define N 1200
+#define N 1500
 #endif
 
 static void init(double path[N][N])

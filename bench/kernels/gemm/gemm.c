@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #ifndef N
-#define N 2400
+#define N 2000
 #endif
 
 static void init(double A[N][N], double B[N][N], double C[N][N])

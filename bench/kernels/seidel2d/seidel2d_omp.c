@@ -8,7 +8,7 @@
 #define N 1000
 #endif
 #ifndef TSTEPS
-#define TSTEPS 150
+#define TSTEPS 200
 #endif
 
 static void init(double A[N][N])
