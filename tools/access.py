@@ -5,7 +5,10 @@ from __future__ import annotations
 import tree_sitter as ts
 
 from hpcagent.tools.cparse import LOOP_TYPES, Source, declarator_name, line_of
+from hpcagent.tools.facts import EXIT_FUNCTIONS, IO_FUNCTIONS, BodyFacts, MemAccess, ScalarSite
 from hpcagent.tools.loops import Loop
+
+__all__ = ["BodyFacts", "MemAccess", "ScalarSite", "Scanner", "callee_name"]
 
 
 def callee_name(src: Source, call: ts.Node) -> str:

@@ -200,4 +200,11 @@ class FileAnalyzer:
             out.memory.reason if out.memory else "no dependences")
 
     def analyze_all(self) -> list[LoopFacts]:
-        return [self.analyze(loop) for loop in self.loops]
+        out = []
+        for loop in self.loops:
+            try:
+                out.append(self.analyze(loop))
+            except (ValueError, KeyError, IndexError, AttributeError, TypeError, RecursionError) as exc:
+                # odd syntax (unexpanded macros, parse errors) must cost one loop, never the whole file
+                out.append(LoopFacts(loop, "unknown", f"analysis failed on this loop ({type(exc).__name__})"))
+        return out
