@@ -46,7 +46,7 @@ def run_agent(kdir: Path, kernel_src: Path, name: str, defines: str, small: str,
     cmd = agent_command(src, name, defines, small, out, run_id, model, reps, threads, extra)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         code, err = proc.returncode, proc.stderr
     except subprocess.TimeoutExpired:
         code, err = None, f"hpcagent did not finish in {timeout:g} s and was stopped"

@@ -24,7 +24,7 @@ COMPILE = {
 }
 # Parallelism the compiler creates itself cannot be race-checked the way source pragmas can (see RACE_NA).
 COMPILER_PARALLEL = ("gcc-autopar", "polly")
-RACE_NA = ("n/a: gcc-autopar and polly add threads inside the optimizer at -O3, from source without pragmas. "
+RACE_NA = ("gcc-autopar and polly add threads inside the optimizer at -O3, from source without pragmas. "
            "A ThreadSanitizer build (clang-16 -O1 with Archer) does not contain that parallel code, and "
            "gcc's libgomp is not TSan-instrumented (every barrier would read as a race), so their evidence "
            "is the output comparison only.")

@@ -141,3 +141,36 @@ void f(REAL *restrict a, int n) {
 """
     v = verdicts(code)
     assert 5 in v and v[5][0] == "unknown"  # SCALE is an unknown call
+
+
+def test_call_sites_prove_pointer_params_distinct():
+    code = """#include <stdlib.h>
+static void kernel(double *a, double *b, int n) {
+  for (int i = 0; i < n; i++) a[i] = b[i] * 2;
+}
+static void kernel2(double *a, double *b, int n) {
+  for (int i = 0; i < n; i++) a[i] = b[i] * 2;
+}
+int main(void) {
+  double *x = malloc(100 * sizeof(double)), y[100];
+  kernel(x, y, 100);
+  kernel2(x, y, 100);
+  kernel2(x, x + 1, 99);
+  return 0;
+}
+"""
+    v = verdicts(code)
+    assert v[3][0] == "parallel"  # every call passes two different fresh/declared arrays
+    assert v[6][0] == "unknown"  # one call passes overlapping pointers
+
+
+def test_pointer_set_inside_the_loop_is_not_trusted():
+    code = """double a[1000];
+void f(int n) {
+  for (int i = 0; i < n; i++) { double *p = a + i; p[0] = p[1] + 1; }
+  for (int i = 0; i < n; i++) { double tmp[4]; tmp[0] = a[i]; a[i] = tmp[0] * 2; }
+}
+"""
+    v = verdicts(code)
+    assert v[3][0] == "unknown" and "set inside the loop" in v[3][2]
+    assert v[4][0] == "parallel"  # an array declared in the body is private to each iteration

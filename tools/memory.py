@@ -58,8 +58,10 @@ class MemoryAnalysis:
     """Tests every write against every access of a loop for loop-carried dependences."""
 
     def __init__(self, src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl],
-                 env: dict[str, Affine]):
+                 env: dict[str, Affine], distinct: set[frozenset[str]] | None = None):
         self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
+        self.distinct = distinct or set()
+        """Pairs of pointer parameters that every call site binds to different objects."""
         self.written = facts.writes()
 
     def bounds(self, access: MemAccess, tag: str) -> dict[str, tuple[Affine, Affine]]:
@@ -160,7 +162,16 @@ class MemoryAnalysis:
                 and not bounds & (self.written | {self.loop.index}))
 
     def run(self) -> MemoryVerdict:
-        accesses = [m for m in self.facts.mem if root_name(m.base) not in self.facts.declared]
+        accesses = []
+        for m in self.facts.mem:
+            root = root_name(m.base)
+            if root in self.facts.declared:
+                decl = self.symbols.get(root)
+                if decl is None or not (decl.kind in ("array", "container") or decl.fresh):
+                    # a pointer set inside the loop may point anywhere, differently in each iteration
+                    return MemoryVerdict("possible", f"pointer {root} is set inside the loop", [])
+                continue  # storage declared in the body is private to the iteration
+            accesses.append(m)
         notes: list[str] = []
         worst = "independent"
         rank = {"independent": 0, "possible": 1, "dependent": 2}
@@ -172,6 +183,8 @@ class MemoryAnalysis:
             for a in accesses:
                 if a.base != w.base:
                     alias = may_alias(self.symbols.get(root_name(w.base)), self.symbols.get(root_name(a.base)))
+                    if frozenset((root_name(w.base), root_name(a.base))) in self.distinct:
+                        alias = "no"
                     if "->" in w.base or "->" in a.base:
                         alias = "partial" if alias != "no" else alias
                     if alias == "no":

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import tree_sitter as ts
 
 from hpcagent.tools.affine import Affine, to_affine
-from hpcagent.tools.cparse import Source, declarator_name, walk
+from hpcagent.tools.cparse import Source, declarator_name, functions, walk
 
 _ALLOC = re.compile(r"\b(malloc|calloc|aligned_alloc|_mm_malloc)\s*\(|^\s*new\b")
 VALUE_CONTAINERS = ("vector", "array", "valarray")
@@ -107,7 +107,43 @@ def function_symbols(src: Source, fn: ts.Node) -> dict[str, Decl]:
     return table
 
 
-def all_function_names(src: Source) -> set[str]:
-    from hpcagent.tools.cparse import functions
+def _object_named(src: Source, arg: ts.Node) -> str | None:
+    while arg.type in ("parenthesized_expression", "cast_expression"):
+        arg = arg.child_by_field_name("value") or arg.named_children[-1]
+    return src.text_of(arg) if arg.type == "identifier" else None
 
-    return {name for name, _ in functions(src)}
+
+def distinct_params(src: Source, fn: ts.Node, name: str) -> set[frozenset[str]]:
+    """Pointer-parameter pairs of fn that every call site in this file binds to different objects.
+
+    Only for functions no other file can call with other arguments in practice: `static` ones, or any function
+    of a file that defines main (a whole program). Each argument must name a declared array, a container or a
+    fresh allocation of the caller, and the two names must differ.
+    """
+    text = src.text_of(fn).split("(")[0].split()
+    has_main = any(fname == "main" for fname, _ in functions(src))
+    if "static" not in text and not has_main:
+        return set()
+    params = [d for d in function_symbols(src, fn).values() if d.scope == "param"]
+    memory = [i for i, d in enumerate(params) if d.kind in ("pointer", "ref")]
+    calls = [n for n in walk(src.root) if n.type == "call_expression"
+             and src.text_of(n.child_by_field_name("function")) == name]
+    if len(memory) < 2 or not calls:
+        return set()
+    pairs = {frozenset((params[i].name, params[j].name)) for i in memory for j in memory if i < j}
+    for call in calls:
+        caller = call.parent
+        while caller is not None and caller.type != "function_definition":
+            caller = caller.parent
+        if caller is None:
+            return set()
+        symbols = function_symbols(src, caller)
+        args = call.child_by_field_name("arguments").named_children
+        named = {}
+        for i in memory:
+            obj = _object_named(src, args[i]) if i < len(args) else None
+            decl = symbols.get(obj or "")
+            named[params[i].name] = obj if decl is not None and (decl.distinct_object or (
+                decl.kind == "array" and decl.scope == "global")) else None
+        pairs = {p for p in pairs if all(named[n] for n in p) and len({named[n] for n in p}) == 2}
+    return pairs

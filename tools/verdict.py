@@ -14,7 +14,7 @@ from hpcagent.tools.facts import READ_METHODS, BodyFacts
 from hpcagent.tools.loops import Loop, find_loops
 from hpcagent.tools.memory import MemoryAnalysis, MemoryVerdict, root_name
 from hpcagent.tools.scalars import ScalarClass, classify
-from hpcagent.tools.symbols import Decl, function_symbols
+from hpcagent.tools.symbols import Decl, distinct_params, function_symbols
 
 COST = {"binary_expression": 1, "assignment_expression": 1, "subscript_expression": 1, "call_expression": 8,
         "update_expression": 1}
@@ -165,7 +165,8 @@ class FileAnalyzer:
         for sc in out.scalars:
             if sc.role in ("carried", "unknown"):
                 issues.append(("serial" if sc.role == "carried" else "unknown", sc.reason))
-        out.memory = MemoryAnalysis(self.src, loop, facts, symbols, self.env(loop, facts)).run()
+        out.memory = MemoryAnalysis(self.src, loop, facts, symbols, self.env(loop, facts),
+                                    distinct_params(self.src, loop.fn_node, loop.function)).run()
         if out.memory.status != "independent":
             issues.append(("serial" if out.memory.status == "dependent" else "unknown", out.memory.reason))
         self._conclude(out)
