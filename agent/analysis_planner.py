@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from hpcagent.agent.protocols import PlanContext
 from hpcagent.agent.records import Attempt, Edit, LoopTarget, Proposal
-from hpcagent.tools.analysis import analyze_file
+from hpcagent.tools.analysis import analyze_file, load_program
 from hpcagent.tools.proposals import pragma_text
 
 
@@ -34,11 +34,17 @@ class AnalysisPlanner:
     name = "analysis"
 
     def propose(self, target: LoopTarget, context: PlanContext, history: list[Attempt]) -> Proposal | None:
-        reports = [r for r in analyze_file(context.root / target.file, context.root) if r.line == target.line]
-        if not reports or reports[0].verdict not in ("parallel", "reduction"):
+        program = load_program(context.root)
+        reports = [r for r in analyze_file(context.root / target.file, context.root, program)
+                   if r.line == target.line]
+        # unknown loops may still carry guarded candidates (atomic histogram updates); serial ones never do
+        if not reports or not reports[0].candidates or reports[0].verdict == "serial":
             return None
         tried = [a.proposal for a in history]
         fresh = [c for c in reports[0].candidates if not any(same(c, t) for t in tried)]
+        if any((a.verdict.feedback.data or {}).get("try_inner") for a in history):
+            # a race on an array at this level: another schedule or collapse of the same loop races too
+            fresh = [c for c in fresh if c.line != target.line]
         if history:
             last = history[-1].proposal
             data = history[-1].verdict.feedback.data or {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,25 +16,25 @@ Opt = typer.Option
 
 def optimize(
     repo: Annotated[Path, typer.Argument(help="The project directory (never modified).")],
-    build: Annotated[Optional[str], Opt(help='Build command, e.g. "make" (CC/CFLAGS/... injected).')] = None,
-    run: Annotated[Optional[str], Opt(help='The workload to profile and time, e.g. "./app 2000 700".')] = None,
-    race_run: Annotated[Optional[str], Opt(help="A smaller workload for the race check.")] = None,
-    test: Annotated[Optional[str], Opt(help='The test command, e.g. "make test".')] = None,
-    config: Annotated[Optional[Path], Opt(help="Config file (default: REPO/hpcagent.toml).")] = None,
-    threads: Annotated[Optional[int], Opt(help="Threads of the timed runs.")] = None,
-    race_threads: Annotated[Optional[str], Opt(help="Thread counts of the race-check runs, e.g. 2,4.")] = None,
-    planner: Annotated[Optional[str], Opt(help="analysis | llm | scripted:FILE")] = None,
-    critic: Annotated[Optional[str], Opt(help="rules | llm")] = None,
-    model: Annotated[Optional[str], Opt(help="smollm2 | transformers:PATH | openai:MODEL | scripted:FILE")] = None,
-    sandbox: Annotated[Optional[str], Opt(help="auto | docker | local")] = None,
-    attempts: Annotated[Optional[int], Opt(help="Attempts per loop.")] = None,
-    max_targets: Annotated[Optional[int], Opt(help="Loops to try, hottest first.")] = None,
-    budget_minutes: Annotated[Optional[float], Opt(help="Wall-clock budget of the run.")] = None,
-    run_timeout: Annotated[Optional[float], Opt(help="Seconds one run may take.")] = None,
-    reps: Annotated[Optional[int], Opt(help="Interleaved timing repetitions.")] = None,
-    min_speedup: Annotated[Optional[float], Opt(help="Smallest speedup accepted (beyond the noise too).")] = None,
-    out: Annotated[Optional[Path], Opt(help="Runs folder (default .hpcagent/runs in the current directory).")] = None,
-    run_id: Annotated[Optional[str], Opt(help="Name the run (default: a timestamp).")] = None,
+    build: Annotated[str | None, Opt(help='Build command, e.g. "make" (CC/CFLAGS/... injected).')] = None,
+    run: Annotated[str | None, Opt(help='The workload to profile and time, e.g. "./app 2000 700".')] = None,
+    race_run: Annotated[str | None, Opt(help="A smaller workload for the race check.")] = None,
+    test: Annotated[str | None, Opt(help='The test command, e.g. "make test".')] = None,
+    config: Annotated[Path | None, Opt(help="Config file (default: REPO/hpcagent.toml).")] = None,
+    threads: Annotated[int | None, Opt(help="Threads of the timed runs.")] = None,
+    race_threads: Annotated[str | None, Opt(help="Thread counts of the race-check runs, e.g. 2,4.")] = None,
+    planner: Annotated[str | None, Opt(help="analysis | llm | scripted:FILE")] = None,
+    critic: Annotated[str | None, Opt(help="rules | llm")] = None,
+    model: Annotated[str | None, Opt(help="smollm2 | transformers:PATH | openai:MODEL | scripted:FILE")] = None,
+    sandbox: Annotated[str | None, Opt(help="auto | docker | local")] = None,
+    attempts: Annotated[int | None, Opt(help="Attempts per loop.")] = None,
+    max_targets: Annotated[int | None, Opt(help="Loops to try, hottest first.")] = None,
+    budget_minutes: Annotated[float | None, Opt(help="Wall-clock budget of the run.")] = None,
+    run_timeout: Annotated[float | None, Opt(help="Seconds one run may take.")] = None,
+    reps: Annotated[int | None, Opt(help="Interleaved timing repetitions.")] = None,
+    min_speedup: Annotated[float | None, Opt(help="Smallest speedup accepted (beyond the noise too).")] = None,
+    out: Annotated[Path | None, Opt(help="Runs folder (default .hpcagent/runs in the current directory).")] = None,
+    run_id: Annotated[str | None, Opt(help="Name the run (default: a timestamp).")] = None,
     apply: Annotated[bool, Opt("--apply", help="Commit the accepted changes on a new git branch.")] = False,
     quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress output.")] = False,
     jsonl: Annotated[bool, Opt("--jsonl", help="Progress as JSON lines on stdout.")] = False,

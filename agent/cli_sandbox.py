@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -63,10 +63,10 @@ def build(
 
 def check(
     path: Annotated[Path, typer.Argument(help="A .c/.cpp file or a project directory.")],
-    run: Annotated[Optional[str], typer.Option(help="Command that runs the program (default: the built binary).")] = None,
+    run: Annotated[str | None, typer.Option(help="Command that runs the program (default: the built binary).")] = None,
     threads: Annotated[str, typer.Option(help="Thread counts to run at, comma-separated.")] = "2,4",
     repeats: Annotated[int, typer.Option(help="Runs per thread count.")] = 1,
-    build_cmd: Annotated[Optional[str], typer.Option("--build", help="Build command (CC/CFLAGS... injected).")] = None,
+    build_cmd: Annotated[str | None, typer.Option("--build", help="Build command (CC/CFLAGS... injected).")] = None,
     sandbox: Annotated[str, typer.Option(help="auto, docker or local.")] = "auto",
     timeout: Annotated[float, typer.Option(help="Seconds each run may take before it is killed.")] = 120.0,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from hpcagent.agent.errors import ConfigError
 
@@ -105,7 +106,7 @@ class Config:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "config") -> "Config":
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
         cfg = cls()
         for section, values in data.items():
             if section not in {f.name for f in fields(cls)}:

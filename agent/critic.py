@@ -67,6 +67,10 @@ class RuleCritic:
                 "the parallel loop computes something else: a dependence the race check did not see"))
         if stage == "timing":
             t = check.get("timing") or {}
+            if "error" in t and "timed out" in t["error"]:
+                return Verdict(repair_or_give, Feedback("slower", f"a timed run was cut short: {t['error']}",
+                                                        "far slower than the original: try another loop level",
+                                                        {"next_candidate": True}))
             if "error" in t:
                 return Verdict("give_up", Feedback("crash", t["error"], "the timed run failed"))
             kind = "slower" if t.get("verdict") == "slower" else "not_faster"

@@ -27,18 +27,30 @@ def release_tc(cfg: Config):
     return toolchain("release", cc=cfg.build.cc, cxx=cfg.build.cxx or None, cflags=cfg.build.cflags)
 
 
-def run_steps(cfg: Config, work: Path, cwd: str, with_test: bool = True) -> list[Step]:
+def limits_from(cfg: Config, base: dict | None) -> dict[str, float]:
+    """Timeouts for a candidate: a few times what the original took (a far slower candidate is cut short)."""
+    if not base:
+        return {"run": cfg.run.timeout, "test": cfg.test.timeout, "race": cfg.run.timeout}
+    race = max([r["seconds"] for r in base.get("race_runs", [])] or [cfg.run.timeout / 10])
+    test = (base.get("test") or {}).get("seconds", cfg.test.timeout / 5)
+    return {"run": min(cfg.run.timeout, 5 * base["seconds"] + 20),
+            "test": min(cfg.test.timeout, 5 * test + 60),
+            "race": min(cfg.run.timeout, 10 * race + 60)}
+
+
+def run_steps(cfg: Config, work: Path, cwd: str, with_test: bool = True, base: dict | None = None) -> list[Step]:
     """The release-build, run and test steps for one tree; tests are built with the same compiler and flags."""
+    limit = limits_from(cfg, base)
     tc = release_tc(cfg)
     spec = BuildSpec.detect(work / cwd, cfg.build.command or None)
     steps = spec.steps(tc, "release", timeout=cfg.build.timeout, cwd=cwd)
     env = {**tc.env(), "OMP_NUM_THREADS": str(cfg.threads.count)}
-    steps.append(Step("run", cfg.run.command or spec.binary, env=env, cwd=cwd, timeout=cfg.run.timeout))
+    steps.append(Step("run", cfg.run.command or spec.binary, env=env, cwd=cwd, timeout=limit["run"]))
     if with_test and cfg.test.command:
         test = cfg.test.command
         if test.split()[0] == "make":  # command-line variables beat the Makefile's own assignments
             test = "make " + " ".join(f"{k}={shlex.quote(v)}" for k, v in tc.env().items()) + test[4:]
-        steps.append(Step("test", test, env=env, cwd=cwd, timeout=cfg.test.timeout))
+        steps.append(Step("test", test, env=env, cwd=cwd, timeout=limit["test"]))
     return steps
 
 
@@ -128,9 +140,10 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: dict) -> dict:
     """Race-check, build, run, test and time one candidate tree; stop at the first stage that fails."""
     known = {(r["file"], r["line"], r["other_line"]) for r in base.get("races", [])}
     spec = BuildSpec.detect(work / tree, cfg.build.command or None)
+    limit = limits_from(cfg, base)
     race = race_check(sandbox, work, spec, cfg.run.race_command or cfg.run.command,
                       threads=tuple(cfg.threads.race), cwd=tree, build_timeout=cfg.build.timeout,
-                      run_timeout=cfg.run.timeout)
+                      run_timeout=limit["race"])
     race["races"] = [r for r in race["races"] if (r["file"], r["line"], r["other_line"]) not in known]
     out = {"root": str(work / tree), "race": race, "build": None, "timing": None}
     if not race["build"]["ok"]:
@@ -140,16 +153,19 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: dict) -> dict:
     if not race["ran"]:
         bad = next((r for r in race["runs"] if not r["ok"]), {})
         return {**out, "stage": "race_run", "error": f"race-check run failed: {bad.get('reason', '?')}"}
-    res = sandbox.run(work, run_steps(cfg, work, tree))
+    res = sandbox.run(work, run_steps(cfg, work, tree, base=base))
     out["build"] = build_record(res[0], prefixes(sandbox, work, tree))
     if not out["build"]["ok"]:
         return {**out, "stage": "build", "error": out["build"]["reason"]}
+    if res[1].timed_out:  # the candidate is many times slower than the original: a timing verdict, not a crash
+        error = f"run timed out after {res[1].seconds:.0f} s ({res[1].reason}; the original took {base['seconds']:.2f} s)"
+        return {**out, "stage": "timing", "timing": {"error": error}, "error": error}
     if not res[1].ok:
         return {**out, "stage": "run", "error": f"run failed: {res[1].reason or res[1].exit_code}"}
     diff = compare_text(base["stdout"], res[1].stdout, cfg.test.rtol, cfg.test.atol)
     for name, text in read_outputs(work / tree, cfg.run.outputs).items():
-        diff = diff or (lambda d: d and f"{name}: {d}")(compare_text(base["outputs"].get(name, ""), text,
-                                                                      cfg.test.rtol, cfg.test.atol))
+        file_diff = compare_text(base["outputs"].get(name, ""), text, cfg.test.rtol, cfg.test.atol)
+        diff = diff or (file_diff and f"{name}: {file_diff}")
     out["output"] = {"ok": diff is None, "diff": diff}
     if diff:
         return {**out, "stage": "output", "error": f"output differs from the original's: {diff}"}
@@ -159,7 +175,7 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: dict) -> dict:
             return {**out, "stage": "test", "error": f"tests fail: {res[2].reason or 'exit ' + str(res[2].exit_code)}"}
     timing = time_interleaved(sandbox, work, {"cwd": "base", "cmd": cfg.run.command},
                               {"cwd": tree, "cmd": cfg.run.command}, threads=cfg.threads.count,
-                              reps=cfg.budget.timing_reps, timeout=cfg.run.timeout,
+                              reps=cfg.budget.timing_reps, timeout=limit["run"],
                               min_speedup=cfg.budget.min_speedup)
     out["timing"] = timing
     if "error" in timing or not timing["beyond_noise"]:

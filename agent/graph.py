@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
@@ -94,7 +95,8 @@ def build_graph(rt: Runtime, checkpointer=None):
 
     def check(state: RunState) -> dict:
         result = evaluate.evidence(rt.sandbox, work(state), "cand", cfg(state), state["baseline"])
-        log("check", loop=proposal_loop(state), attempt=len(state["attempts"]) + 1, stage=result["stage"], error=result.get("error"), race=result["race"],
+        log("check", loop=proposal_loop(state), attempt=len(state["attempts"]) + 1, stage=result["stage"],
+            error=result.get("error"), race=result["race"],
             build=result.get("build"), test=result.get("test"), output=result.get("output"),
             timing=result.get("timing"))
         return {"check": result}

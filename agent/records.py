@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 class Record:
@@ -80,7 +80,7 @@ class Proposal(Record):
     """One-line rationale."""
     source: str = "analysis"
     """Who proposed it: analysis, llm, scripted."""
-    _nested = {"edits": Edit}
+    _nested: ClassVar[dict] = {"edits": Edit}
 
     @property
     def label(self) -> str:
@@ -113,7 +113,7 @@ class Verdict(Record):
 
     action: Literal["accept", "repair", "give_up"]
     feedback: Feedback
-    _nested = {"feedback": Feedback}
+    _nested: ClassVar[dict] = {"feedback": Feedback}
 
 
 @dataclass
@@ -125,4 +125,4 @@ class Attempt(Record):
     check: dict[str, Any]
     """The CheckResult as a dict (build, race check, tests, timing)."""
     verdict: Verdict
-    _nested = {"proposal": Proposal, "verdict": Verdict}
+    _nested: ClassVar[dict] = {"proposal": Proposal, "verdict": Verdict}

@@ -95,7 +95,8 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
         lines.append(f"No profile ({prof['error']}); loops were ranked statically (lizard metrics, loop depth).")
     else:
         lines.append(f"gprof sampled {prof.get('seconds', 0):.2f} s. Loops tried, hottest first:")
-    lines += ["", "| loop | function | share of time | verdict | speedup (min-max) | attempts |", "|---|---|---|---|---|---|"]
+    lines += ["", "| loop | function | share of time | verdict | speedup (min-max) | attempts |",
+              "|---|---|---|---|---|---|"]
     for lp in summary["loops"]:
         share = f"{lp['share'] * 100:.1f}%" if lp["share"] is not None else "n/a"
         sp = f"{lp['speedup']:.2f}x ({lp['speedup_min']:.2f}-{lp['speedup_max']:.2f})" if lp["speedup"] else "-"

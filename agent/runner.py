@@ -8,8 +8,9 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hpcagent.agent.config import Config
 from hpcagent.agent.errors import BadInput, HpcAgentError

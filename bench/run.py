@@ -53,7 +53,8 @@ def bench_kernel(sandbox, k: dict, work: Path, args, agents: dict[str, str | Non
     log(f"{name}: build and run {', '.join(built)}")
     runs = variants.build_and_run(sandbox, kdir, name, built, defines, args.threads, args.run_timeout)
     if not runs["serial"]["ran"]:
-        return {"serial": {"speedup": None, "reason": "serial " + runs["serial"].get("reason", "failed")}}
+        why = "serial " + runs["serial"].get("reason", "failed")
+        return complete({v: {"reason": why} for v in [*BASE, *agents]})
     expected = runs["serial"]["stdout"]
     for v in built[1:]:
         rec = {k2: x for k2, x in variants.check_output(expected, runs[v]).items() if k2 not in ("stdout", "ran")}
@@ -65,22 +66,43 @@ def bench_kernel(sandbox, k: dict, work: Path, args, agents: dict[str, str | Non
             log(f"{name}: race check {v}")
             result[v].update(variants.race(sandbox, kdir, v, name, k["small_defines"]))
         if result[v]["correct"] and result[v]["race"] is not True and "reason" not in result[v]:
-            log(f"{name}: time {v} against serial ({args.reps} reps)")
-            result[v].update(variants.timed(sandbox, kdir, v, name, args.threads, args.reps, args.run_timeout))
-        result[v].setdefault("speedup", None)
+            slow = variants.too_slow(runs["serial"], runs[v])
+            log(f"{name}: time {v} against serial ({'one run, far slower' if slow else f'{args.reps} reps'})")
+            result[v].update(slow or variants.timed(sandbox, kdir, v, name, args.threads, args.reps,
+                                                    args.run_timeout))
     for v in agents:
-        rec = result[v]
-        rec.pop("source", None)
-        if v not in built and not rec.get("failed"):
+        if v not in built and not result[v].get("failed"):
             # Nothing accepted: the variant is the serial program, 1.0 by definition.
-            rec.update(speedup=1.0, min=1.0, max=1.0, correct=True, race=False)
-        rec.setdefault("speedup", None)
-        rec.setdefault("correct", None)
-        rec.setdefault("race", None)
-    serial_s = next((r["median_serial"] for r in result.values() if r.get("median_serial")), None)
+            result[v].update(speedup=1.0, min=1.0, max=1.0, correct=True, race=False)
+    serial_s = next((r["median_serial"] for r in result.values() if r.get("median_serial")),
+                    runs["serial"].get("run_seconds"))
     result["serial"] = {"speedup": 1.0, "min": 1.0, "max": 1.0, "correct": True, "race": False,
                         "median_seconds": serial_s}
-    return {v: result[v] for v in [*BASE, *agents]}
+    return complete({v: result[v] for v in [*BASE, *agents]})
+
+
+def complete(kernel: dict[str, dict]) -> dict[str, dict]:
+    """Give every variant record the same keys (None where there is no value); drop what is not JSON."""
+    for rec in kernel.values():
+        rec.pop("source", None)
+        for key in ("speedup", "min", "max", "correct", "race"):
+            rec.setdefault(key, None)
+    return kernel
+
+
+def write_all(args, argv: list[str], results: dict, names: list[str], pending: list[str]) -> None:
+    """Write the Markdown page, the JSON and the chart (the *_quick names with --quick)."""
+    means, excluded = kernel_results.summarize(results, names)
+    command = "python -m bench.run " + shlex.join(argv)
+    mach = {**kernel_results.machine(), "threads": args.threads, "reps": args.reps, "model": args.model}
+    suffix = "_quick" if args.quick else ""
+    args.out.mkdir(parents=True, exist_ok=True)
+    png = f"results{suffix}.png"
+    kernel_results.write_json(args.out / f"results{suffix}.json", mach, command, means, results)
+    (args.out / f"RESULTS_kernels{suffix}.md").write_text(kernel_results.markdown(
+        mach, command, results, names, means, excluded, args.threads, args.reps, png, pending))
+    kernel_results.plot(args.out / png, results, names, means, args.threads)
+    log(f"wrote {args.out / f'RESULTS_kernels{suffix}.md'}, results{suffix}.json, {png}")
 
 
 def log(msg: str) -> None:
@@ -119,19 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work = args.work or Path(tempfile.mkdtemp(prefix="hpcagent-bench-"))
     log(f"work directory: {work}")
-    results = {k["name"]: bench_kernel(sandbox, k, work, args, agents) for k in kernels}
-    names = [*BASE, *agents]
-    means, excluded = kernel_results.summarize(results, names)
-    command = "python -m bench.run " + shlex.join(argv)
-    mach = {**kernel_results.machine(), "threads": args.threads, "reps": args.reps, "model": args.model}
-    suffix = "_quick" if args.quick else ""
-    args.out.mkdir(parents=True, exist_ok=True)
-    png = f"results{suffix}.png"
-    kernel_results.write_json(args.out / f"results{suffix}.json", mach, command, means, results)
-    (args.out / f"RESULTS_kernels{suffix}.md").write_text(kernel_results.markdown(
-        mach, command, results, names, means, excluded, args.threads, args.reps, png))
-    kernel_results.plot(args.out / png, results, names, means, args.threads)
-    log(f"wrote {args.out / f'RESULTS_kernels{suffix}.md'}, results{suffix}.json, {png}")
+    results: dict[str, dict] = {}
+    for k in kernels:
+        try:
+            results[k["name"]] = bench_kernel(sandbox, k, work, args, agents)
+        except HpcAgentError as exc:  # one kernel's sandbox trouble must not lose the others' results
+            results[k["name"]] = complete({v: {"reason": f"sandbox error: {exc.message}"} for v in [*BASE, *agents]})
+        # Written after every kernel, so a run stopped half-way still leaves its finished rows.
+        write_all(args, argv, results, [*BASE, *agents], [x["name"] for x in kernels if x["name"] not in results])
     return 0
 
 

@@ -59,7 +59,7 @@ def build_and_run(sandbox, kdir: Path, name: str, variants: list[str], defines: 
         elif not run.ok:
             rec["reason"] = f"run failed: {run.reason or 'exit ' + str(run.exit_code)}"
         else:
-            rec.update(ran=True, stdout=run.stdout)
+            rec.update(ran=True, stdout=run.stdout, run_seconds=round(run.seconds, 4))
         if v in COMPILER_PARALLEL and nm.ok:
             rec["parallel_code"] = nm.stdout.strip() not in ("", "0")
         out[v] = rec
@@ -96,6 +96,17 @@ def race(sandbox, kdir: Path, variant: str, name: str, small_defines: str, threa
         bad = next((r for r in check["runs"] if not r["ok"]), {})
         return {"race": None, "reason": f"race check run failed: {bad.get('reason', '?')}"}
     return {"race": False}
+
+
+def too_slow(serial: dict, rec: dict, factor: float = 10.0) -> dict | None:
+    """A variant over `factor` times slower than serial in its checking run: its speedup from that one run."""
+    a, b = serial.get("run_seconds") or 0, rec.get("run_seconds") or 0
+    if a < 0.05 or b < factor * a:  # too short to judge from one run, or not pathological
+        return None
+    # Five interleaved repetitions of a 10x slowdown would cost many minutes and change no conclusion.
+    s = round(a / b, 3)
+    return {"speedup": s, "min": s, "max": s, "beyond_noise": False, "median_seconds": b,
+            "timing": f"one run only: over {factor:g}x slower than serial, interleaved timing skipped"}
 
 
 def timed(sandbox, kdir: Path, variant: str, name: str, threads: int, reps: int, timeout: float) -> dict:

@@ -79,7 +79,7 @@ class BuildSpec:
     """kind=file: the program built."""
 
     @staticmethod
-    def detect(path: Path, command: str | None = None) -> "BuildSpec":
+    def detect(path: Path, command: str | None = None) -> BuildSpec:
         """Work out how to build a file or directory (an explicit command wins)."""
         path = Path(path)
         if command:

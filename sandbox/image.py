@@ -7,8 +7,8 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from hpcagent.agent.errors import SandboxUnavailable
 

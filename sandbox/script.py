@@ -6,7 +6,13 @@ import shlex
 from pathlib import Path
 
 from hpcagent.sandbox.steps import (
-    CONTROL_DIR, Limits, Step, StepResult, env_prefix, explain_exit, read_capped,
+    CONTROL_DIR,
+    Limits,
+    Step,
+    StepResult,
+    env_prefix,
+    explain_exit,
+    read_capped,
 )
 
 TIMEOUT_MARK = "timeout: sending signal"

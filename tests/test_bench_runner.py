@@ -95,8 +95,9 @@ def test_geomean_excludes_failed_variants_and_the_table_lists_them():
     assert means == {"serial": 1.0, "polly": 0.5, "reference": 4.0}
     assert excluded == {"serial": [], "polly": ["b"], "reference": []}
     md = kernel_results.markdown({"date": "d", "uname": "u", "nproc": 2, "cpu": "c"}, "python -m bench.run",
-                                 kernels, ["serial", "polly", "reference"], means, excluded, 2, 5, "r.png")
+                                 kernels, ["serial", "polly", "reference"], means, excluded, 2, 5, "r.png", ["c"])
     assert "- excluded from polly: b" in md and "wrong output: x" in md and "**4.00x**" in md
+    assert "**Incomplete**: not yet run (or the run stopped): c." in md
 
 
 def test_agent_note_names_the_first_reason_a_loop_was_refused():
@@ -106,3 +107,54 @@ def test_agent_note_names_the_first_reason_a_loop_was_refused():
     assert first_reason(summary) == "k.c:30: race on a[i]"
     assert note(summary) == "1 of 2 loop(s) accepted; k.c:30: race on a[i]"
     assert first_reason(None) == "no summary.json written"
+
+
+def test_a_pathologically_slow_variant_is_judged_from_its_one_run():
+    slow = variants.too_slow({"run_seconds": 0.2}, {"run_seconds": 5.0})
+    assert slow["speedup"] == 0.04 and slow["timing"].startswith("one run only")
+    assert "(one run)" in kernel_results.cell(slow)
+    assert variants.too_slow({"run_seconds": 0.2}, {"run_seconds": 1.0}) is None
+    assert variants.too_slow({"run_seconds": 0.001}, {"run_seconds": 1.0}) is None  # too short to judge
+
+
+TOY = """#include <stdio.h>
+#ifndef N
+#define N 2000000
+#endif
+static double a[N];
+int main(void) {
+    double s = 0.0;
+    for (int i = 0; i < N; i++)
+        a[i] = (i % 7) * 0.25;
+    PRAGMA
+    for (int i = 0; i < N; i++)
+        s += a[i];
+    printf("toy checksum %.10e\\n", s);
+    return 0;
+}
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_racy_reference_gets_a_reason_and_leaves_the_geomean(tmp_path, monkeypatch):
+    from bench import run
+
+    kernels = tmp_path / "kernels"
+    (kernels / "toy").mkdir(parents=True)
+    (kernels / "toy" / "toy.c").write_text(TOY.replace("PRAGMA", ""))
+    (kernels / "toy" / "toy_omp.c").write_text(TOY.replace("PRAGMA", "#pragma omp parallel for"))
+    (kernels / "manifest.json").write_text(json.dumps([{
+        "name": "toy", "file": "toy/toy.c", "ref": "toy/toy_omp.c", "category": "reduction",
+        "serial_hot_loop": False, "quick": True, "small_defines": "-DN=20000"}]))
+    monkeypatch.setattr(run, "KERNELS", kernels)
+    out = tmp_path / "out"
+    code = run.main(["--only", "toy", "--small", "--reps", "2", "--out", str(out), "--work", str(tmp_path / "w"),
+                     "--agent-args", "--max-targets 1 --attempts 1"])
+    assert code == 0
+    data = json.loads((out / "results.json").read_text())
+    ref = data["kernels"]["toy"]["reference"]
+    assert ref["speedup"] is None
+    assert ref["reason"].startswith(("wrong output", "race (")), ref
+    assert data["geomean"]["reference"] is None
+    assert "- excluded from reference: toy" in (out / "RESULTS_kernels.md").read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from hpcagent.tools.diagnostics import errors, parse_diagnostics
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "diagnostics"

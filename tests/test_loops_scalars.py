@@ -169,8 +169,11 @@ def test_pointer_set_inside_the_loop_is_not_trusted():
 void f(int n) {
   for (int i = 0; i < n; i++) { double *p = a + i; p[0] = p[1] + 1; }
   for (int i = 0; i < n; i++) { double tmp[4]; tmp[0] = a[i]; a[i] = tmp[0] * 2; }
+  for (int i = 0; i < n; i++) { double *p = a + i; p++; *p = 1; }
 }
 """
     v = verdicts(code)
-    assert v[3][0] == "unknown" and "set inside the loop" in v[3][2]
+    # a row pointer p = a + i is followed into a: p[0] = p[1] + 1 is a[i] = a[i + 1] + 1
+    assert v[3][0] == "serial" and "distance 1" in v[3][2]
     assert v[4][0] == "parallel"  # an array declared in the body is private to each iteration
+    assert v[5][0] == "unknown" and "set inside the loop" in v[5][2]  # p moves: not a fixed row pointer

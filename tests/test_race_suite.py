@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from hpcagent.agent.cli import app
 from typer.testing import CliRunner
+
+from hpcagent.agent.cli import app
 
 SUITE = Path(__file__).resolve().parent / "data" / "races"
 MANIFEST = json.loads((SUITE / "manifest.json").read_text())

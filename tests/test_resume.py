@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -6,9 +6,9 @@ import json
 import shutil
 
 import pytest
+from conftest import DATA
 from typer.testing import CliRunner
 
-from conftest import DATA
 from hpcagent.agent.cli import app
 from hpcagent.sandbox.backends import copy_tree, scratch_dir
 from hpcagent.sandbox.steps import Limits, Step

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import DATA
+
 from hpcagent.agent.errors import BadInput
 from hpcagent.sandbox.backends import copy_tree, scratch_dir
 from hpcagent.sandbox.build import BuildSpec, toolchain

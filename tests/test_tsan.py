@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from hpcagent.tools.lvalue import assigned_on_line, variable_at
 from hpcagent.tools.tsan import parse_tsan, summary_lines
 

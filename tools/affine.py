@@ -69,6 +69,18 @@ class Affine:
     def rename(self, mapping: dict[str, str]) -> Affine:
         return Affine({tuple(sorted(mapping.get(v, v) for v in m)): c for m, c in self.terms.items()})
 
+    def substitute(self, env: dict[str, Affine]) -> Affine | None:
+        """Replace variables by their definitions in env (None if a product would exceed degree 2)."""
+        out = Affine()
+        for mono, coef in self.terms.items():
+            term: Affine | None = Affine.const(coef)
+            for v in mono:
+                term = term * env.get(v, Affine.var(v)) if term is not None else None
+            if term is None:
+                return None
+            out = out + term
+        return out
+
     def __str__(self) -> str:
         if not self.terms:
             return "0"

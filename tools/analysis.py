@@ -11,7 +11,8 @@ from hpcagent.agent.records import LoopTarget, Proposal
 from hpcagent.tools.cparse import SOURCE_SUFFIXES, Source, lang_for, parse
 from hpcagent.tools.interchange import interchange_candidates
 from hpcagent.tools.metrics import function_metrics, metrics_at
-from hpcagent.tools.proposals import SMALL_WORK, pragma_candidates, starts_line
+from hpcagent.tools.program import Program
+from hpcagent.tools.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line
 from hpcagent.tools.verdict import FileAnalyzer, LoopFacts
 
 UNKNOWN_TRIP = 100
@@ -73,16 +74,18 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
             reason += f" (too small to pay for a thread team: {f.trip} x ~{f.cost} operations)"
         elif not starts_line(fa.src, loop):
             reason += " (the loop shares its line with other code: no pragma proposed)"
+    elif f.atomics:
+        cands = [c for c in [atomic_candidate(fa, f, file)] if c is not None]
     scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
-    pragma = next((c.pragma for c in cands if c.kind == "pragma"), None)
+    pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel), None)
     clauses = next((c.clauses for c in cands if c.kind == "pragma"), f.clauses if f.parallel else [])
     return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
                       f.trip, f.cost, list(f.calls))
 
 
-def analyze_source(src: Source, file: str) -> list[LoopReport]:
-    fa = FileAnalyzer(src)
+def analyze_source(src: Source, file: str, program: Program | None = None) -> list[LoopReport]:
+    fa = FileAnalyzer(src, program)
     facts = {f.loop.node.id: f for f in fa.analyze_all()}
     return [_report(fa, facts, f, file) for f in facts.values()]
 
@@ -96,10 +99,29 @@ def _label(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def analyze_file(path: Path, root: Path | None = None) -> list[LoopReport]:
-    """Analyse every loop of one C/C++ file; file names in the reports are relative to root when given."""
+def analyze_file(path: Path, root: Path | None = None, program: Program | None = None) -> list[LoopReport]:
+    """Analyse every loop of one C/C++ file; file names in the reports are relative to root when given.
+
+    With program (see load_program), aliasing is proved through the callers in every file of it.
+    """
     path = Path(path)
-    return analyze_source(parse(path.read_bytes(), lang_for(path) or "c"), _label(path, root))
+    src = program.sources.get(str(path.resolve())) if program is not None else None
+    if src is None:
+        src = parse(path.read_bytes(), lang_for(path) or "c")
+    return analyze_source(src, _label(path, root), program)
+
+
+_PROGRAMS: dict[tuple, Program] = {}
+
+
+def load_program(root: Path, files: list[Path] | None = None) -> Program:
+    """The whole program at root (every C/C++ file, or the files given), parsed once per file state."""
+    files = [Path(f).resolve() for f in (files or source_files(Path(root)))]
+    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    if key not in _PROGRAMS:
+        _PROGRAMS.clear()  # one program at a time: the cache is for repeated planner calls on one tree
+        _PROGRAMS[key] = Program.from_files(files)
+    return _PROGRAMS[key]
 
 
 def source_files(path: Path) -> list[Path]:
@@ -122,7 +144,9 @@ def analyze_path(path: Path) -> dict:
     """Return {'loops': [...]} for a file or a directory, in the JSON shape of `hpcagent analyze --json`."""
     path = Path(path)
     root = path if path.is_dir() else path.parent
-    loops = [r.to_json() for f in source_files(path) for r in analyze_file(f, root)]
+    files = source_files(path)
+    program = load_program(root, files)
+    loops = [r.to_json() for f in files for r in analyze_file(f, root, program)]
     return {"loops": loops}
 
 
@@ -153,12 +177,13 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
     root = Path(root)
     files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else source_files(root)
     functions = (profile or {}).get("functions", {})
+    program = load_program(root, files)
     line_shares = (profile or {}).get("lines", {})
     targets = []
     for path in files:
         rel = _label(path, root)
-        src = parse(path.read_bytes(), lang_for(path) or "c")
-        fa = FileAnalyzer(src)
+        src = program.sources.get(str(path.resolve())) or parse(path.read_bytes(), lang_for(path) or "c")
+        fa = FileAnalyzer(src, program)
         facts = {f.loop.node.id: f for f in fa.analyze_all()}
         reports = {(f.loop.line, f.loop.node.start_point[1]): _report(fa, facts, f, rel) for f in facts.values()}
         metrics = function_metrics(path)
@@ -182,7 +207,7 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
 def candidates_for(root: Path, file: str, line: int) -> list[Proposal]:
     """Ranked proposals for the loop starting at file:line (file relative to root); [] if none."""
     path = Path(root) / file
-    for rep in analyze_file(path, Path(root)):
+    for rep in analyze_file(path, Path(root), load_program(Path(root))):
         if rep.line == line:
             return rep.candidates
     return []

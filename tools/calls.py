@@ -81,7 +81,7 @@ def file_effects(src: Source) -> dict[str, Effects]:
             if callee in PURE:
                 continue
             if callee in defs:
-                inner = effects(callee, stack + (name,))
+                inner = effects(callee, (*stack, name))
                 if not inner.pure:
                     result = Effects(False, f"{name} calls {callee}: {inner.reason}")
                 result.reads_globals |= inner.reads_globals

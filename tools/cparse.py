@@ -82,7 +82,7 @@ def _constants(src: Source) -> dict[str, int]:
     """Collect #define NAME int, enum values and const int globals: they make bounds and strides known."""
     out: dict[str, int] = {}
     for node in walk(src.root):
-        if node.type == "preproc_def" and node.child_by_field_name("value") is not None or node.type == "enumerator" and node.child_by_field_name("value") is not None:
+        if node.type in ("preproc_def", "enumerator") and node.child_by_field_name("value") is not None:
             value = int_value(src.text_of(node.child_by_field_name("value")))
             if value is not None:
                 out[src.text_of(node.child_by_field_name("name"))] = value

@@ -76,7 +76,7 @@ def banerjee_excludes(h: Affine, v1: str, v2: str, direction: str, ranges: dict[
     return low > 0 or high < 0
 
 
-def strong_siv_distance(h: Affine, v1: str, v2: str) -> int | None | str:
+def strong_siv_distance(h: Affine, v1: str, v2: str) -> int | str | None:
     """For h = a*v1 - a*v2 + k: the distance v2 - v1 = k/a; 'none' if not an integer; None if not strong SIV."""
     vars_ = h.variables()
     if not vars_ <= {v1, v2} or any(len(m) > 1 for m in h.terms):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
+from hpcagent.tools.affine import Affine
 from hpcagent.tools.cparse import line_of
 from hpcagent.tools.loops import Loop
 
@@ -30,6 +31,8 @@ class MemAccess:
     """Loops inside the analysed loop that enclose this access, outermost first."""
     via: str = "subscript"
     """subscript, deref (a pointer dereference or ->), call (array passed to a call)."""
+    offset: Affine | None = None
+    """Added to the first subscript: the access went through a row pointer (row = &base[offset])."""
 
     @property
     def line(self) -> int:

@@ -95,7 +95,7 @@ def _index_and_init(src: Source, init: ts.Node | None) -> tuple[str | None, ts.N
     return None, None, False
 
 
-def _step(src: Source, update: ts.Node | None, index: str) -> int | None | str:
+def _step(src: Source, update: ts.Node | None, index: str) -> int | str | None:
     """Return the constant step, None for an invariant non-constant step, or 'bad' for a non-canonical update."""
     if update is None:
         return "bad"

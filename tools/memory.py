@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.cparse import Source
@@ -20,6 +20,8 @@ class MemoryVerdict:
     reason: str
     pairs: list[str]
     """Human-readable notes on the pairs that decided it."""
+    arrays: list[str] = field(default_factory=list)
+    """Arrays left out of the tests because every access is an additive update (array reductions)."""
 
 
 def root_name(base: str) -> str:
@@ -58,10 +60,18 @@ class MemoryAnalysis:
     """Tests every write against every access of a loop for loop-carried dependences."""
 
     def __init__(self, src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl],
-                 env: dict[str, Affine], distinct: set[frozenset[str]] | None = None):
+                 env: dict[str, Affine], distinct: set[frozenset[str]] | None = None,
+                 invariants: dict[str, Affine] | None = None, rows: dict[str, tuple[str, Affine]] | None = None,
+                 updates: set[str] | None = None):
         self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
         self.distinct = distinct or set()
         """Pairs of pointer parameters that every call site binds to different objects."""
+        self.invariants = invariants or {}
+        """Function-level names with one fixed value (w = n + 2), for deciding signs of bounds."""
+        self.updates = updates or set()
+        """Arrays whose every access is an additive update: reductions if nothing else can reach them."""
+        self.rows = rows or {}
+        """Pointers declared in the body as &a[e]: their accesses are accesses to a, shifted by e."""
         self.written = facts.writes()
 
     def bounds(self, access: MemAccess, tag: str) -> dict[str, tuple[Affine, Affine]]:
@@ -88,6 +98,9 @@ class MemoryAnalysis:
             subs_aff = [Affine()]
         else:
             subs_aff = [to_affine(self.src, node, self.env) for node in subs]
+        if access.offset is not None and subs_aff:
+            first = subs_aff[0]
+            subs_aff[0] = first + access.offset if first is not None else None
         for value in subs_aff:
             if value is None or any(v in self.written and v not in rename for v in value.variables()):
                 out.append(None)
@@ -103,12 +116,17 @@ class MemoryAnalysis:
         symbols = {v for m in products for v in m if "#" not in v}
         for s in symbols:
             parts = [self._split(d, s) for d in (d1, d2)]
-            if all(p is not None for p in parts):
-                (p1, q1), (p2, q2) = parts  # type: ignore[misc]
+            if all(p is not None for p in parts) and parts[0][2] == parts[1][2]:  # type: ignore[index]
+                (p1, q1, _), (p2, q2, _) = parts  # type: ignore[misc]
                 return [p1 - p2, q1 - q2]
         return None
 
-    def _split(self, d: Affine, s: str) -> tuple[Affine, Affine] | None:
+    def _fixed(self, value: Affine) -> Affine:
+        """value with function-level invariants substituted (w -> n + 2), so signs can be decided."""
+        return value.substitute(self.invariants) or value
+
+    def _split(self, d: Affine, s: str) -> tuple[Affine, Affine, int] | None:
+        """d = P*(s + k) + Q with 0 <= Q <= s + k - 1 over the loop bounds: (P, Q, k); None if not provable."""
         p, q = Affine(), Affine()
         for mono, coef in d.terms.items():
             if s in mono:
@@ -120,6 +138,10 @@ class MemoryAnalysis:
                 q = q + Affine({mono: coef})
         if any(len(m) > 1 for m in list(p.terms) + list(q.terms)):
             return None
+        k = self._stride_shift(p, q)
+        if k is None:
+            return None
+        q = q - p.scale(k)  # i*(n+2) + j = i*n + 2*i + j: the row stride is n + 2, the column j
         low, high = Affine.const(q.constant), Affine.const(q.constant)
         loops = {f"{lp.index}#": lp for lp in [self.loop, *self.loop.descendants()] if lp.index}
         for mono, coef in q.terms.items():
@@ -130,10 +152,25 @@ class MemoryAnalysis:
                 return None
             lo, hi = (loop.lower, loop.upper) if coef > 0 else (loop.upper, loop.lower)
             low, high = low + lo.scale(coef), high + hi.scale(coef)
-        top = Affine.var(s) - Affine.const(1) - high
+        top = self._fixed(Affine.var(s) + Affine.const(k - 1) - high)
+        low = self._fixed(low)
         if not (low.is_const() and low.constant >= 0 and top.is_const() and top.constant >= 0):
             return None
-        return p, q
+        return p, q, k
+
+    @staticmethod
+    def _stride_shift(p: Affine, q: Affine) -> int | None:
+        """k such that the part of q in p's variables is k times p's (0 if q has none of them)."""
+        pvars = p.variables()
+        part = Affine({m: c for m, c in q.terms.items() if set(m) & pvars})
+        if not part.terms:
+            return 0
+        lead = next(iter(part.terms))
+        if p.terms.get(lead, 0) == 0 or part.terms[lead] % p.terms[lead]:
+            return None
+        k = part.terms[lead] // p.terms[lead]
+        plain = Affine({m: c for m, c in p.terms.items() if m})
+        return k if part == plain.scale(k) else None
 
     def pair(self, w: MemAccess, a: MemAccess) -> Dep:
         d1, r1 = self.dims(w, "1")
@@ -165,6 +202,11 @@ class MemoryAnalysis:
         accesses = []
         for m in self.facts.mem:
             root = root_name(m.base)
+            if root in self.rows and root == m.base and (len(m.subscripts) == 1 or
+                                                         (m.via == "deref" and not m.subscripts)):
+                base, offset = self.rows[root]
+                m = replace(m, base=base, offset=offset)
+                root = base
             if root in self.facts.declared:
                 decl = self.symbols.get(root)
                 if decl is None or not (decl.kind in ("array", "container") or decl.fresh):
@@ -179,14 +221,13 @@ class MemoryAnalysis:
             root = root_name(m.base)
             if (m.via == "deref" or "->" in m.base) and root in self.written:
                 return MemoryVerdict("possible", f"pointer {root} changes inside the loop", [])
+        reduced = [x for x in sorted(self.updates) if all(
+            self.alias(x, m.base) == "no" for m in accesses if m.base != x)]
+        accesses = [m for m in accesses if m.base not in reduced]
         for w in [m for m in accesses if m.write]:
             for a in accesses:
                 if a.base != w.base:
-                    alias = may_alias(self.symbols.get(root_name(w.base)), self.symbols.get(root_name(a.base)))
-                    if frozenset((root_name(w.base), root_name(a.base))) in self.distinct:
-                        alias = "no"
-                    if "->" in w.base or "->" in a.base:
-                        alias = "partial" if alias != "no" else alias
+                    alias = self.alias(w.base, a.base)
                     if alias == "no":
                         continue
                     if alias == "partial":
@@ -201,4 +242,13 @@ class MemoryAnalysis:
                     if rank[dep.status] > rank[worst]:
                         worst = dep.status
         reason = notes[0] if notes else "no loop-carried dependence between array accesses"
-        return MemoryVerdict(worst, reason, notes)
+        return MemoryVerdict(worst, reason, notes, reduced)
+
+    def alias(self, a: str, b: str) -> str:
+        """may_alias between two accessed bases, sharpened by the callers' distinct parameters."""
+        alias = may_alias(self.symbols.get(root_name(a)), self.symbols.get(root_name(b)))
+        if frozenset((root_name(a), root_name(b))) in self.distinct:
+            alias = "no"
+        if "->" in a or "->" in b:
+            alias = "partial" if alias != "no" else alias
+        return alias

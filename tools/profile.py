@@ -43,8 +43,7 @@ def build_profile(functions_text: str, lines_text: str = "", root_prefixes: tupl
             continue
         path = m.group("file")
         for prefix in root_prefixes:
-            if path.startswith(prefix):
-                path = path[len(prefix):]
+            path = path.removeprefix(prefix)
         key = f"{path}:{m.group('line')}"
         lines[key] = lines.get(key, 0.0) + row["share"]
     return {"functions": functions, "lines": lines, "seconds": round(seconds, 3)}

@@ -74,6 +74,8 @@ def pragma_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop,
         return []
     if mine.trip is not None and mine.trip * mine.cost < SMALL_WORK:
         return []
+    if short_inner(fa.src, loop, mine):
+        return []
     base = mine.clauses
     what = "reduction" if mine.verdict == "reduction" else "independent iterations"
     out: list[Proposal] = []
@@ -99,6 +101,39 @@ def pragma_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop,
                 prop.confidence, prop.reason = 0.35, f"parallelize the inner loop at line {child.line} instead"
                 out.append(prop)
     return out
+
+
+def short_inner(src: Source, loop: Loop, mine: LoopFacts) -> bool:
+    """An inner loop whose bounds are loaded from memory (a CSR row, a bucket) under a loop that stays serial.
+
+    Such trip counts are data-dependent and usually small; a thread team per outer iteration costs more than the
+    loop's work (millions of parallel regions), so it is not offered.
+    """
+    if loop.parent is None or mine.trip is not None:
+        return False
+    return any("[" in src.text_of(node) or "->" in src.text_of(node) for node in loop.bound_nodes)
+
+
+def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal | None:
+    """parallel for with `#pragma omp atomic` before each histogram update (array reductions of unknown size)."""
+    loop = mine.loop
+    if not mine.atomics or not starts_line(fa.src, loop):
+        return None
+    text = pragma_text(mine.clauses)
+    edits = [Edit(file, loop.line, loop.line - 1, indentation(fa.src, loop.line) + text + "\n")]
+    for node in mine.atomics:
+        stmt = node.parent
+        row = node.start_point[0] + 1
+        line = fa.src.lines[row - 1]
+        # the update must be the whole statement, alone on its line, so the directive can precede it
+        if stmt is None or stmt.type != "expression_statement" or line.strip() != fa.src.text_of(stmt).strip():
+            return None
+        edits.append(Edit(file, row, row - 1, indentation(fa.src, row) + "#pragma omp atomic\n"))
+    names = sorted({fa.src.text_of(n.child_by_field_name("left") or n.child_by_field_name("argument")).split("[")[0]
+                    for n in mine.atomics})
+    return Proposal(file, loop.line, loop.end_line, "rewrite", text, list(mine.clauses), edits, 0.45,
+                    f"histogram updates of {', '.join(names)} (array size unknown here): each made atomic",
+                    "analysis")
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:

@@ -8,13 +8,16 @@ import tree_sitter as ts
 
 from hpcagent.tools.access import Scanner
 from hpcagent.tools.affine import Affine, to_affine
+from hpcagent.tools.array_reduction import reduction_clause, section_size, update_arrays
 from hpcagent.tools.calls import Effects, call_problem, file_effects
 from hpcagent.tools.cparse import LOOP_TYPES, Source, declarator_name, walk
 from hpcagent.tools.facts import READ_METHODS, BodyFacts
+from hpcagent.tools.invariants import function_invariants, row_pointers, written_names
 from hpcagent.tools.loops import Loop, find_loops
 from hpcagent.tools.memory import MemoryAnalysis, MemoryVerdict, root_name
+from hpcagent.tools.program import Program
 from hpcagent.tools.scalars import ScalarClass, classify
-from hpcagent.tools.symbols import Decl, distinct_params, function_symbols
+from hpcagent.tools.symbols import Decl, function_symbols
 
 COST = {"binary_expression": 1, "assignment_expression": 1, "subscript_expression": 1, "call_expression": 8,
         "update_expression": 1}
@@ -36,6 +39,10 @@ class LoopFacts:
     trip: int | None = None
     cost: int = 0
     body: BodyFacts | None = None
+    array_clauses: list[str] = field(default_factory=list)
+    """reduction(+:hist) or reduction(+:hist[:n]) for histogram-style arrays."""
+    atomics: list[ts.Node] = field(default_factory=list)
+    """Updates that need `#pragma omp atomic` (array reductions of unknown size)."""
 
     @property
     def parallel(self) -> bool:
@@ -55,12 +62,20 @@ def body_cost(src: Source, node: ts.Node | None, loops: dict[int, Loop]) -> int:
 class FileAnalyzer:
     """Analyses every loop of one parsed file."""
 
-    def __init__(self, src: Source):
+    def __init__(self, src: Source, program: Program | None = None):
         self.src = src
+        self.program = program
+        """The whole program's call graph, when every file is known (aliasing proved through callers)."""
         self.loops = find_loops(src)
         self.by_node = {lp.node.id: lp for lp in self.loops}
         self.effects: dict[str, Effects] = file_effects(src)
         self._symbols: dict[int, dict[str, Decl]] = {}
+
+    def distinct(self, loop: Loop) -> set[frozenset[str]]:
+        """Pointer-parameter pairs of loop's function bound to distinct objects at every call site."""
+        if self.program is None:  # this file alone: a whole program only if it defines main
+            self.program = Program({"<file>": self.src})
+        return self.program.distinct_params(self.src, loop.fn_node, loop.function)
 
     def symbols(self, loop: Loop) -> dict[str, Decl]:
         if loop.fn_node.id not in self._symbols:
@@ -149,8 +164,10 @@ class FileAnalyzer:
             eff = self.effects.get(name)
             if problem is None and eff is not None:
                 args = node.child_by_field_name("arguments")
-                passed = {self.src.text_of(a) for a in args.named_children} if args is not None else set()
-                clash = (passed | eff.reads_globals) & (written_mem | facts.writes())
+                # every name in an argument (a + i reads a); a scalar passed by value cannot be read later
+                passed = {n for a in (args.named_children if args is not None else []) for n in self._handed(a)}
+                pointers = {n for n in facts.writes() if n not in symbols or symbols[n].is_memory}
+                clash = (passed & (written_mem | pointers)) | (eff.reads_globals & (written_mem | facts.writes()))
                 if clash:
                     problem = f"{name} reads {min(clash)}, which the loop writes"
             if problem:
@@ -165,12 +182,44 @@ class FileAnalyzer:
         for sc in out.scalars:
             if sc.role in ("carried", "unknown"):
                 issues.append(("serial" if sc.role == "carried" else "unknown", sc.reason))
-        out.memory = MemoryAnalysis(self.src, loop, facts, symbols, self.env(loop, facts),
-                                    distinct_params(self.src, loop.fn_node, loop.function)).run()
+        env = self.env(loop, facts)
+        updates = update_arrays(self.src, facts, {lp.index for lp in [loop, *loop.descendants()] if lp.index})
+        out.memory = MemoryAnalysis(self.src, loop, facts, symbols, env, self.distinct(loop),
+                                    function_invariants(self.src, loop.fn_node, symbols),
+                                    row_pointers(self.src, loop, facts, symbols, env), set(updates)).run()
+        self._array_reductions(out, updates, symbols)
         if out.memory.status != "independent":
             issues.append(("serial" if out.memory.status == "dependent" else "unknown", out.memory.reason))
         self._conclude(out)
         return out
+
+    def _array_reductions(self, out: LoopFacts, updates: dict[str, list], symbols: dict[str, Decl]) -> None:
+        """A clause for each histogram-style array; atomic updates when its size is not known."""
+        writes = written_names(self.src, out.loop.fn_node)
+        for name in out.memory.arrays if out.memory else []:
+            decl = symbols.get(name)
+            size = section_size(self.src, name, decl, writes)
+            if size is None and decl is not None and decl.scope == "param" and self.program is not None:
+                count = self.program.param_size(self.src, out.loop.fn_node, name)
+                size = str(count) if count else None
+            clause = reduction_clause(name, decl, size)
+            if clause:
+                out.array_clauses.append(clause)
+            else:
+                out.atomics += updates[name]
+                why = (f"{name}[...] is updated from every iteration: an array reduction whose size is not known "
+                       "here (atomic updates are proposed instead)")
+                out.issues.append(("atomic", why))
+
+    def _handed(self, node: ts.Node) -> set[str]:
+        """Names whose storage a call argument hands over (a, a + i, &a[i]); elements (a[i]) go by value."""
+        if node.type == "identifier":
+            return {self.src.text_of(node)}
+        if node.type == "pointer_expression" and self.src.text_of(node).startswith("&"):
+            return {self.src.text_of(n) for n in walk(node) if n.type == "identifier"}
+        if node.type in ("subscript_expression", "field_expression", "pointer_expression", "call_expression"):
+            return set()
+        return {name for child in node.named_children for name in self._handed(child)}
 
     def _range_issues(self, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl], issues: list) -> None:
         right = loop.node.child_by_field_name("right")
@@ -184,11 +233,13 @@ class FileAnalyzer:
     def _conclude(self, out: LoopFacts) -> None:
         serial = [text for kind, text in out.issues if kind == "serial"]
         unknown = [text for kind, text in out.issues if kind == "unknown"]
+        atomic = [text for kind, text in out.issues if kind == "atomic"]
         if serial or unknown:
             out.verdict = "serial" if serial else "unknown"
             out.reason = (serial or unknown)[0]
+            out.atomics = []
             return
-        clauses = [sc.clause for sc in out.scalars if sc.clause]
+        clauses = [sc.clause for sc in out.scalars if sc.clause] + out.array_clauses
         loop = out.loop
         if (loop.index and not loop.index_declared and loop.kind == "for"
                 and loop.index in self.live_after(loop, {loop.index})):
@@ -196,7 +247,10 @@ class FileAnalyzer:
         reductions = [c for c in clauses if c.startswith("reduction")]
         out.clauses = sorted(clauses, key=lambda c: (not c.startswith("reduction"), c))
         out.verdict = "reduction" if reductions else "parallel"
-        names = ", ".join(c[c.index(":") + 1:-1] for c in reductions)
+        if atomic:  # parallel only with the atomic updates: the clauses are kept for that candidate
+            out.verdict, out.reason = "unknown", atomic[0]
+            return
+        names = ", ".join(c[c.index(":") + 1:-1].split("[")[0] for c in reductions)
         out.reason = (f"reduction on {names}; " if reductions else "") + (
             out.memory.reason if out.memory else "no dependences")
 

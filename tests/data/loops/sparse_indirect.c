@@ -21,9 +21,9 @@ void spmv_csr(int n) {
 }
 
 void spmv_transposed(int n) {
-  /* expect: serial */
+  /* expect: reduction reduction(+:w) */
   for (int r = 0; r < n; r++)
-    /* expect: serial */
+    /* expect: reduction reduction(+:w) */
     for (int k = rowptr[r]; k < rowptr[r + 1]; k++)
       w[col[k]] += val[k] * xv[r];
 }
@@ -41,7 +41,7 @@ void scatter_perm(int n) {
 }
 
 void scatter_update(int n) {
-  /* expect: serial */
+  /* expect: reduction reduction(+:w) */
   for (int i = 0; i < n; i++)
     w[idx[i]] += 1.0;
 }
