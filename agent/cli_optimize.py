@@ -35,6 +35,8 @@ def optimize(
     min_speedup: Annotated[float | None, Opt(help="Smallest speedup accepted (beyond the noise too).")] = None,
     out: Annotated[Path | None, Opt(help="Runs folder (default .hpcagent/runs in the current directory).")] = None,
     run_id: Annotated[str | None, Opt(help="Name the run (default: a timestamp).")] = None,
+    set_: Annotated[list[str] | None, Opt("--set", help="Override any config key: --set build.cc=clang-16 "
+                                          "(the value is TOML; bare words are strings). Repeatable.")] = None,
     apply: Annotated[bool, Opt("--apply", help="Commit the accepted changes on a new git branch.")] = False,
     quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress output.")] = False,
     jsonl: Annotated[bool, Opt("--jsonl", help="Progress as JSON lines on stdout.")] = False,
@@ -54,6 +56,7 @@ def optimize(
                  "agent.out": str(out) if out else None}
     mode = "quiet" if quiet else "jsonl" if jsonl else "live"
     try:
+        overrides.update(parse_sets(set_ or []))
         if not repo.exists():
             raise BadInput(f"{repo} does not exist", "give the path of a C/C++ project directory")
         cfg, origin = load_config(repo, config, overrides)
@@ -68,6 +71,22 @@ def optimize(
     except HpcAgentError as exc:
         fail(exc)
     _finish(state, run_dir, apply, mode)
+
+
+def parse_sets(items: list[str]) -> dict:
+    """Turn ['build.cc=clang-16', 'threads.race=[2,3]'] into overrides (TOML values, bare words as strings)."""
+    import tomllib
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise BadInput(f"--set {item!r} is not SECTION.KEY=VALUE", "e.g. --set build.cc=clang-16")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
 
 
 def resume(

@@ -74,8 +74,11 @@ class BudgetCfg:
     wall_minutes: float = 480.0
     """Wall-clock budget of the whole run; when spent, the run composes what it has and reports."""
     timing_reps: int = 5
-    min_speedup: float = 1.1
-    """A change must be at least this much faster (and beyond the noise) to be accepted."""
+    min_speedup: float = 1.02
+    """A change must make the whole program at least this much faster, and beyond the noise (every timed run of
+    the candidate faster than every run of the original); a loop with a small share of the time gains little."""
+    explore: int = 1
+    """After an acceptance well below what the loop's share allows, try this many more candidates; keep the best."""
 
 
 @dataclass
@@ -200,7 +203,8 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 [budget]
 # attempts = 4            # attempts per loop
 # wall_minutes = 480      # the whole run
-# min_speedup = 1.1       # accept only changes at least this much faster, beyond the noise
+# min_speedup = 1.02      # accept only changes at least this much faster, and beyond the noise
+# explore = 1             # after a modest acceptance, try this many more candidates and keep the best
 
 [agent]
 # planner = "analysis"    # analysis | llm | scripted:FILE

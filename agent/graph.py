@@ -66,7 +66,7 @@ def build_graph(rt: Runtime, checkpointer=None):
         if index < len(state["targets"]) and not over_budget(state):
             t = LoopTarget.from_dict(state["targets"][index])
             log("target", index=index, loop=t.loop_id, function=t.function, share=t.share, verdict=t.verdict)
-        return {"target_index": index, "attempts": [], "proposal": None, "check": None}
+        return {"target_index": index, "attempts": [], "proposal": None, "check": None, "exploring": False}
 
     def plan(state: RunState) -> dict:
         t, root = target(state), work(state) / "orig"
@@ -76,6 +76,8 @@ def build_graph(rt: Runtime, checkpointer=None):
         log("proposal", loop=t.loop_id, attempt=len(history) + 1, planner=rt.planner.name,
             proposal=proposal.to_dict() if proposal else None)
         if proposal is None:
+            if best_accepted(state["attempts"]):
+                return {"proposal": None, "loops": state["loops"] + [finished(state, "accepted", "")]}
             reason = t.reason if not history else "no untried proposal left after: " + \
                 history[-1].verdict.feedback.prose()
             return {"proposal": None, "loops": state["loops"] + [finished(state, "given_up", reason)]}
@@ -105,6 +107,9 @@ def build_graph(rt: Runtime, checkpointer=None):
         t, proposal = target(state), Proposal.from_dict(state["proposal"])
         history = [Attempt.from_dict(a) for a in state["attempts"]]
         verdict: Verdict = rt.critic.review(t, proposal, state["check"], history)
+        if verdict.action == "repair" and best_accepted(state["attempts"]):
+            # Exploring past an accepted change: one failed alternative ends it, the accepted one is kept.
+            verdict = Verdict("give_up", verdict.feedback)
         if verdict.action == "repair" and (len(history) + 1 >= cfg(state).budget.attempts or over_budget(state)):
             verdict = Verdict("give_up", Feedback(verdict.feedback.kind, verdict.feedback.evidence,
                                                   "attempt budget spent", verdict.feedback.data))
@@ -112,11 +117,17 @@ def build_graph(rt: Runtime, checkpointer=None):
         log("verdict", loop=t.loop_id, attempt=attempt.number, action=verdict.action,
             feedback=verdict.feedback.to_dict())
         attempts = state["attempts"] + [attempt.to_dict()]
-        update: dict[str, Any] = {"attempts": attempts}
+        update: dict[str, Any] = {"attempts": attempts, "exploring": False}
+        if verdict.action == "accept" and worth_exploring(state, t, attempts):
+            log("explore", loop=t.loop_id, attempt=attempt.number,
+                reason="accepted, but well below what the loop's share allows: trying another candidate")
+            return {**update, "exploring": True}
         if verdict.action != "repair":
-            status = "accepted" if verdict.action == "accept" else "given_up"
-            update["loops"] = state["loops"] + [finished({**state, "attempts": attempts}, status,
-                                                         verdict.feedback.prose())]
+            kept = best_accepted(attempts)
+            status = "accepted" if kept else "given_up"
+            reason = verdict.feedback.prose() if not kept or verdict.action == "accept" else \
+                f"kept attempt {kept['number']}; a later candidate failed: {verdict.feedback.prose()}"
+            update["loops"] = state["loops"] + [finished({**state, "attempts": attempts}, status, reason)]
         return update
 
     def compose(state: RunState) -> dict:
@@ -140,7 +151,18 @@ def build_graph(rt: Runtime, checkpointer=None):
         return "critique" if state["check"] else "check"            # an edit that did not fit is critiqued too
 
     def after_critique(state: RunState) -> str:
-        return "plan" if state["attempts"][-1]["verdict"]["action"] == "repair" else "select"
+        repair = state["attempts"][-1]["verdict"]["action"] == "repair"
+        return "plan" if repair or state.get("exploring") else "select"
+
+    def worth_exploring(state: RunState, t: LoopTarget, attempts: list[dict]) -> bool:
+        """One more candidate when the gain is well below Amdahl's bound for the loop's share of the time."""
+        c = cfg(state)
+        explored = sum(1 for a in attempts if a["verdict"]["action"] == "accept") - 1
+        if explored >= c.budget.explore or len(attempts) >= c.budget.attempts or over_budget(state):
+            return False
+        share = min(t.share if t.share is not None else 1.0, 1.0)
+        bound = 1.0 / (1.0 - share + share / c.threads.count)
+        return attempts[-1]["check"]["timing"]["speedup"] < 0.9 * bound
 
     def over_budget(state: RunState) -> bool:
         return time.time() - state["started"] > cfg(state).budget.wall_minutes * 60
@@ -168,10 +190,18 @@ def proposal_loop(state: RunState) -> str:
     return f"{t['file']}:{t['line']}"
 
 
+def best_accepted(attempts: list[dict]) -> dict | None:
+    """The accepted attempt with the highest speedup, if any."""
+    accepted = [a for a in attempts if a["verdict"]["action"] == "accept"]
+    return max(accepted, key=lambda a: a["check"]["timing"]["speedup"]) if accepted else None
+
+
 def finished(state: RunState, status: str, reason: str) -> dict:
-    """The record of one loop's outcome."""
+    """The record of one loop's outcome (an accepted loop keeps its fastest accepted attempt)."""
     t = state["targets"][state["target_index"]]
-    accepted = state["attempts"][-1] if status == "accepted" else None
+    accepted = best_accepted(state["attempts"]) if status == "accepted" else None
+    if accepted is not None and not reason:
+        reason = f"kept attempt {accepted['number']}: " + accepted["verdict"]["feedback"]["evidence"]
     return {"target": t, "status": status, "reason": reason, "attempts": state["attempts"], "accepted": accepted}
 
 

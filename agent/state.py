@@ -34,6 +34,8 @@ class RunState(TypedDict, total=False):
     """The sandbox's evidence about the current attempt (see agent/evaluate.py:evidence)."""
     attempts: list[dict[str, Any]]
     """Attempt dicts of the current loop, oldest first."""
+    exploring: bool
+    """The last attempt was accepted but looks improvable: plan one more candidate (budget.explore)."""
     loops: list[dict[str, Any]]
     """One result per finished loop: target, status (accepted / given_up / skipped), reason, attempts."""
     composed: dict[str, Any]

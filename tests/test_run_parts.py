@@ -106,3 +106,18 @@ def test_transcript_survives_a_torn_line(tmp_path: Path):
     t2.event("b")
     events = read_transcript(path)
     assert [e["kind"] for e in events] == ["a", "b"] and events[-1]["seq"] == 2
+
+
+def test_set_flag_overrides_any_key(tmp_path: Path):
+    from hpcagent.agent.cli_optimize import parse_sets
+    from hpcagent.agent.errors import BadInput
+
+    sets = parse_sets(["build.cc=clang-16", "threads.race=[2, 3]", "test.rtol=1e-4", 'run.command="./a 1"'])
+    assert sets == {"build.cc": "clang-16", "threads.race": [2, 3], "test.rtol": 1e-4, "run.command": "./a 1"}
+    cfg, _ = load_config(tmp_path, overrides=sets)
+    assert (cfg.build.cc, cfg.threads.race, cfg.test.rtol) == ("clang-16", [2, 3], 1e-4)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path, overrides=parse_sets(["budget.atempts=3"]))
+    assert "budget.atempts" in str(err.value)
+    with pytest.raises(BadInput):
+        parse_sets(["cc=gcc"])

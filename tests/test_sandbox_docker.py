@@ -151,3 +151,12 @@ def test_doctor_passes_with_the_real_image():
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "TSan race report with source lines" in result.output
+
+
+def test_cmake_project_gets_the_race_flags_and_its_race_found(digest):
+    project = DATA / "projects" / "cmake_racy"
+    before = digest(project)
+    code, out = check_json(str(project), "--run", "./build-hpcagent-race/counter")
+    assert code == 1, out   # a race report at all proves CMake built with the injected TSan flags
+    assert {(r["file"], r["line"], r["variable"]) for r in out["races"]} == {("counter.c", 11, "hits")}
+    assert digest(project) == before
