@@ -51,14 +51,26 @@ def discover(state: dict, cfg: Config, sandbox) -> dict:
     prof = run_profile(sandbox, work, cfg)
     usable = prof if "error" not in prof else None
     targets = rank_targets(root, files, usable)
-    chosen = []
+    chosen, skipped = [], []
     for t in targets:
         if usable is not None:
             share = loop_share(usable, t.file, t.line, t.end_line, t.function)
             t.share = share if share is not None else t.share
             if t.share is not None and t.share < cfg.search.min_share:
                 continue
+            if t.share is not None and amdahl(t.share, cfg.threads.count) < cfg.budget.min_speedup:
+                # Even a perfect parallelization of this loop could not clear the acceptance bar.
+                skipped.append({"loop": t.loop_id, "share": t.share,
+                                "reason": f"{t.share:.1%} of the time: at most {amdahl(t.share, cfg.threads.count):.3f}x "
+                                          f"overall, under min_speedup {cfg.budget.min_speedup}"})
+                continue
         chosen.append(t.to_dict())
     if usable is not None:
         chosen.sort(key=lambda t: -(t["share"] or 0.0))
-    return {"targets": chosen[: cfg.search.max_targets], "profile": prof}
+    return {"targets": chosen[: cfg.search.max_targets], "profile": {**prof, "skipped": skipped}}
+
+
+def amdahl(share: float, threads: int) -> float:
+    """The whole-program speedup if a loop with this share of the time ran perfectly on `threads` threads."""
+    share = min(max(share, 0.0), 1.0)
+    return 1.0 / (1.0 - share + share / threads)

@@ -12,6 +12,7 @@ from langgraph.graph import END, START, StateGraph
 
 from hpcagent.agent import evaluate
 from hpcagent.agent.config import Config
+from hpcagent.agent.discovery import amdahl
 from hpcagent.agent.protocols import Critic, PlanContext, Planner
 from hpcagent.agent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
 from hpcagent.agent.state import RunState
@@ -160,8 +161,7 @@ def build_graph(rt: Runtime, checkpointer=None):
         explored = sum(1 for a in attempts if a["verdict"]["action"] == "accept") - 1
         if explored >= c.budget.explore or len(attempts) >= c.budget.attempts or over_budget(state):
             return False
-        share = min(t.share if t.share is not None else 1.0, 1.0)
-        bound = 1.0 / (1.0 - share + share / c.threads.count)
+        bound = amdahl(t.share if t.share is not None else 1.0, c.threads.count)
         return attempts[-1]["check"]["timing"]["speedup"] < 0.9 * bound
 
     def over_budget(state: RunState) -> bool:

@@ -43,6 +43,8 @@ class LiveProgress:
             for t in e["targets"]:
                 share = f"{t['share'] * 100:.1f}%" if t.get("share") is not None else "n/a"
                 self.say(f"    {t['file']}:{t['line']} in {t['function']}: {share} of time, analysis: {t['verdict']}")
+            for s in prof.get("skipped", []):
+                self.say(f"    not tried: {s['loop']}: {s['reason']}")
         elif kind == "baseline":
             self.say(f"baseline: run {e['seconds']:.2f} s, tests {'pass' if e['test'] else 'n/a'}, "
                      f"{len(e['races'])} pre-existing race(s)")

@@ -95,6 +95,8 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
         lines.append(f"No profile ({prof['error']}); loops were ranked statically (lizard metrics, loop depth).")
     else:
         lines.append(f"gprof sampled {prof.get('seconds', 0):.2f} s. Loops tried, hottest first:")
+        for s in prof.get("skipped", []):
+            lines.append(f"- not tried: `{s['loop']}`: {s['reason']}")
     lines += ["", "| loop | function | share of time | verdict | speedup (min-max) | attempts |",
               "|---|---|---|---|---|---|"]
     for lp in summary["loops"]:

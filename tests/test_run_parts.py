@@ -121,3 +121,11 @@ def test_set_flag_overrides_any_key(tmp_path: Path):
     assert "budget.atempts" in str(err.value)
     with pytest.raises(BadInput):
         parse_sets(["cc=gcc"])
+
+
+def test_amdahl_bound_decides_which_loops_are_worth_a_try():
+    from hpcagent.agent.discovery import amdahl
+
+    assert amdahl(1.0, 2) == pytest.approx(2.0)
+    assert amdahl(0.5, 2) == pytest.approx(1 / 0.75)
+    assert amdahl(0.03, 2) < 1.02 < amdahl(0.05, 2)
