@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = [
     ("Kernels: hpcagent against gcc's auto-parallelizer, Polly and hand-written OpenMP (issue 6)",
      "RESULTS_kernels.md"),
+    ("Kernels: what the table says", "kernels_analysis.md"),
     ("Examples end to end: `hpcagent optimize` (issue 5)", "examples_results.md"),
     ("Race check: `hpcagent check` on the race suite (issue 2)", "race_results.md"),
     ("Loop analysis on the labeled corpus, with gcc autopar and Polly side by side (issue 3)", "loops_results.md"),

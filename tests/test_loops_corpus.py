@@ -107,12 +107,13 @@ done
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_top_proposals_are_race_free_in_the_sandbox(tmp_path):
+def test_every_proposal_is_race_free_in_the_sandbox(tmp_path):
     import docker
 
     from hpcagent.sandbox.image import image_tag
 
-    for name, text in variants(top_only=True):
+    every = variants()
+    for name, text in every:
         (tmp_path / name).write_text(text)
     (tmp_path / "race.sh").write_text(RACE_SCRIPT)
     tmp_path.chmod(0o777)
@@ -121,6 +122,6 @@ def test_top_proposals_are_race_free_in_the_sandbox(tmp_path):
                                 user="1000:1000", working_dir="/w",
                                 volumes={str(tmp_path): {"bind": "/w", "mode": "rw"}}).decode()
     lines = [ln for ln in out.splitlines() if ln.strip()]
-    assert len(lines) == len(variants(top_only=True))
+    assert len(lines) == len(every)
     bad = [ln for ln in lines if not ln.startswith("CLEAN")]
     assert not bad, "\n".join(bad)

@@ -41,7 +41,7 @@ def assert_evidence_of_accepted(run_dir: Path) -> dict:
         assert c["race"]["races"] == [] and all(r["ok"] and r["races"] == 0 for r in c["race"]["runs"])
         assert len(c["race"]["runs"]) >= 2
         assert c["test"] is None or c["test"]["ok"]
-        assert c["timing"]["beyond_noise"] and c["timing"]["speedup"] >= 1.1
+        assert c["timing"]["beyond_noise"] and c["timing"]["speedup"] >= c["timing"]["min_speedup"]
     return summary
 
 
