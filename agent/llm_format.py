@@ -85,6 +85,17 @@ def _braces(text: str) -> int:
     return text.count("{") - text.count("}")
 
 
+def pragma_proposal(lines: list[str], file: str, line: int, end_line: int, pragma: str, *, source: str,
+                    reason: str = "", confidence: float = 0.5) -> Proposal:
+    """A proposal inserting `pragma` before `line` (1-based in `lines`), indented like the loop."""
+    loop_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = loop_line[: len(loop_line) - len(loop_line.lstrip())]
+    pragma = pragma.strip()
+    edit = Edit(file=file, start_line=line, end_line=line - 1, new_text=f"{indent}{pragma}\n")
+    return Proposal(file=file, line=line, end_line=end_line, kind="pragma", pragma=pragma,
+                    clauses=pragma_clauses(pragma), edits=[edit], confidence=confidence, reason=reason, source=source)
+
+
 def parse_answer(text: str, target: LoopTarget, span: tuple[int, int], lines: list[str]) -> Proposal:
     """Turn a model's answer into a Proposal for target; span is the enclosing function's first and last line."""
     answer = first_json_object(text)
@@ -94,13 +105,8 @@ def parse_answer(text: str, target: LoopTarget, span: tuple[int, int], lines: li
         if line != target.line:
             raise AnswerRejected(f'"line" must be {target.line}, the first line of the target loop, not {line}')
         pragma = check_pragma(answer.get("pragma"))
-        loop_line = lines[target.line - 1] if 0 < target.line <= len(lines) else ""
-        indent = loop_line[: len(loop_line) - len(loop_line.lstrip())]
-        edit = Edit(file=target.file, start_line=target.line, end_line=target.line - 1,
-                    new_text=f"{indent}{pragma}\n")
-        return Proposal(file=target.file, line=target.line, end_line=target.end_line, kind="pragma",
-                        pragma=pragma, clauses=pragma_clauses(pragma), edits=[edit], source="llm",
-                        reason=str(answer.get("reason", ""))[:200])
+        return pragma_proposal(lines, target.file, target.line, target.end_line, pragma, source="llm",
+                               reason=str(answer.get("reason", ""))[:200])
     if action == "edit":
         start, end = _int_field(answer, "start_line"), _int_field(answer, "end_line")
         first, last = span
