@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hpcagent.tools.analysis import analyze_file
-from hpcagent.tools.proposals import apply_edits
+from hpcagent.tools.patch import apply_to_text
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "data" / "loops"
@@ -46,7 +46,7 @@ def variants(top_only: bool = False) -> list[tuple[str, str]]:
     for path in sorted(p for p in CORPUS.iterdir() if p.suffix in (".c", ".cpp")):
         for k, group in enumerate(batches(path, top_only)):
             edits = [e for prop in group for e in prop.edits]
-            out.append((f"{path.stem}_{k}{path.suffix}", apply_edits(path.read_text(), edits)))
+            out.append((f"{path.stem}_{k}{path.suffix}", apply_to_text(path.read_text(), edits)))
     return out
 
 

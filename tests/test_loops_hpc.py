@@ -10,7 +10,7 @@ from hpcagent.agent.protocols import PlanContext
 from hpcagent.agent.records import Attempt, Feedback, LoopTarget, Verdict
 from hpcagent.tools.analysis import analyze_path, analyze_source, rank_targets
 from hpcagent.tools.cparse import parse
-from hpcagent.tools.proposals import apply_edits
+from hpcagent.tools.patch import apply_to_text
 
 
 def verdicts(code: str) -> dict[int, tuple[str, str, list[str]]]:
@@ -157,7 +157,7 @@ def test_histograms_get_an_array_reduction_or_atomic_updates(tmp_path):
     atomic = reports[4].candidates[0]
     assert atomic.kind == "rewrite" and "atomic" in atomic.reason
     edits = atomic.edits + reports[8].candidates[0].edits
-    (tmp_path / "h.c").write_text(apply_edits(HIST, edits))
+    (tmp_path / "h.c").write_text(apply_to_text(HIST, edits))
     (tmp_path / "plain.c").write_text(HIST)
     assert "#pragma omp atomic\n    hist[key[i] % nb]++;" in (tmp_path / "h.c").read_text()
     assert shutil.which("gcc"), "gcc is not installed"

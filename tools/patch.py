@@ -12,8 +12,23 @@ class EditError(ValueError):
     """An edit does not fit the file (bad range, overlapping another edit, file missing)."""
 
 
+def apply_to_text(text: str, edits: list[Edit], name: str = "") -> str:
+    """Apply one file's edits to its text (bottom-up so line numbers stay valid); EditError if they do not fit."""
+    lines = text.splitlines(keepends=True)
+    last_end = None
+    for e in sorted(edits, key=lambda e: (e.start_line, e.end_line), reverse=True):
+        if not (1 <= e.start_line <= len(lines) + 1) or e.end_line < e.start_line - 1 or e.end_line > len(lines):
+            raise EditError(f"{name}: lines {e.start_line}-{e.end_line} are outside the file ({len(lines)} lines)")
+        if last_end is not None and e.end_line >= last_end:
+            raise EditError(f"{name}: edits overlap at line {e.end_line}")
+        new = e.new_text if e.new_text.endswith("\n") or not e.new_text else e.new_text + "\n"
+        lines[e.start_line - 1:e.end_line] = new.splitlines(keepends=True)
+        last_end = e.start_line
+    return "".join(lines)
+
+
 def apply_edits(root: Path, edits: list[Edit]) -> list[str]:
-    """Apply edits under root (bottom-up per file so line numbers stay valid); return the files changed."""
+    """Apply edits to the files under root; return the files changed."""
     by_file: dict[str, list[Edit]] = {}
     for e in edits:
         by_file.setdefault(e.file, []).append(e)
@@ -21,19 +36,7 @@ def apply_edits(root: Path, edits: list[Edit]) -> list[str]:
         path = Path(root) / rel
         if not path.is_file():
             raise EditError(f"{rel}: no such file")
-        text = path.read_text()
-        lines = text.splitlines(keepends=True)
-        last_end = None
-        for e in sorted(file_edits, key=lambda e: (e.start_line, e.end_line), reverse=True):
-            if not (1 <= e.start_line <= len(lines) + 1) or e.end_line < e.start_line - 1 or e.end_line > len(lines):
-                raise EditError(f"{rel}: lines {e.start_line}-{e.end_line} are outside the file "
-                                f"({len(lines)} lines)")
-            if last_end is not None and e.end_line >= last_end:
-                raise EditError(f"{rel}: edits overlap at line {e.end_line}")
-            new = e.new_text if e.new_text.endswith("\n") or not e.new_text else e.new_text + "\n"
-            lines[e.start_line - 1:e.end_line] = new.splitlines(keepends=True)
-            last_end = e.start_line
-        path.write_text("".join(lines))
+        path.write_text(apply_to_text(path.read_text(), file_edits, rel))
     return sorted(by_file)
 
 

@@ -134,12 +134,3 @@ def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal |
     return Proposal(file, loop.line, loop.end_line, "rewrite", text, list(mine.clauses), edits, 0.45,
                     f"histogram updates of {', '.join(names)} (array size unknown here): each made atomic",
                     "analysis")
-
-
-def apply_edits(text: str, edits: list[Edit]) -> str:
-    """Apply line edits (bottom-up so line numbers stay valid) and return the new text."""
-    lines = text.split("\n")
-    for edit in sorted(edits, key=lambda e: e.start_line, reverse=True):
-        new = edit.new_text.removesuffix("\n")
-        lines[edit.start_line - 1: edit.end_line] = new.split("\n")
-    return "\n".join(lines)
