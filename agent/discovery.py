@@ -43,7 +43,6 @@ def discover(state: dict, cfg: Config, sandbox) -> dict:
     """Profile the run in the sandbox and rank the loops; the static ranking is the fallback."""
     from hpcagent.agent.evaluate import profile as run_profile
     from hpcagent.tools.analysis import rank_targets
-    from hpcagent.tools.profile import loop_share
 
     work = Path(state["run_dir"]) / "work"
     root = work / "orig"
@@ -53,9 +52,7 @@ def discover(state: dict, cfg: Config, sandbox) -> dict:
     targets = rank_targets(root, files, usable)
     chosen, skipped = [], []
     for t in targets:
-        if usable is not None:
-            share = loop_share(usable, t.file, t.line, t.end_line, t.function)
-            t.share = share if share is not None else t.share
+        if usable is not None:  # rank_targets has set each loop's share from the profile
             if t.share is not None and t.share < cfg.search.min_share:
                 continue
             if t.share is not None and amdahl(t.share, cfg.threads.count) < cfg.budget.min_speedup:

@@ -11,6 +11,7 @@ from hpcagent.agent.records import LoopTarget, Proposal
 from hpcagent.tools.cparse import SOURCE_SUFFIXES, Source, lang_for, parse
 from hpcagent.tools.interchange import interchange_candidates
 from hpcagent.tools.metrics import function_metrics, metrics_at
+from hpcagent.tools.profile import loop_share
 from hpcagent.tools.program import Program
 from hpcagent.tools.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line
 from hpcagent.tools.verdict import FileAnalyzer, LoopFacts
@@ -176,9 +177,7 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
     """Rank one loop per nest (its outermost parallel loop, else the nest itself), best first."""
     root = Path(root)
     files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else source_files(root)
-    functions = (profile or {}).get("functions", {})
     program = load_program(root, files)
-    line_shares = (profile or {}).get("lines", {})
     targets = []
     for path in files:
         rel = _label(path, root)
@@ -194,9 +193,7 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
                 size = math.log10(1 + (fm.nloc * fm.ccn if fm else 1))
                 share = None
                 if profile:
-                    hits = [v for k, v in line_shares.items() if k.rpartition(":")[0] == rel
-                            and rep.line <= int(k.rpartition(":")[2] or 0) <= rep.end_line]
-                    share = sum(hits) if hits else functions.get(rep.function, 0.0)
+                    share = loop_share(profile, rel, rep.line, rep.end_line, rep.function) or 0.0
                 bonus = 1.0 if rep.candidates else 0.0
                 score = (share or 0.0) * 100 + bonus + math.log10(1 + work) / 100 + size / 1000
                 targets.append(LoopTarget(rel, rep.line, rep.end_line, rep.function, rep.depth, share,
