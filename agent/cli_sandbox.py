@@ -15,6 +15,11 @@ from hpcagent.agent.errors import HpcAgentError
 def fail(exc: HpcAgentError, code: int = 2) -> None:
     """Print a user-facing error (what and how to fix) and exit."""
     typer.echo(f"error: {exc}", err=True)
+    diagnostics = getattr(exc, "diagnostics", None) or []
+    for d in diagnostics[:10]:
+        typer.echo(f"  {d['file']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']}", err=True)
+    if not diagnostics and getattr(exc, "log", ""):
+        typer.echo("  " + "\n  ".join(exc.log.splitlines()[-15:]), err=True)
     raise typer.Exit(code)
 
 

@@ -106,7 +106,7 @@ def baseline(sandbox, work: Path, cfg: Config) -> dict:
     build = build_record(res[0], prefixes(sandbox, work, "base"))
     if not build["ok"]:
         raise BuildFailed(f"the original project does not build: {build['reason']}",
-                          "fix the build (or --build) first; the last lines of the log say why",
+                          "fix the build (or --build) first; the compiler's messages are below",
                           diagnostics=build["diagnostics"], log=build["log"])
     run = res[1]
     if run.timed_out:

@@ -127,7 +127,9 @@ def build_graph(rt: Runtime, checkpointer=None):
             kept = best_accepted(attempts)
             status = "accepted" if kept else "given_up"
             reason = verdict.feedback.prose() if not kept or verdict.action == "accept" else \
-                f"kept attempt {kept['number']}; a later candidate failed: {verdict.feedback.prose()}"
+                (f"accepted attempt {kept['number']} ({kept['check']['timing']['speedup']:.2f}x); another candidate "
+                 f"tried for more speed was not better ({verdict.feedback.kind.replace('_', ' ')}: "
+                 f"{verdict.feedback.evidence})")
             update["loops"] = state["loops"] + [finished({**state, "attempts": attempts}, status, reason)]
         return update
 

@@ -65,7 +65,7 @@ class LiveProgress:
             self.say(f"  LLM planner fell back to the analysis planner: {e.get('reason', '')}")
         elif kind == "compose":
             self.say(f"composed {len(e['loops'])} change(s): {e['stage']}")
-        elif kind in ("error", "crash"):
+        elif kind == "crash":  # errors the user can act on are printed once, by the command itself
             self.say(f"{kind}: {e['error']}")
         elif kind == "resume":
             self.say(f"resuming run {e['run_id']}")

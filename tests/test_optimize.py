@@ -68,6 +68,7 @@ def test_project_that_does_not_build(tmp_path: Path, digest):
     before = digest(proj)
     result, run_dir = optimize(proj, tmp_path / "runs")
     assert result.exit_code == 2 and "does not build" in result.output
+    assert "app.c:19:" in result.output and result.output.count("does not build") == 1  # the compiler's words, once
     assert digest(proj) == before
     events = (run_dir / "transcript.jsonl").read_text()
     assert '"kind": "error"' in events and "app.c" in events   # the diagnostics are in the transcript
