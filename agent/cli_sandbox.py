@@ -110,6 +110,8 @@ def check(
 
 
 def _print_check(result: dict, runs_line: str) -> None:
+    from hpcagent.tools.tsan import summary_lines
+
     build = result["build"]
     if not build["ok"]:
         typer.echo(f"build FAILED: {build['reason']}")
@@ -121,15 +123,9 @@ def _print_check(result: dict, runs_line: str) -> None:
     typer.echo(f"race check ({result['sandbox']} sandbox): {runs_line}")
     if result["races"]:
         typer.echo(f"{len(result['races'])} data race(s):")
-        for line in race_lines(result["races"]):
+        for line in summary_lines(result["races"]):
             typer.echo(f"  {line}")
     elif result["ran"]:
         typer.echo("no data race reported (evidence, not proof: TSan sees only the paths these runs executed)")
     else:
         typer.echo("the program did not run to completion, so the race check is incomplete")
-
-
-def race_lines(races: list[dict]) -> list[str]:
-    """Format race dicts (as in the JSON) one per line."""
-    return [f"{r['file']}:{r['line']} {r.get('variable') or '?'} ({r['kind']} with "
-            f"{r.get('other_file') or r['file']}:{r['other_line']})" for r in races]

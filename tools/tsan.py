@@ -231,11 +231,12 @@ def parse_tsan(text: str, *, root_prefixes: tuple[str, ...] = ("/w/",), source_r
     return list(races.values())
 
 
-def summary_lines(races: list[Race]) -> list[str]:
-    """Return one human line per race: 'racy.c:5 s (write-write with racy.c:5), 3 reports'."""
+def summary_lines(races: list[Race] | list[dict[str, Any]]) -> list[str]:
+    """Return one human line per race (a Race or its to_dict()): 'racy.c:5 s (write-write with racy.c:5), 3 reports'."""
     out = []
     for race in races:
-        p, o = race.primary, race.other
-        reports = f"{race.count} report" + ("s" if race.count != 1 else "")
-        out.append(f"{p.file}:{p.line} {race.variable or '?'} ({race.kind} with {o.file}:{o.line}), {reports}")
+        r = race.to_dict() if isinstance(race, Race) else race
+        reports = f"{r['count']} report" + ("s" if r["count"] != 1 else "")
+        out.append(f"{r['file']}:{r['line']} {r.get('variable') or '?'} ({r['kind']} with "
+                   f"{r['other_file']}:{r['other_line']}), {reports}")
     return out
