@@ -92,11 +92,18 @@ def find_binary(tree: Path, run_cmd: str) -> Path | None:
     """The program a run command starts: its first token that is an executable file in the tree."""
     for token in shlex.split(run_cmd):
         p = (tree / token).resolve()
-        if p.is_file() and p.stat().st_mode & 0o111 and p.read_bytes()[:4] == b"\x7fELF":
+        if is_program(p):
             return p
-    elfs = [p for p in tree.rglob("*") if p.is_file() and p.stat().st_mode & 0o111
-            and p.read_bytes()[:4] == b"\x7fELF"]
+    elfs = [p for p in tree.rglob("*") if is_program(p)]
     return max(elfs, key=lambda p: p.stat().st_mtime) if elfs else None
+
+
+def is_program(path: Path) -> bool:
+    """An executable ELF file (reads 4 bytes, not the whole file)."""
+    if not path.is_file() or not path.stat().st_mode & 0o111:
+        return False
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"\x7fELF"
 
 
 def baseline(sandbox, work: Path, cfg: Config) -> dict:
