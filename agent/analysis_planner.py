@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hpcagent.agent.groups import group_reason, is_group, sibling_picks
 from hpcagent.agent.protocols import PlanContext
 from hpcagent.agent.records import Attempt, Edit, LoopTarget, Proposal
-from hpcagent.tools.analysis import analyze_file, load_program
+from hpcagent.tools.analysis import LoopReport, analyze_file, load_program
 from hpcagent.tools.proposals import pragma_text
 
 
@@ -33,15 +34,26 @@ class AnalysisPlanner:
 
     name = "analysis"
 
+    def __init__(self, unproven: bool = True):
+        self.unproven = unproven
+        """Offer candidates the analysis did not prove (config search.unproven), after the proven ones."""
+
     def propose(self, target: LoopTarget, context: PlanContext, history: list[Attempt]) -> Proposal | None:
         program = load_program(context.root)
-        reports = [r for r in analyze_file(context.root / target.file, context.root, program)
-                   if r.line == target.line]
+        every = analyze_file(context.root / target.file, context.root, program)
+        reports = [r for r in every if r.line == target.line]
+        if reports and reports[0].verdict not in ("parallel", "reduction"):
+            # a loop that is not itself proved parallel (a time step): first its parallel sweeps, all together
+            group = group_proposal(target, every, history)
+            if group is not None:
+                return group
         # unknown loops may still carry guarded candidates (atomic histogram updates); serial ones never do
         if not reports or not reports[0].candidates or reports[0].verdict == "serial":
             return None
         tried = [a.proposal for a in history]
-        fresh = [c for c in reports[0].candidates if not any(same(c, t) for t in tried)]
+        fresh = [c for c in reports[0].candidates if not any(same(c, t) for t in tried)
+                 and (self.unproven or c.proof != "unproven")]
+        fresh.sort(key=lambda c: c.proof == "unproven")  # stable: every proven candidate goes first
         if any((a.verdict.feedback.data or {}).get("try_inner") for a in history):
             # a race on an array at this level: another schedule or collapse of the same loop races too
             fresh = [c for c in fresh if c.line != target.line]
@@ -56,3 +68,18 @@ class AnalysisPlanner:
                 if not any(same(fixed, t) for t in tried):
                     return fixed
         return fresh[0] if fresh else None
+
+
+def group_proposal(target: LoopTarget, reports: list[LoopReport], history: list[Attempt]) -> Proposal | None:
+    """For a loop that stays serial (a time-step loop): one change making every parallel loop directly in its body
+    parallel together, each with its own top candidate; None with fewer than two such loops or once tried."""
+    outer = next((r for r in reports if r.line == target.line), None)
+    if outer is None or any(is_group(a.proposal) for a in history):
+        return None
+    picks = sibling_picks(outer, reports)
+    if len(picks) < 2:
+        return None
+    members = [f"{p.file}:{p.line}" for p in picks]
+    reason = group_reason(f"{target.file}:{target.line}", members, [p.pragma or "" for p in picks])
+    return Proposal(target.file, outer.line, outer.end_line, "pragma", None, [], [e for p in picks for e in p.edits],
+                    min(p.confidence for p in picks), reason, "analysis")

@@ -57,6 +57,10 @@ class SearchCfg:
     """How many loops to try, hottest first."""
     min_share: float = 0.01
     """With a profile, skip loops in functions under this share of the run time."""
+    unproven: bool = True
+    """Also try loops the analysis could not prove parallel only because of a possible dependence or aliasing
+    between memory accesses (after the proven candidates); the sandbox's race check, tests and output comparison
+    are then the only evidence, and the report marks such changes. false = proven candidates only."""
 
 
 @dataclass
@@ -195,6 +199,8 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 [search]
 # sources = []            # globs of files to consider (default: every C/C++ file)
 # max_targets = 6         # loops to try, hottest first
+# unproven = true         # also try loops the analysis could not prove (possible dependence or aliasing), after
+#                         # the proven candidates; only the race check, tests and outputs vouch for them
 
 [threads]
 # count = 2               # threads of the timed runs

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from hpcagent.agent.groups import group_members, is_group
 from hpcagent.agent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
 
 OPS = {"+": "+", "-": "-", "*": "*", "&": "&", "|": "|", "^": "^"}
@@ -32,6 +33,27 @@ def _is_scalar(var: str | None) -> bool:
     return bool(var) and re.fullmatch(r"[A-Za-z_]\w*", var or "") is not None
 
 
+def unproven_gap(proposal: Proposal, check: dict[str, Any]) -> str:
+    """For a change the analysis did not prove: what is missing from the full evidence ('' if nothing).
+
+    The race check must have run cleanly (no race report, even one the original also has) at every configured
+    thread count, and the output must have been compared and matched.
+    """
+    if proposal.proof != "unproven":
+        return ""
+    race = check.get("race") or {}
+    wanted = set(race.get("threads") or [])
+    clean = {r.get("threads") for r in race.get("runs", []) if r.get("ok") and not r.get("races")}
+    if not wanted or not wanted <= clean or race.get("races"):
+        missing = sorted(wanted - clean) or "?"
+        return f"the race check was not clean at every configured thread count (missing or racy: {missing})"
+    if not (check.get("output") or {}).get("ok"):
+        return "the output was not compared with the original's"
+    if check.get("test") is not None and not check["test"].get("ok"):
+        return "the tests failed"
+    return ""
+
+
 class RuleCritic:
     """Deterministic verdicts from the evidence; feedback is structured (kind, evidence, suggestion, data)."""
 
@@ -43,10 +65,32 @@ class RuleCritic:
 
     def review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
                history: list[Attempt]) -> Verdict:
+        verdict = self._review(target, proposal, check, history)
+        return self._group(proposal, verdict) if is_group(proposal) else verdict
+
+    def _group(self, proposal: Proposal, verdict: Verdict) -> Verdict:
+        """A group change is tried once: on any failure it is given up and its loops are then tried one by one."""
+        if verdict.action == "accept":
+            return verdict
+        fb = verdict.feedback
+        members = group_members(proposal)
+        data = {**fb.data, "group": members}
+        data.pop("add_clauses", None)
+        data.pop("drop_clauses", None)
+        # a race names its line (in the candidate tree); whichever loop it is in, each loop alone gets its own try
+        return Verdict("give_up", Feedback(fb.kind, fb.evidence, "group given up: its loops "
+                                           f"({', '.join(members)}) are tried one by one", data))
+
+    def _review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
+                history: list[Attempt]) -> Verdict:
         stage = check.get("stage")
         last_chance = len(history) + 1 >= self.max_attempts
         repair_or_give = "give_up" if last_chance else "repair"
         if stage == "passed":
+            gap = unproven_gap(proposal, check)
+            if gap:
+                return Verdict("give_up", Feedback("rejected", f"not proven by the analysis, and {gap}",
+                                                   "a change the analysis did not prove needs the full evidence"))
             t = check["timing"]
             return Verdict("accept", Feedback(
                 "accepted", f"race-free in {len(check['race']['runs'])} race-check runs, tests pass, "

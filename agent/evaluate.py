@@ -193,13 +193,26 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: dict) -> dict:
 
 def compose(sandbox, work: Path, cfg: Config, base: dict, loops: list[dict], log) -> dict:
     """Apply every accepted change together and check the whole program; drop the latest change until it passes."""
+    from hpcagent.agent.groups import covered_by_groups
     from hpcagent.agent.records import Proposal
     from hpcagent.tools.patch import EditError, apply_edits
+
+    def loop_id(lp: dict) -> str:
+        return f"{lp['target']['file']}:{lp['target']['line']}"
 
     kept = [lp for lp in loops if lp["status"] == "accepted"]
     dropped: list[dict] = []
     while kept:
-        edits = [e for lp in kept for e in Proposal.from_dict(lp["accepted"]["proposal"]).edits]
+        # a loop accepted alone and also covered by an accepted group: the group's edit makes it parallel already
+        covered = {k: g for k, g in covered_by_groups(kept).items() if k in {loop_id(lp) for lp in kept}}
+        active = [lp for lp in kept if loop_id(lp) not in covered]
+        clash = first_clash(active)
+        if clash is not None:  # two insertions before one line pass the patcher but stack two pragmas
+            kept.remove(clash)
+            dropped.append({"loop": loop_id(clash), "reason": "its edit lands on a line that an earlier accepted "
+                                                              "change already edits"})
+            continue
+        edits = [e for lp in active for e in Proposal.from_dict(lp["accepted"]["proposal"]).edits]
         tree = fresh_copy(work / "orig", work / "final")
         try:
             files = apply_edits(tree, edits)
@@ -207,13 +220,28 @@ def compose(sandbox, work: Path, cfg: Config, base: dict, loops: list[dict], log
             result = {"stage": "apply", "error": str(exc)}
         else:
             result = evidence(sandbox, work, "final", cfg, base)
-        loop_ids = [f"{lp['target']['file']}:{lp['target']['line']}" for lp in kept]
+        loop_ids = [loop_id(lp) for lp in active]
         log("compose", loops=loop_ids, stage=result["stage"], error=result.get("error"),
-            timing=result.get("timing"))
+            timing=result.get("timing"), covered=covered)
         if result["stage"] == "passed":
-            return {"ok": True, "kept": loop_ids, "files": files, "dropped": dropped, "check": result}
+            return {"ok": True, "kept": loop_ids, "files": files, "dropped": dropped, "check": result,
+                    "covered": covered}
         # Changes that pass alone can interact: drop the most recently accepted one and try again.
-        last = kept.pop()
+        last = active[-1]
+        kept.remove(last)
         dropped.append({"loop": f"{last['target']['file']}:{last['target']['line']}",
                         "reason": f"the combined program failed at {result['stage']}: {result.get('error')}"})
-    return {"ok": False, "kept": [], "files": [], "dropped": dropped, "check": None}
+    return {"ok": False, "kept": [], "files": [], "dropped": dropped, "check": None, "covered": {}}
+
+
+def first_clash(loops: list[dict]) -> dict | None:
+    """The first accepted loop whose edits start on a line an earlier one's edits already start on."""
+    from hpcagent.agent.records import Proposal
+
+    seen: set[tuple[str, int]] = set()
+    for lp in loops:
+        spots = {(e.file, e.start_line) for e in Proposal.from_dict(lp["accepted"]["proposal"]).edits}
+        if spots & seen:
+            return lp
+        seen |= spots
+    return None

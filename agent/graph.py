@@ -13,6 +13,7 @@ from langgraph.graph import END, START, StateGraph
 from hpcagent.agent import evaluate
 from hpcagent.agent.config import Config
 from hpcagent.agent.discovery import amdahl
+from hpcagent.agent.groups import covered_by_groups
 from hpcagent.agent.protocols import Critic, PlanContext, Planner
 from hpcagent.agent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
 from hpcagent.agent.state import RunState
@@ -64,6 +65,12 @@ def build_graph(rt: Runtime, checkpointer=None):
 
     def select(state: RunState) -> dict:
         index = state["target_index"] + 1
+        covered = covered_by_groups(state["loops"])
+        while index < len(state["targets"]) and (loop := loop_id(state["targets"][index])) in covered:
+            # an accepted group change already made this loop parallel together with its siblings
+            log("skip", index=index, loop=loop, group=covered[loop],
+                reason=f"covered by the accepted group change on the serial loop {covered[loop]}")
+            index += 1
         if index < len(state["targets"]) and not over_budget(state):
             t = LoopTarget.from_dict(state["targets"][index])
             log("target", index=index, loop=t.loop_id, function=t.function, share=t.share, verdict=t.verdict)
@@ -188,8 +195,11 @@ def build_graph(rt: Runtime, checkpointer=None):
 
 
 def proposal_loop(state: RunState) -> str:
-    t = state["targets"][state["target_index"]]
-    return f"{t['file']}:{t['line']}"
+    return loop_id(state["targets"][state["target_index"]])
+
+
+def loop_id(target: dict) -> str:
+    return f"{target['file']}:{target['line']}"
 
 
 def best_accepted(attempts: list[dict]) -> dict | None:

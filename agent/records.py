@@ -80,6 +80,9 @@ class Proposal(Record):
     """One-line rationale."""
     source: str = "analysis"
     """Who proposed it: analysis, llm, scripted."""
+    proof: str = "static"
+    """static: the analysis proved the loop's iterations independent (or it is a rewrite it derived); unproven: it
+    could not (a possible dependence or aliasing), and only the sandbox's evidence speaks for the change."""
     _nested: ClassVar[dict] = {"edits": Edit}
 
     @property

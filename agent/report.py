@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from hpcagent.agent.errors import BadInput
+from hpcagent.agent.groups import group_members, is_group
 from hpcagent.tools.patch import unified_diff
 
 
@@ -50,20 +51,23 @@ def summarize(state: dict, composed: dict) -> dict:
     """The machine-readable summary."""
     timing = ((composed.get("check") or {}).get("timing")) or {}
     kept = set(composed.get("kept", []))
+    covered = composed.get("covered") or {}
     loops = []
     for lp in state.get("loops", []):
         t = lp["target"]
         loop_id = f"{t['file']}:{t['line']}"
         acc = lp.get("accepted") or {}
         tm = (acc.get("check") or {}).get("timing") or {}
+        members = group_members(acc.get("proposal"))
+        status = "accepted" if loop_id in kept else "covered_by_group" if loop_id in covered else \
+            ("dropped_in_compose" if lp["status"] == "accepted" else lp["status"])
         loops.append({"loop": loop_id, "function": t.get("function"), "share": t.get("share"),
-                      "status": "accepted" if loop_id in kept else
-                      ("dropped_in_compose" if lp["status"] == "accepted" else lp["status"]),
-                      "reason": lp["reason"], "attempts": len(lp["attempts"]),
-                      "change": (acc.get("proposal") or {}).get("pragma") or
-                      ("rewrite" if acc else None),
+                      "status": status, "reason": lp["reason"], "attempts": len(lp["attempts"]),
+                      "change": change_label(acc.get("proposal")) if acc else None,
+                      **({"group": members} if members else {}),
+                      **({"covered_by": covered[loop_id]} if loop_id in covered else {}),
                       "speedup": tm.get("speedup"), "speedup_min": tm.get("speedup_min"),
-                      "speedup_max": tm.get("speedup_max")})
+                      "speedup_max": tm.get("speedup_max"), "proof": proof_of(acc)})
     return {"run_id": state["run_id"], "repo": state["repo"], "tried": len(loops),
             "accepted": len(kept), "loops": loops,
             "baseline_seconds": (state.get("baseline") or {}).get("seconds"),
@@ -72,6 +76,36 @@ def summarize(state: dict, composed: dict) -> dict:
                               "median_parallel": timing.get("median_b"), "threads": timing.get("threads")},
             "dropped_in_compose": composed.get("dropped", []),
             "profile_error": (state.get("profile") or {}).get("error")}
+
+
+def change_label(proposal: dict | None) -> str:
+    """One line for a change: its pragma, the loops and pragmas of a group, or 'rewrite'."""
+    if not proposal:
+        return "-"
+    if is_group(proposal):
+        parts = [f"{e['file']}:{e['start_line']} `{e['new_text'].strip()}`" for e in proposal.get("edits", [])]
+        return f"group of {len(parts)} loops: " + ", ".join(parts)
+    return proposal.get("pragma") or "rewrite"
+
+
+def proof_of(accepted: dict | None) -> str | None:
+    """'static' or 'unproven' for an accepted attempt (see Proposal.proof); None when nothing was accepted."""
+    if not accepted:
+        return None
+    return "unproven" if (accepted.get("proposal") or {}).get("proof") == "unproven" else "static"
+
+
+def unproven_note(lp: dict) -> str:
+    """The report's line for an accepted change the analysis did not prove."""
+    acc = lp.get("accepted") or {}
+    check = acc.get("check") or {}
+    runs = ", ".join(f"{r['threads']} threads" for r in (check.get("race") or {}).get("runs", []))
+    evidence = [f"race-free in the runs made ({runs or 'none'})"]
+    evidence.append("tests pass" if check.get("test") else "no test command")
+    evidence.append("output matches the original's")
+    obstacle = lp["target"].get("reason") or "a possible dependence"
+    return (f"**Not proven by the analysis:** {obstacle}; accepted on the sandbox's evidence only: "
+            f"{', '.join(evidence)}.")
 
 
 def render_report(state: dict, summary: dict, patch: str) -> str:
@@ -83,6 +117,10 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
         lines.append(f"**{summary['accepted']} change(s) accepted.** Whole program at {w['threads']} threads: "
                      f"**{w['speedup']:.2f}x** (min {w['min']:.2f}, max {w['max']:.2f}; median "
                      f"{w['median_serial']:.3f} s -> {w['median_parallel']:.3f} s).")
+        unproven = [lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted" and lp.get("proof") == "unproven"]
+        if unproven:
+            lines.append(f"{len(unproven)} of them not proven by the analysis (accepted on the sandbox's evidence "
+                         f"only): {', '.join(f'`{x}`' for x in unproven)}.")
     else:
         lines.append("**No change accepted.** The original code is left as it is; the reasons are below.")
     use = summary.get("model_usage") or {}
@@ -102,17 +140,24 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
     for lp in summary["loops"]:
         share = f"{lp['share'] * 100:.1f}%" if lp["share"] is not None else "n/a"
         sp = f"{lp['speedup']:.2f}x ({lp['speedup_min']:.2f}-{lp['speedup_max']:.2f})" if lp["speedup"] else "-"
-        lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {lp['status']} | {sp} | {lp['attempts']} |")
+        status = lp["status"] + (" (unproven)" if lp.get("proof") == "unproven" else "")
+        lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {status} | {sp} | {lp['attempts']} |")
     for lp in state.get("loops", []):
         t = lp["target"]
         lines += ["", f"## `{t['file']}:{t['line']}` in {t.get('function')}: {lp['status']}", "",
                   f"Analysis: {t.get('verdict')} — {t.get('reason')}", "", f"Outcome: {lp['reason']}"]
+        if lp["status"] == "accepted" and proof_of(lp.get("accepted")) == "unproven":
+            lines += ["", unproven_note(lp)]
+        if is_group((lp.get("accepted") or {}).get("proposal")):
+            lines += ["", "Change (one group, accepted together): " + change_label(lp["accepted"]["proposal"])]
         for a in lp["attempts"]:
             p, v, c = a["proposal"], a["verdict"], a["check"]
             race = c.get("race") or {}
             runs = ", ".join(f"{r['threads']}t:{r['races']} races" if r["ok"] else f"{r['threads']}t:failed"
                              for r in race.get("runs", []))
-            lines += ["", f"### attempt {a['number']} ({p.get('source')}): `{p.get('pragma') or 'source rewrite'}`",
+            label = change_label(p) if is_group(p) else f"`{p.get('pragma') or 'source rewrite'}`"
+            mark = ", not proven by the analysis" if p.get("proof") == "unproven" else ""
+            lines += ["", f"### attempt {a['number']} ({p.get('source')}{mark}): {label}",
                       "", f"- rationale: {p.get('reason')}",
                       f"- race check: {runs or 'not run'}",
                       f"- stage reached: {c.get('stage')}" + (f" ({c.get('error')})" if c.get("error") else "")]
@@ -125,6 +170,9 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
                              f"(min {tm['speedup_min']:.2f}, max {tm['speedup_max']:.2f}), {tm['verdict']}")
             lines.append(f"- verdict: **{v['action']}** — {v['feedback']['kind']}: {v['feedback']['evidence']}"
                          + (f" Suggestion: {v['feedback']['suggestion']}" if v["feedback"].get("suggestion") else ""))
+    for loop, group in (state.get("composed") or {}).get("covered", {}).items():
+        lines += ["", f"Covered by a group: `{loop}` was accepted alone too; the accepted group change on "
+                      f"`{group}` already makes it parallel, so its own edit is not applied again."]
     for d in summary["dropped_in_compose"]:
         lines += ["", f"Dropped when composing: `{d['loop']}`: {d['reason']}"]
     lines += ["", "## Patch", "", "```diff", patch.rstrip() or "(empty)", "```", "",

@@ -29,7 +29,7 @@ def make_planner(spec: str, cfg: Config, transcript: Transcript):
     if spec == "analysis":
         from hpcagent.agent.analysis_planner import AnalysisPlanner
 
-        return AnalysisPlanner()
+        return AnalysisPlanner(unproven=cfg.search.unproven)
     if spec.startswith("scripted:"):
         from hpcagent.agent.scripted_planner import ScriptedPlanner
 
@@ -43,8 +43,10 @@ def make_planner(spec: str, cfg: Config, transcript: Transcript):
         if local:
             # Small local models answer in the format only when the answer is started for them.
             model = load_model(cfg.agent.model, {"max_new_tokens": 96, "stop_strings": ["}"]})
-            return LLMPlanner(model, fallback=AnalysisPlanner(), transcript=transcript, prefill=LOCAL_PREFILL)
-        return LLMPlanner(load_model(cfg.agent.model), fallback=AnalysisPlanner(), transcript=transcript)
+            return LLMPlanner(model, fallback=AnalysisPlanner(unproven=cfg.search.unproven), transcript=transcript,
+                              prefill=LOCAL_PREFILL)
+        return LLMPlanner(load_model(cfg.agent.model), fallback=AnalysisPlanner(unproven=cfg.search.unproven),
+                          transcript=transcript)
     raise BadInput(f"unknown planner {spec!r}", "use analysis, llm or scripted:FILE")
 
 

@@ -89,8 +89,9 @@ def test_rank_targets_with_and_without_profile(tmp_path):
 
 def test_rank_targets_one_target_per_nest_prefers_outer_parallel_loop():
     targets = [t for t in rank_targets(CORPUS, [CORPUS / "nests.c"]) if t.function == "time_steps"]
-    # the time loop is serial: its two parallel inner loops are the targets
-    assert sorted(t.line for t in targets) == [95, 98]
+    # the time loop is serial: its two parallel inner loops are targets, and the time loop is one too (ranked
+    # first) for the group change that makes both parallel together
+    assert next(t.line for t in targets) == 93 and sorted(t.line for t in targets) == [93, 95, 98]
 
 
 def test_candidates_include_interchange_for_naive_gemm():
@@ -108,7 +109,7 @@ def test_analyze_path_json_and_table(tmp_path):
     assert loops[6]["verdict"] == "reduction" and loops[6]["pragma"].endswith("reduction(+:s)")
     assert loops[11]["verdict"] == "serial" and loops[11]["pragma"] is None
     assert set(loops[6]) == {"file", "line", "end_line", "function", "depth", "verdict", "reason", "pragma",
-                             "clauses"}
+                             "clauses", "unproven"}
     assert "src/k.c:11" in format_table(result)
 
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hpcagent.agent.errors import BadInput
+from hpcagent.agent.groups import sibling_picks
 from hpcagent.agent.records import LoopTarget, Proposal
 from hpcagent.tools.cparse import SOURCE_SUFFIXES, Source, lang_for, parse
 from hpcagent.tools.interchange import interchange_candidates
 from hpcagent.tools.metrics import function_metrics, metrics_at
 from hpcagent.tools.profile import loop_share
 from hpcagent.tools.program import Program
-from hpcagent.tools.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line
+from hpcagent.tools.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.verdict import FileAnalyzer, LoopFacts
 
 UNKNOWN_TRIP = 100
@@ -40,11 +41,17 @@ class LoopReport:
     trip_count: int | None = None
     cost: int = 1
     calls: list[str] = field(default_factory=list)
+    unproven: str | None = None
+    """The pragma the loop would get if its possible dependences / aliasing were absent: a candidate the analysis
+    did not prove (see LoopFacts.unproven_clauses); None if there is none."""
+    obstacle: str = ""
+    """What the analysis could not prove, when unproven is set."""
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "end_line": self.end_line, "function": self.function,
                 "depth": self.depth, "verdict": self.verdict, "reason": self.reason, "pragma": self.pragma,
-                "clauses": list(self.clauses)}
+                "clauses": list(self.clauses),
+                "unproven": {"pragma": self.unproven, "obstacle": self.obstacle} if self.unproven else None}
 
     def facts_text(self) -> str:
         """A compact summary for people and language models."""
@@ -60,6 +67,8 @@ class LoopReport:
         rows.append(f"trip count: {trip}; ~{self.cost} operations per iteration")
         if self.pragma:
             rows.append(f"proposed: {self.pragma}")
+        if self.unproven:
+            rows.append(f"unproven candidate (not proven by the analysis: {self.obstacle}): {self.unproven}")
         return "\n".join(rows)
 
 
@@ -77,12 +86,32 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
             reason += " (the loop shares its line with other code: no pragma proposed)"
     elif f.atomics:
         cands = [c for c in [atomic_candidate(fa, f, file)] if c is not None]
+    elif f.unproven_clauses is not None:
+        # proven candidates of the inner levels first; this level's own only after them (not proven)
+        cands = _inner_proven(fa, facts, loop, file) + unproven_candidates(fa, facts, loop, file)
     scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
     pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel), None)
-    clauses = next((c.clauses for c in cands if c.kind == "pragma"), f.clauses if f.parallel else [])
+    clauses = next((c.clauses for c in cands if c.kind == "pragma" and c.line == loop.line and c.proof == "static"),
+                   f.clauses if f.parallel else [])
+    unproven = next((c.pragma for c in cands if c.proof == "unproven" and c.line == loop.line), None)
     return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
-                      f.trip, f.cost, list(f.calls))
+                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "")
+
+
+def _inner_proven(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str) -> list[Proposal]:
+    """The proven candidates of the first levels below loop that have some (what the nest would offer without
+    loop's unproven ones)."""
+    out: list[Proposal] = []
+    for child in loop.children:
+        mine = facts.get(child.node.id)
+        if mine is None:
+            continue
+        if mine.parallel or mine.atomics:
+            out += [c for c in _report(fa, facts, mine, file).candidates if c.proof == "static"]
+        else:
+            out += _inner_proven(fa, facts, child, file)
+    return out
 
 
 def analyze_source(src: Source, file: str, program: Program | None = None) -> list[LoopReport]:
@@ -155,8 +184,10 @@ def format_table(result: dict) -> str:
     """A readable table of analyze_path's result."""
     rows = [("location", "function", "d", "verdict", "pragma / reason")]
     for lp in result["loops"]:
-        rows.append((f"{lp['file']}:{lp['line']}", lp["function"], str(lp["depth"]), lp["verdict"],
-                     lp["pragma"] or lp["reason"]))
+        last = lp["pragma"] or lp["reason"]
+        if lp.get("unproven"):
+            last += f" [unproven candidate: {lp['unproven']['pragma']}]"
+        rows.append((f"{lp['file']}:{lp['line']}", lp["function"], str(lp["depth"]), lp["verdict"], last))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows]
     counts = {}
@@ -168,13 +199,21 @@ def format_table(result: dict) -> str:
 
 def _nest_targets(reports: dict[tuple[int, int], LoopReport], loop) -> list:
     rep = reports[(loop.line, loop.node.start_point[1])]
-    if rep.candidates:
+    # a loop not proved parallel around several parallel loops (a time step of sweeps): the planner tries them there
+    # first as one group change, then each of them as a target of its own
+    group = rep.verdict not in ("parallel", "reduction") and len(sibling_picks(rep, list(reports.values()))) >= 2
+    if rep.candidates and not group:
         return [rep]
-    return [t for child in loop.children for t in _nest_targets(reports, child)]
+    inner = [t for child in loop.children for t in _nest_targets(reports, child)]
+    return [rep, *inner] if group else inner
 
 
 def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | None = None) -> list[LoopTarget]:
-    """Rank one loop per nest (its outermost parallel loop, else the nest itself), best first."""
+    """Rank one loop per nest (its outermost parallel loop, else the nest itself), best first.
+
+    A serial loop whose body holds two or more parallel loops (a time step of sweeps) is a target too, ranked just
+    before the loops it holds: the planner tries them there as one group change (agent/groups.py).
+    """
     root = Path(root)
     files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else source_files(root)
     program = load_program(root, files)
@@ -185,8 +224,11 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
         fa = FileAnalyzer(src, program)
         facts = {f.loop.node.id: f for f in fa.analyze_all()}
         reports = {(f.loop.line, f.loop.node.start_point[1]): _report(fa, facts, f, rel) for f in facts.values()}
+        every = list(reports.values())
         metrics = function_metrics(path)
         for loop in (lp for lp in fa.loops if lp.depth == 1):
+            nest: list[LoopTarget] = []
+            groups: list[int] = []
             for rep in _nest_targets(reports, loop) or [reports[(loop.line, loop.node.start_point[1])]]:
                 work = (rep.trip_count or UNKNOWN_TRIP) * rep.cost
                 fm = metrics_at(metrics, rep.line)
@@ -194,10 +236,18 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
                 share = None
                 if profile:
                     share = loop_share(profile, rel, rep.line, rep.end_line, rep.function) or 0.0
-                bonus = 1.0 if rep.candidates else 0.0
+                group = rep.verdict not in ("parallel", "reduction") and len(sibling_picks(rep, every)) >= 2
+                if group:
+                    groups.append(len(nest))
+                proven = any(c.proof == "static" for c in rep.candidates)
+                bonus = 1.0 if proven or group else 0.5 if rep.candidates else 0.0  # unproven only: after proven
                 score = (share or 0.0) * 100 + bonus + math.log10(1 + work) / 100 + size / 1000
-                targets.append(LoopTarget(rel, rep.line, rep.end_line, rep.function, rep.depth, share,
-                                          round(score, 6), rep.verdict, rep.reason))
+                nest.append(LoopTarget(rel, rep.line, rep.end_line, rep.function, rep.depth, share,
+                                       round(score, 6), rep.verdict, rep.reason))
+            for g in sorted(groups, key=lambda i: -nest[i].depth):  # a group goes before the loops it covers
+                inside = [t.score for t in nest if nest[g].line < t.line <= nest[g].end_line]
+                nest[g].score = round(max([nest[g].score, *[x + 1e-6 for x in inside]]), 6)
+            targets += nest
     return sorted(targets, key=lambda t: -t.score)
 
 

@@ -1,15 +1,22 @@
-"""Histogram-style updates (hist[key[i]]++): array reductions, the section size they need, or atomic updates."""
+"""Additive array updates: histograms (hist[key[i]]++) and sections swept by inner loops (s[j] += in a j loop).
+
+Both become array reductions (with the section size they need) or, for a histogram of unknown size, atomic updates.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+
 import tree_sitter as ts
 
-from hpcagent.tools.affine import to_affine
+from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.cparse import Source, walk
-from hpcagent.tools.facts import BodyFacts
+from hpcagent.tools.facts import BodyFacts, MemAccess
+from hpcagent.tools.loops import Loop
 from hpcagent.tools.symbols import Decl
 
 UPDATES = {"+=": "+", "-=": "+", "++": "+", "--": "+"}
+JUMPS = {"break_statement", "continue_statement", "goto_statement", "return_statement"}
 
 
 def _update_op(src: Source, node: ts.Node, name: str) -> str | None:
@@ -27,11 +34,13 @@ def _update_op(src: Source, node: ts.Node, name: str) -> str | None:
     return None
 
 
-def update_arrays(src: Source, facts: BodyFacts, indices: set[str]) -> dict[str, list[ts.Node]]:
-    """Arrays whose every access is an additive update at a data-dependent element (hist[key[i]]++).
+def update_arrays(src: Source, facts: BodyFacts, indices: set[str], loop: Loop | None = None,
+                  symbols: dict[str, Decl] | None = None) -> dict[str, list[ts.Node]]:
+    """Arrays whose every access is an additive update at a data-dependent element (hist[key[i]]++), and (given
+    the loop and its symbols) arrays whose updates sweep a section fixed by inner loops (affine_section).
 
-    Affine subscripts (c[i][j] += in a k loop, a[0] += b[i]) are left out: a private copy of the whole array
-    per thread is the wrong tool for them (a scalar temporary or another loop order is).
+    Other affine subscripts (c[i][j] += in a k loop, a[0] += b[i]: one element per iteration) are left out: a
+    private copy of the array per thread is the wrong tool for them (a scalar temporary or another loop order is).
     """
     by_base: dict[str, list] = {}
     for m in facts.mem:
@@ -42,10 +51,143 @@ def update_arrays(src: Source, facts: BodyFacts, indices: set[str]) -> dict[str,
             continue
         varying = (facts.writes() | facts.declared) - indices  # values computed in the body, e.g. from data
         if any(all(_fixed(src, s, varying) for s in m.subscripts) for m in accesses):
-            continue
+            if loop is None or symbols is None or affine_section(src, facts, loop, base, symbols) is None:
+                continue
         if all(_update_op(src, m.node, base) for m in accesses) and any(m.write for m in accesses):
             out[base] = sorted({m.node.parent for m in accesses}, key=lambda n: n.start_byte)
     return out
+
+
+def _no_macros(src: Source) -> Source:
+    """src without its integer constants, so that affine values keep the names (N) the code writes."""
+    return dataclasses.replace(src, constants={})
+
+
+def _inner_range(src: Source, inner: Loop) -> tuple[Affine, Affine] | None:
+    """Inclusive bounds of a unit-step loop's index, keeping macro names (0 .. N - 1 for j < N)."""
+    if not inner.canonical or inner.kind != "for" or inner.step not in (1, -1) or len(inner.bound_nodes) != 2:
+        return None
+    if inner.lower is None or inner.upper is None:
+        return None
+    start_node, limit_node = inner.bound_nodes
+    start, limit = to_affine(_no_macros(src), start_node), to_affine(_no_macros(src), limit_node)
+    plain = to_affine(src, limit_node)
+    if start is None or limit is None or plain is None:
+        return None
+    shift = (inner.upper if inner.step == 1 else inner.lower) - plain  # the condition's -1 (j < n) or 0 (j <= n)
+    if not shift.is_const():
+        return None
+    last = limit + shift
+    return (start, last) if inner.step == 1 else (last, start)
+
+
+def _guarded(node: ts.Node, top: ts.Node) -> bool:
+    """node runs only under a condition inside top (if, ?:, switch, while/do, short-circuit operands)."""
+    cur = node.parent
+    while cur is not None and cur.id != top.id:
+        if cur.type in ("if_statement", "conditional_expression", "switch_statement", "while_statement",
+                        "do_statement", "case_statement"):
+            return True
+        if cur.type == "binary_expression" and cur.child_by_field_name("operator").type in ("&&", "||"):
+            return True
+        cur = cur.parent
+    return False
+
+
+def only_header_writes(facts: BodyFacts, inner: Loop) -> bool:
+    """The index of inner is written only in loop headers (not in any loop body), so it runs the range in order."""
+    for site in facts.sites:
+        if site.write and site.name == inner.index:
+            header = site.node
+            while header is not None and header.type != "for_statement":
+                header = header.parent
+            body = header.child_by_field_name("body") if header is not None else None
+            if body is None or body.start_byte <= site.node.start_byte < body.end_byte:
+                return False
+    return True
+
+
+def _swept(src: Source, facts: BodyFacts, loop: Loop, m: MemAccess) -> tuple[Affine, Affine] | None:
+    """The inclusive range of elements one access touches in one iteration of loop, as affine values valid at
+    loop (names not written in it); None unless it is one affine subscript in indices of enclosing inner loops."""
+    if len(m.subscripts) != 1 or m.via != "subscript" or m.offset is not None or _guarded(m.node, loop.node):
+        return None
+    if loop.body is None or any(n.type in JUMPS for n in walk(loop.body)):
+        return None  # an inner loop cut short may not touch its whole range
+    value = to_affine(_no_macros(src), m.subscripts[0])
+    if value is None:
+        return None
+    varying = facts.writes() | facts.declared | {loop.index or ""}
+    ranges = {}
+    for inner in m.inner:
+        rng = _inner_range(src, inner) if inner.index else None
+        if rng is not None and not (rng[0].variables() | rng[1].variables()) & varying and \
+                only_header_writes(facts, inner):
+            ranges[inner.index] = rng
+    low = high = Affine()
+    used = False
+    for mono, coef in value.terms.items():
+        names = set(mono) & varying
+        if not names:
+            low, high = low + Affine({mono: coef}), high + Affine({mono: coef})
+            continue
+        if len(mono) != 1 or mono[0] not in ranges:
+            return None  # the element depends on something else that changes in the loop, or non-linearly
+        lo, hi = ranges[mono[0]]
+        low, high = low + (lo if coef > 0 else hi).scale(coef), high + (hi if coef > 0 else lo).scale(coef)
+        used = True
+    return (low, high) if used else None  # one fixed element per iteration: a scalar temporary fits better
+
+
+def affine_section(src: Source, facts: BodyFacts, loop: Loop, name: str, symbols: dict[str, Decl]) -> str | None:
+    """The array section name[lo:len] that every access to name in loop stays in, as C text valid at loop (just
+    name for a declared array: it is reduced whole).
+
+    Every access must be an additive update (`+=`, `-=`, `++`, `--`) whose value does not read name, at one
+    affine subscript that does not involve loop's index or anything else that changes per iteration of loop,
+    except indices of unit-step inner loops whose bounds do not change either, and not under a condition (the
+    section is then what the iteration surely touches, so it lies inside the object). Then iterations only add
+    into elements of that section, and `reduction(+:name[lo:len])` gives each thread a private copy of it.
+    """
+    decl = symbols.get(name)
+    if decl is None or decl.kind not in ("array", "pointer") or (decl.kind == "array" and len(decl.dims) != 1):
+        return None
+    accesses = [m for m in facts.mem if m.base == name]
+    if not accesses or not any(m.write for m in accesses):
+        return None
+    low = high = None
+    for m in accesses:
+        swept = _swept(src, facts, loop, m) if _update_op(src, m.node, name) else None
+        if swept is None:
+            return None
+        if low is None or high is None:
+            low, high = swept
+            continue
+        dl, dh = swept[0] - low, swept[1] - high
+        if not (dl.is_const() and dh.is_const()):
+            return None
+        low, high = (swept[0] if dl.constant < 0 else low), (swept[1] if dh.constant > 0 else high)
+    if low is None or high is None:
+        return None
+    length = high - low + Affine.const(1)
+    if length.is_const() and length.constant <= 0:
+        return None
+    if decl.kind == "array":
+        # a declared array is reduced whole: clang 16 does not privatize a section of a file-scope array (it
+        # updates the shared one, a race), and the whole array is as valid for local ones
+        return name
+    return f"{name}[{c_text(low) if low.terms else ''}:{c_text(length)}]"
+
+
+def c_text(value: Affine) -> str:
+    """value as a C expression: hi - lo, 2*n + 1, -k."""
+    out = ""
+    for mono, coef in sorted(value.terms.items(), key=lambda kv: (not kv[0], kv[0])):
+        size = abs(coef)
+        term = "*".join(mono) if size == 1 and mono else "*".join([str(size), *mono])
+        sign = "-" if coef < 0 else "+"
+        out = (f"{out} {sign} {term}" if out else (f"-{term}" if coef < 0 else term))
+    return out or "0"
 
 
 def _fixed(src: Source, node: ts.Node, varying: set[str]) -> bool:

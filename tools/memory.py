@@ -9,6 +9,7 @@ from hpcagent.tools.affine import Affine, to_affine
 from hpcagent.tools.cparse import Source
 from hpcagent.tools.dependence import INF, Dep, Interval, test_dimensions
 from hpcagent.tools.facts import BodyFacts, MemAccess
+from hpcagent.tools.feasibility import feasible
 from hpcagent.tools.loops import Loop
 from hpcagent.tools.symbols import Decl
 
@@ -189,8 +190,34 @@ class MemoryAnalysis:
         bounds = {**self.bounds(w, "1"), **self.bounds(a, "2")}
         dep = test_dimensions(diffs, f"{idx}#1", f"{idx}#2", ranges, self.loop.step or 1, bounds)
         if dep.status == "dependent" and not all(self._regular(lp) for lp in {*w.inner, *a.inner}):
-            return Dep("possible", f"{dep.reason}, if the inner loops' iterations meet")
+            dep = Dep("possible", f"{dep.reason}, if the inner loops' iterations meet")
+        if dep.status == "possible" and self.loop.index and self._apart_in_bounds(diffs, w, a):
+            return Dep("independent", "Fourier-Motzkin: no two iterations meet within the loop bounds")
         return dep
+
+    def _apart_in_bounds(self, diffs: list[Affine | None], w: MemAccess, a: MemAccess) -> bool:
+        """Equal subscripts, both iterations inside their loops' bounds and one iteration before the other have
+        no rational solution, in either order (the constraints that are not linear, or that involve names the
+        loop changes, are left out: fewer constraints can only make the system feasible)."""
+        from hpcagent.tools.array_reduction import only_header_writes  # shared with the section reductions
+
+        def steady(value: Affine) -> bool:
+            return not any("#" not in v and v in self.written for v in value.variables())
+
+        zero = [h for h in diffs if h is not None and steady(h)]
+        if not zero:
+            return False
+        nonneg = []
+        loops = {lp.index: lp for lp in [self.loop, *w.inner, *a.inner] if lp.index}
+        for tag, access in (("1", w), ("2", a)):
+            for name, (low, high) in self.bounds(access, tag).items():
+                inner = loops.get(name.rpartition("#")[0])
+                if inner is None or (inner is not self.loop and not only_header_writes(self.facts, inner)):
+                    continue
+                nonneg += [v for v in (Affine.var(name) - low, high - Affine.var(name)) if steady(v)]
+        v1, v2 = Affine.var(f"{self.loop.index}#1"), Affine.var(f"{self.loop.index}#2")
+        gap = Affine.const(abs(self.loop.step or 1))
+        return all(not feasible([*nonneg, later - first - gap], zero) for first, later in ((v1, v2), (v2, v1)))
 
     def _regular(self, inner: Loop) -> bool:
         """Inner loop whose iteration space is the same in every iteration of the analysed loop."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import tree_sitter as ts
 
 from hpcagent.tools.affine import to_affine
-from hpcagent.tools.cparse import Source, functions, lang_for, parse, walk
+from hpcagent.tools.cparse import Source, declarator_name, functions, lang_for, parse, walk
 from hpcagent.tools.invariants import written_names
 from hpcagent.tools.symbols import Decl, function_symbols
 
@@ -40,6 +40,8 @@ class Function:
         self.writes = written_names(src, node)
         self.params = [d for d in self.symbols.values() if d.scope == "param"]
         self.fresh = self._fresh_locals()
+        self.outs = self._out_params()
+        """Out-parameters: p -> loc for a pointer-to-pointer parameter p whose one use is `*p = loc;` (fresh loc)."""
 
     def _fresh_locals(self) -> set[str]:
         """Local pointers whose only definition is one allocator call (in the declaration or one assignment)."""
@@ -56,6 +58,34 @@ class Function:
                 if (left.type == "identifier" and self.writes.get(name) == 1 and decl is not None
                         and decl.scope == "local" and decl.node is not None and "=" not in self.src.text_of(decl.node)):
                     out.add(name)
+        return out
+
+
+    def _out_params(self) -> dict[str, str]:
+        """Parameters p used exactly once, as `*p = loc;` with loc a fresh local: the caller's `&x` gets loc's
+        allocation. Any other use of p (read, passed on, p[0] =, a second store) leaves p out."""
+        body = self.node.child_by_field_name("body")
+        uses: dict[str, list[ts.Node]] = {}
+        for n in walk(body) if body is not None else []:
+            if n.type == "identifier":
+                uses.setdefault(self.src.text_of(n), []).append(n)
+        out = {}
+        for param in self.params:
+            found = uses.get(param.name, [])
+            if param.kind != "pointer" or len(found) != 1:
+                continue
+            star = found[0].parent
+            store = star.parent if star is not None else None
+            if (star is None or star.type != "pointer_expression" or not self.src.text_of(star).startswith("*")
+                    or store is None or store.type != "assignment_expression"
+                    or store.child_by_field_name("left") != star
+                    or self.src.text_of(store.child_by_field_name("operator")) != "="):
+                continue
+            value = _strip(store.child_by_field_name("right"))
+            loc = self.src.text_of(value) if value is not None and value.type == "identifier" else ""
+            decl = self.symbols.get(loc)
+            if loc in self.fresh and decl is not None and decl.scope == "local":
+                out[param.name] = loc
         return out
 
 
@@ -115,7 +145,46 @@ class Program:
             return frozenset({(caller.file, caller.name, name)})
         if decl.scope == "param" and decl.kind == "pointer" and not caller.writes.get(name):
             return self.pts.get((id(caller), name), frozenset())
+        if decl.scope == "local" and decl.kind == "pointer":
+            return self._filled(caller, name)
         return TOP
+
+    def _filled(self, caller: Function, name: str) -> Objects:
+        """The allocations a local pointer can hold when its only definitions are calls filling it through an
+        out-parameter (`build(&x)` with build doing `*p = fresh;`): the callees' allocation sites; TOP otherwise.
+
+        x must be declared once, without a value (or with a null one), and every write of it must be such an `&x`
+        argument: then x holds one of those allocations or is still null (never dereferenced in a valid program).
+        """
+        src = caller.src
+        declared = [d for n in walk(caller.node) if n.type == "declaration"
+                    for d in n.children_by_field_name("declarator") if declarator_name(src, d) == name]
+        if len(declared) != 1:
+            return TOP
+        if declared[0].type == "init_declarator":
+            value = _strip(declared[0].child_by_field_name("value"))
+            if value is None or src.text_of(value) not in ("0", "NULL", "nullptr"):
+                return TOP
+        objects: set = set()
+        takes = 0
+        for n in walk(caller.node):
+            if n.type != "pointer_expression" or not src.text_of(n).startswith("&"):
+                continue
+            target = _strip(n.child_by_field_name("argument"))
+            if target is None or target.type != "identifier" or src.text_of(target) != name:
+                continue
+            takes += 1
+            call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
+            if call is None or call.type != "call_expression":
+                return TOP
+            callee = self.resolve(caller.file, src.text_of(call.child_by_field_name("function")))
+            position = next(i for i, a in enumerate(n.parent.named_children) if a == n)
+            if callee is None or position >= len(callee.params) or callee.params[position].name not in callee.outs:
+                return TOP
+            objects.add((callee.file, callee.name, callee.outs[callee.params[position].name]))
+        if not objects or takes != caller.writes.get(name, 0):
+            return TOP
+        return frozenset(objects)
 
     def _solve(self) -> None:
         calls = self.calls

@@ -35,9 +35,25 @@ def only_child_loop(loop: Loop) -> Loop | None:
     return None
 
 
+INDIRECT = ("subscript_expression", "call_expression", "field_expression", "pointer_expression")
+
+
+def _direct_uses(src: Source, node, name: str) -> bool:
+    """name occurs in node as a value of its own, not only inside a subscript, call or dereference (rowptr[i])."""
+    if node.type == "identifier":
+        return src.text_of(node) == name
+    if node.type in INDIRECT:
+        return False
+    return any(_direct_uses(src, child, name) for child in node.children)
+
+
 def triangular(src: Source, loop: Loop) -> bool:
-    """True if some inner loop's bounds depend on this loop's index (iterations of unequal cost)."""
-    return any(loop.index in names_in(src, inner) for inner in loop.descendants())
+    """True if some inner loop's bounds are arithmetic in this loop's index (j < i, j = i + 1): unequal work.
+
+    Bounds read through the index (CSR rows, rowptr[i] .. rowptr[i + 1]) are data-dependent, not triangular: their
+    cost is usually even enough for the static schedule, and an uneven-work candidate (dynamic, 16) follows it.
+    """
+    return any(_direct_uses(src, b, loop.index) for inner in loop.descendants() for b in inner.bound_nodes)
 
 
 def collapsible(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop) -> list[Loop]:
@@ -134,3 +150,28 @@ def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal |
     return Proposal(file, loop.line, loop.end_line, "rewrite", text, list(mine.clauses), edits, 0.45,
                     f"histogram updates of {', '.join(names)} (array size unknown here): each made atomic",
                     "analysis")
+
+
+UNPROVEN_NOTE = "not proven by the analysis"
+
+
+def unproven_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str) -> list[Proposal]:
+    """Pragma proposals for a loop the analysis could not prove parallel, only because of a possible dependence or
+    aliasing between memory accesses (LoopFacts.unproven_clauses). Marked proof="unproven": the sandbox's race
+    check at every thread count, the tests and the output comparison are the only evidence for them."""
+    mine = facts[loop.node.id]
+    if mine.unproven_clauses is None or mine.verdict != "unknown" or not starts_line(fa.src, loop):
+        return []
+    if mine.trip is not None and mine.trip * mine.cost < SMALL_WORK:
+        return []
+    if short_inner(fa.src, loop, mine):
+        return []
+    why = f"{UNPROVEN_NOTE}: {mine.obstacle}; left to the race check, the tests and the output comparison"
+    out = []
+    if triangular(fa.src, loop):
+        out.append(make(file, fa.src, loop, ["schedule(dynamic)", *mine.unproven_clauses],
+                        f"{why} (dynamic schedule: triangular inner bounds)", 0.3))
+    out.append(make(file, fa.src, loop, list(mine.unproven_clauses), why, 0.25))
+    for prop in out:
+        prop.proof = "unproven"
+    return out

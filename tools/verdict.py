@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
 from hpcagent.tools.access import Scanner
 from hpcagent.tools.affine import Affine, to_affine
-from hpcagent.tools.array_reduction import reduction_clause, section_size, update_arrays
+from hpcagent.tools.array_reduction import affine_section, reduction_clause, section_size, update_arrays
 from hpcagent.tools.calls import Effects, call_problem, file_effects
 from hpcagent.tools.cparse import LOOP_TYPES, Source, declarator_name, walk
 from hpcagent.tools.facts import READ_METHODS, BodyFacts
@@ -43,6 +44,12 @@ class LoopFacts:
     """reduction(+:hist) or reduction(+:hist[:n]) for histogram-style arrays."""
     atomics: list[ts.Node] = field(default_factory=list)
     """Updates that need `#pragma omp atomic` (array reductions of unknown size)."""
+    unproven_clauses: list[str] | None = None
+    """For an "unknown" loop whose only obstacle is a possible dependence or aliasing between memory accesses:
+    the clauses it would get if those accesses were independent (None otherwise). Not a proof: a candidate built
+    from them is left to the sandbox (race check, tests, output comparison)."""
+    obstacle: str = ""
+    """What the analysis could not prove, for a loop with unproven_clauses."""
 
     @property
     def parallel(self) -> bool:
@@ -183,14 +190,17 @@ class FileAnalyzer:
             if sc.role in ("carried", "unknown"):
                 issues.append(("serial" if sc.role == "carried" else "unknown", sc.reason))
         env = self.env(loop, facts)
-        updates = update_arrays(self.src, facts, {lp.index for lp in [loop, *loop.descendants()] if lp.index})
-        out.memory = MemoryAnalysis(self.src, loop, facts, symbols, env, self.distinct(loop),
-                                    function_invariants(self.src, loop.fn_node, symbols),
-                                    row_pointers(self.src, loop, facts, symbols, env), set(updates)).run()
+        updates = update_arrays(self.src, facts, {lp.index for lp in [loop, *loop.descendants()] if lp.index},
+                                loop, symbols)
+        memory = MemoryAnalysis(self.src, loop, facts, symbols, env, self.distinct(loop),
+                                function_invariants(self.src, loop.fn_node, symbols),
+                                row_pointers(self.src, loop, facts, symbols, env), set(updates))
+        out.memory = memory.run()
         self._array_reductions(out, updates, symbols)
         if out.memory.status != "independent":
             issues.append(("serial" if out.memory.status == "dependent" else "unknown", out.memory.reason))
         self._conclude(out)
+        self._unproven(out, memory)
         return out
 
     def _array_reductions(self, out: LoopFacts, updates: dict[str, list], symbols: dict[str, Decl]) -> None:
@@ -198,6 +208,10 @@ class FileAnalyzer:
         writes = written_names(self.src, out.loop.fn_node)
         for name in out.memory.arrays if out.memory else []:
             decl = symbols.get(name)
+            section = affine_section(self.src, out.body, out.loop, name, symbols) if out.body else None
+            if section:  # s[j] += in a j loop: the section the inner loops sweep
+                out.array_clauses.append(f"reduction(+:{section})")
+                continue
             size = section_size(self.src, name, decl, writes)
             if size is None and decl is not None and decl.scope == "param" and self.program is not None:
                 count = self.program.param_size(self.src, out.loop.fn_node, name)
@@ -239,13 +253,8 @@ class FileAnalyzer:
             out.reason = (serial or unknown)[0]
             out.atomics = []
             return
-        clauses = [sc.clause for sc in out.scalars if sc.clause] + out.array_clauses
-        loop = out.loop
-        if (loop.index and not loop.index_declared and loop.kind == "for"
-                and loop.index in self.live_after(loop, {loop.index})):
-            clauses.append(f"lastprivate({loop.index})")
-        reductions = [c for c in clauses if c.startswith("reduction")]
-        out.clauses = sorted(clauses, key=lambda c: (not c.startswith("reduction"), c))
+        out.clauses = self._clauses(out)
+        reductions = [c for c in out.clauses if c.startswith("reduction")]
         out.verdict = "reduction" if reductions else "parallel"
         if atomic:  # parallel only with the atomic updates: the clauses are kept for that candidate
             out.verdict, out.reason = "unknown", atomic[0]
@@ -253,6 +262,35 @@ class FileAnalyzer:
         names = ", ".join(c[c.index(":") + 1:-1].split("[")[0] for c in reductions)
         out.reason = (f"reduction on {names}; " if reductions else "") + (
             out.memory.reason if out.memory else "no dependences")
+
+    def _clauses(self, out: LoopFacts) -> list[str]:
+        """The data-sharing clauses of a loop with no obstacle: reductions first, private, lastprivate."""
+        clauses = [sc.clause for sc in out.scalars if sc.clause] + out.array_clauses
+        loop = out.loop
+        if (loop.index and not loop.index_declared and loop.kind == "for"
+                and loop.index in self.live_after(loop, {loop.index})):
+            clauses.append(f"lastprivate({loop.index})")
+        return sorted(clauses, key=lambda c: (not c.startswith("reduction"), c))
+
+    def _unproven(self, out: LoopFacts, memory: MemoryAnalysis) -> None:
+        """Clauses for an unknown loop whose one obstacle is a possible dependence or aliasing between accesses.
+
+        Any other issue (a definite dependence, a call or method of unknown effect, a scalar of unknown role, an
+        array reduction that needs atomics) rules it out. The accesses are tested again as if no two names could
+        alias: a definite dependence there (a[i + 1] = a[i] beside a may-alias pair) rules it out too, as does a
+        pointer that changes inside the loop (nothing could be tested).
+        """
+        mem = out.memory
+        if out.verdict != "unknown" or mem is None or mem.status != "possible" or out.issues != [("unknown", mem.reason)]:
+            return
+        names = {root_name(m.base) for m in memory.facts.mem} | {base for base, _ in memory.rows.values()}
+        apart = copy.copy(memory)
+        apart.distinct = memory.distinct | {frozenset((a, b)) for a in names for b in names if a != b}
+        apart.updates = set(mem.arrays)
+        alone = apart.run()
+        if alone.status == "dependent" or (alone.status == "possible" and not alone.pairs):
+            return
+        out.unproven_clauses, out.obstacle = self._clauses(out), mem.reason
 
     def analyze_all(self) -> list[LoopFacts]:
         out = []

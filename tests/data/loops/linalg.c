@@ -55,7 +55,7 @@ void gemv(void) {
 }
 
 void gemv_transposed(void) {
-  /* expect: serial */
+  /* expect: reduction reduction(+:z) */
   for (int i = 0; i < N; i++)
     /* expect: parallel */
     for (int j = 0; j < N; j++)
