@@ -53,7 +53,7 @@ class AnalysisPlanner:
         tried = [a.proposal for a in history]
         fresh = [c for c in reports[0].candidates if not any(same(c, t) for t in tried)
                  and (self.unproven or c.proof != "unproven")]
-        fresh.sort(key=lambda c: c.proof == "unproven")  # stable: every proven candidate goes first
+        # the analysis orders them: proven first, except a privatized scratch array before the inner levels
         if any((a.verdict.feedback.data or {}).get("try_inner") for a in history):
             # a race on an array at this level: another schedule or collapse of the same loop races too
             fresh = [c for c in fresh if c.line != target.line]

@@ -392,4 +392,7 @@ def test_real_unproven_change_on_floyd_warshall_is_accepted_and_marked(tmp_path:
         assert "**Not proven by the analysis:** path[i][j]" in report
         assert "accepted on the sandbox's evidence only" in report
     else:
-        assert checks[-1]["stage"] == "timing" and entry["proof"] is None
+        # not accepted only for time: the loop's own timing, or the whole-program timing in compose, fell short
+        composed = [e for e in events if e["kind"] == "compose"]
+        assert checks[-1]["stage"] == "timing" or (composed and composed[-1]["stage"] == "timing"), (checks, composed)
+        assert entry["status"] != "accepted"

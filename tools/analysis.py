@@ -87,8 +87,14 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     elif f.atomics:
         cands = [c for c in [atomic_candidate(fa, f, file)] if c is not None]
     elif f.unproven_clauses is not None:
-        # proven candidates of the inner levels first; this level's own only after them (not proven)
-        cands = _inner_proven(fa, facts, loop, file) + unproven_candidates(fa, facts, loop, file)
+        own = unproven_candidates(fa, facts, loop, file)
+        if f.private_arrays:
+            # privatized scratch: whatever is unproven is only what the caller sees in the scratch afterwards, while
+            # the inner levels would open a thread team per iteration of this loop: this level first
+            cands = own + _inner_proven(fa, facts, loop, file)
+        else:
+            # proven candidates of the inner levels first; this level's own only after them (not proven)
+            cands = _inner_proven(fa, facts, loop, file) + own
     scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
     pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel), None)
     clauses = next((c.clauses for c in cands if c.kind == "pragma" and c.line == loop.line and c.proof == "static"),

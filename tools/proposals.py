@@ -160,6 +160,8 @@ def unproven_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loo
     aliasing between memory accesses (LoopFacts.unproven_clauses). Marked proof="unproven": the sandbox's race
     check at every thread count, the tests and the output comparison are the only evidence for them."""
     mine = facts[loop.node.id]
+    if mine.private_arrays:
+        return privatized_candidates(fa, mine, file)
     if mine.unproven_clauses is None or mine.verdict != "unknown" or not starts_line(fa.src, loop):
         return []
     if mine.trip is not None and mine.trip * mine.cost < SMALL_WORK:
@@ -175,3 +177,34 @@ def unproven_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loo
     for prop in out:
         prop.proof = "unproven"
     return out
+
+
+def privatized_candidates(fa: FileAnalyzer, mine: LoopFacts, file: str) -> list[Proposal]:
+    """The pragma plus a local declaration of each scratch array (LoopFacts.private_arrays) as the first line of
+    the loop's body, where it shadows the outer array or pointer. Unproven when one of them is a parameter, a global
+    or shared storage (mine.obstacle). None unless the body is a `{` block whose opening brace ends its line."""
+    loop, src = mine.loop, fa.src
+    body = loop.body
+    if mine.unproven_clauses is None or body is None or body.type != "compound_statement" or not starts_line(src, loop):
+        return []
+    if mine.trip is not None and mine.trip * mine.cost < SMALL_WORK:
+        return []
+    brace = body.start_point[0] + 1
+    if src.lines[brace - 1][body.start_point[1] + 1:].strip():
+        return []
+    first = next((c for c in body.named_children if c.type != "comment"), None)
+    indent = indentation(src, first.start_point[0] + 1) if first is not None and first.start_point[0] + 1 > brace \
+        else indentation(src, loop.line) + "    "
+    text = pragma_text(mine.unproven_clauses)
+    decls = "".join(f"{indent}{s.declaration}\n" for s in mine.private_arrays)
+    edits = [Edit(file, loop.line, loop.line - 1, indentation(src, loop.line) + text + "\n"),
+             Edit(file, brace + 1, brace, decls)]
+    names = ", ".join(s.name for s in mine.private_arrays)
+    why = f"{names} privatized as a local array in the loop body (each iteration fills it before reading it)"
+    proof = "static"
+    if mine.obstacle:
+        why, proof = f"{UNPROVEN_NOTE}: {mine.obstacle}; {why}", "unproven"
+    prop = Proposal(file, loop.line, loop.end_line, "rewrite", text, list(mine.unproven_clauses), edits,
+                    0.5 if proof == "static" else 0.3, why, "analysis")
+    prop.proof = proof
+    return [prop]

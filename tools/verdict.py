@@ -16,6 +16,7 @@ from hpcagent.tools.facts import READ_METHODS, BodyFacts
 from hpcagent.tools.invariants import function_invariants, row_pointers, written_names
 from hpcagent.tools.loops import Loop, find_loops
 from hpcagent.tools.memory import MemoryAnalysis, MemoryVerdict, root_name
+from hpcagent.tools.privatize import Scratch, privatize
 from hpcagent.tools.program import Program
 from hpcagent.tools.scalars import ScalarClass, classify
 from hpcagent.tools.symbols import Decl, function_symbols
@@ -47,9 +48,13 @@ class LoopFacts:
     unproven_clauses: list[str] | None = None
     """For an "unknown" loop whose only obstacle is a possible dependence or aliasing between memory accesses:
     the clauses it would get if those accesses were independent (None otherwise). Not a proof: a candidate built
-    from them is left to the sandbox (race check, tests, output comparison)."""
+    from them is left to the sandbox (race check, tests, output comparison). Also set, for a serial loop, when
+    private_arrays is: the clauses once those arrays are declared in the body."""
     obstacle: str = ""
     """What the analysis could not prove, for a loop with unproven_clauses."""
+    private_arrays: list[Scratch] = field(default_factory=list)
+    """Scratch arrays whose dependence alone keeps the loop serial: with each declared as a local array in the body,
+    the loop gets unproven_clauses (unproven only if obstacle says why: a parameter's or global's contents)."""
 
     @property
     def parallel(self) -> bool:
@@ -197,10 +202,12 @@ class FileAnalyzer:
                                 row_pointers(self.src, loop, facts, symbols, env), set(updates))
         out.memory = memory.run()
         self._array_reductions(out, updates, symbols)
+        others = list(issues)
         if out.memory.status != "independent":
             issues.append(("serial" if out.memory.status == "dependent" else "unknown", out.memory.reason))
         self._conclude(out)
         self._unproven(out, memory)
+        privatize(self, out, memory, others)
         return out
 
     def _array_reductions(self, out: LoopFacts, updates: dict[str, list], symbols: dict[str, Decl]) -> None:
