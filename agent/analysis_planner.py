@@ -47,8 +47,8 @@ class AnalysisPlanner:
             group = group_proposal(target, every, history)
             if group is not None:
                 return group
-        # unknown loops may still carry guarded candidates (atomic histogram updates); serial ones never do
-        if not reports or not reports[0].candidates or reports[0].verdict == "serial":
+        # unknown loops may carry guarded or unproven candidates; a serial one only a privatized scratch array
+        if not reports or not reports[0].candidates:
             return None
         tried = [a.proposal for a in history]
         fresh = [c for c in reports[0].candidates if not any(same(c, t) for t in tried)

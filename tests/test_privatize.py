@@ -272,3 +272,24 @@ def test_privatized_variant_compiles_and_matches_serial(tmp_path, compiler):
         assert runs[0] and runs[0] == runs[1], (name, runs)
         outputs.append(runs[0])
     assert len(outputs) == 2
+
+
+def test_planner_offers_the_privatized_scratch_before_the_inner_levels(tmp_path):
+    """doitgen: the q loop is serial because of its scratch; its first proposal is the privatized loop itself, not the
+    inner s loop (which would open a thread team per (r, q) and was measured slower)."""
+    from pathlib import Path
+
+    from hpcagent.agent.analysis_planner import AnalysisPlanner
+    from hpcagent.agent.protocols import PlanContext
+    from hpcagent.agent.records import LoopTarget
+
+    kernel = Path(__file__).resolve().parents[1] / "bench" / "kernels" / "doitgen" / "doitgen.c"
+    shutil.copy(kernel, tmp_path / "doitgen.c")
+    lines = kernel.read_text().splitlines()
+    start = next(n for n, text in enumerate(lines, 1) if text.startswith("static void kernel_doitgen"))
+    line = next(n for n, text in enumerate(lines, 1) if n > start and "for (int q = 0;" in text)
+    first = AnalysisPlanner().propose(LoopTarget("doitgen.c", line, line + 8, verdict="serial"), PlanContext(tmp_path), [])
+    assert first is not None and first.line == line and first.kind == "rewrite" and first.proof == "unproven"
+    assert any("double sum[NP];" in e.new_text for e in first.edits)
+    assert AnalysisPlanner(unproven=False).propose(LoopTarget("doitgen.c", line, line + 8), PlanContext(tmp_path),
+                                                   []).proof == "static"
