@@ -94,7 +94,9 @@ class RuleCritic:
             t = check["timing"]
             return Verdict("accept", Feedback(
                 "accepted", f"race-free in {len(check['race']['runs'])} race-check runs, tests pass, "
-                f"{t['speedup']:.2f}x (min {t['speedup_min']:.2f}, max {t['speedup_max']:.2f}) beyond the noise"))
+                f"{t['speedup']:.2f}x (min {t['speedup_min']:.2f}, max {t['speedup_max']:.2f}) beyond the noise"
+                + (f" (two rounds, {t['reps']} runs a side; the one slowest candidate run and fastest original run "
+                   "set aside)" if t.get("set_aside") else "")))
         if stage == "apply":
             return Verdict(repair_or_give, Feedback("rejected", check.get("error", ""),
                                                     "propose an edit that fits the file and the loop's lines"))

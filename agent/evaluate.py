@@ -12,7 +12,7 @@ from hpcagent.sandbox.backends import copy_tree
 from hpcagent.sandbox.build import BuildSpec, build_record, toolchain
 from hpcagent.sandbox.racecheck import prefixes, race_check
 from hpcagent.sandbox.steps import Step
-from hpcagent.sandbox.timer import time_interleaved
+from hpcagent.sandbox.timer import second_round, time_interleaved
 from hpcagent.tools.compare import compare_text
 
 
@@ -180,10 +180,16 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: dict) -> dict:
         out["test"] = {"ok": res[2].ok, "exit_code": res[2].exit_code, "tail": (res[2].stdout + res[2].stderr)[-1500:]}
         if not res[2].ok:
             return {**out, "stage": "test", "error": f"tests fail: {res[2].reason or 'exit ' + str(res[2].exit_code)}"}
-    timing = time_interleaved(sandbox, work, {"cwd": "base", "cmd": cfg.run.command},
-                              {"cwd": tree, "cmd": cfg.run.command}, threads=cfg.threads.count,
-                              reps=cfg.budget.timing_reps, timeout=limit["run"],
-                              min_speedup=cfg.budget.min_speedup)
+    def timed() -> dict:
+        return time_interleaved(sandbox, work, {"cwd": "base", "cmd": cfg.run.command},
+                                {"cwd": tree, "cmd": cfg.run.command}, threads=cfg.threads.count,
+                                reps=cfg.budget.timing_reps, timeout=limit["run"],
+                                min_speedup=cfg.budget.min_speedup)
+
+    timing = timed()
+    if "error" not in timing and timing["verdict"] == "within noise" and timing["speedup"] >= cfg.budget.min_speedup:
+        # The median shows a gain but some run contradicts it: a second round decides, with both rounds' runs.
+        timing = second_round(timing, timed(), cfg.budget.min_speedup)
     out["timing"] = timing
     if "error" in timing or not timing["beyond_noise"]:
         return {**out, "stage": "timing", "error": timing.get("error", f"{timing.get('speedup')}x: "

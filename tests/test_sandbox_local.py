@@ -91,3 +91,23 @@ def test_interleaved_timing_on_real_programs(local_sandbox):
     bad = time_interleaved(local_sandbox, work, {"cwd": "a", "cmd": "true"}, {"cwd": "b", "cmd": "exit 3"}, reps=2)
     assert "error" in bad and "exit 3" in bad["error"]
     shutil.rmtree(work, ignore_errors=True)
+
+
+def test_second_round_sets_one_outlier_aside_but_not_two():
+    from hpcagent.sandbox.timer import second_round
+
+    # heat2d as seen on this VM: a clear 1.5x with one baseline run that came out as fast as the candidate
+    first = summarize([1.80, 1.79, 1.15, 1.81, 1.80], [1.20, 1.21, 1.23, 1.19, 1.22], min_speedup=1.02)
+    assert first["verdict"] == "within noise" and first["speedup"] > 1.4 and first["set_aside"] == 0
+    second = summarize([1.80, 1.82, 1.79, 1.81, 1.80], [1.20, 1.22, 1.21, 1.19, 1.21], min_speedup=1.02)
+    both = second_round({**first, "reps": 5}, {**second, "reps": 5}, 1.02)
+    assert both["beyond_noise"] and both["verdict"] == "faster" and both["set_aside"] == 1
+    assert both["reps"] == 10 and both["rounds"] == 2 and len(both["a"]) == 10
+    assert both["speedup_min"] < 1.0  # the outlier's ratio stays in the reported spread
+    # two contradicting runs (one per round) are not noise to set aside: the change stays unproven to be faster
+    third = summarize([1.80, 1.82, 1.15, 1.81, 1.80], [1.20, 1.22, 1.21, 1.19, 1.21], min_speedup=1.02)
+    assert not second_round({**first, "reps": 5}, {**third, "reps": 5}, 1.02)["beyond_noise"]
+    # a failed second round leaves the first verdict as it was
+    assert second_round(first, {"error": "time-b-2 failed"}, 1.02) == first
+    # a single round never sets anything aside
+    assert summarize([1.8, 1.8, 1.2, 1.8], [1.2, 1.2, 1.2, 1.2], min_speedup=1.02)["verdict"] == "within noise"
