@@ -230,6 +230,22 @@ def compose(sandbox, work: Path, cfg: Config, base: dict, loops: list[dict], log
         log("compose", loops=loop_ids, stage=result["stage"], error=result.get("error"),
             timing=result.get("timing"), covered=covered)
         if result["stage"] == "passed":
+            weakest = hurting(active, result) if not covered else None  # (a dropped group would hide its loops)
+            if weakest is not None:
+                # the set is clearly slower than its best change alone: one try without the change that gained least
+                rest = [lp for lp in active if lp is not weakest]
+                edits_rest = [e for lp in rest for e in Proposal.from_dict(lp["accepted"]["proposal"]).edits]
+                files_rest = apply_edits(fresh_copy(work / "orig", work / "final"), edits_rest)
+                trial = evidence(sandbox, work, "final", cfg, base)
+                log("compose", loops=[loop_id(lp) for lp in rest], stage=trial["stage"], error=trial.get("error"),
+                    timing=trial.get("timing"), covered=covered, without=loop_id(weakest))
+                before, after = result["timing"]["speedup"], (trial.get("timing") or {}).get("speedup") or 0.0
+                if trial["stage"] == "passed" and after > before * TRIAL_GAIN:
+                    dropped.append({"loop": loop_id(weakest), "reason": f"the whole program ran faster without it: "
+                                                                        f"{after:.2f}x without, {before:.2f}x with"})
+                    return {"ok": True, "kept": [loop_id(lp) for lp in rest], "files": files_rest,
+                            "dropped": dropped, "check": trial, "covered": covered}
+                apply_edits(fresh_copy(work / "orig", work / "final"), edits)  # back to the full set
             return {"ok": True, "kept": loop_ids, "files": files, "dropped": dropped, "check": result,
                     "covered": covered}
         # Changes that pass alone can interact: drop the most recently accepted one and try again.
@@ -238,6 +254,23 @@ def compose(sandbox, work: Path, cfg: Config, base: dict, loops: list[dict], log
         dropped.append({"loop": f"{last['target']['file']}:{last['target']['line']}",
                         "reason": f"the combined program failed at {result['stage']}: {result.get('error')}"})
     return {"ok": False, "kept": [], "files": [], "dropped": dropped, "check": None, "covered": {}}
+
+
+SLOWER_SET = 0.9
+"""A composed set whose speedup is under this fraction of its best change's own gets one try without its weakest."""
+TRIAL_GAIN = 1.05
+"""...and the smaller set is kept only if it is this much faster than the full one."""
+
+
+def hurting(active: list[dict], result: dict) -> dict | None:
+    """The accepted change with the smallest gain alone, if the composed program is clearly slower than the best
+    change alone (changes can interfere: a parallel initialisation moving data away from the threads that use it)."""
+    if len(active) < 2:
+        return None
+    gains = [((lp["accepted"].get("check") or {}).get("timing") or {}).get("speedup") or 0.0 for lp in active]
+    if result["timing"]["speedup"] >= SLOWER_SET * max(gains):
+        return None
+    return active[gains.index(min(gains))]
 
 
 def first_clash(loops: list[dict]) -> dict | None:

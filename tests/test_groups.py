@@ -258,3 +258,47 @@ def test_compose_drops_a_change_that_stacks_a_second_pragma_on_a_loop(tmp_path: 
     result = evaluate.compose(None, work, Config(), {}, loops, lambda kind, **data: None)
     assert result["ok"] and result["kept"] == [GROUP_ID] and result["dropped"][0]["loop"] == FIRST_ID
     assert pragma_lines(work / "final") == [FIRST]
+
+
+def test_compose_drops_a_change_that_makes_the_whole_program_slower(tmp_path: Path, monkeypatch):
+    """doitgen as measured: the kernel's loop alone 2.15x, a parallel initialisation alone 1.06x, both 1.66x. Compose
+    tries once without the weaker change and keeps the faster set; a trial that is not clearly faster changes nothing."""
+    work = tmp_path / "work"
+    make_tree(work / "orig")
+    planner, ctx = AnalysisPlanner(), PlanContext(work / "orig")
+    first = planner.propose(LoopTarget("k.c", FIRST, FIRST + 2, "step"), ctx, [])
+    second = planner.propose(LoopTarget("k.c", SECOND, SECOND + 2, "step"), ctx, [])
+
+    def record(line: int, proposal, alone: float) -> dict:
+        return {"target": LoopTarget("k.c", line, line + 2, "step").to_dict(), "status": "accepted", "reason": "",
+                "attempts": [], "accepted": {"number": 1, "proposal": proposal.to_dict(),
+                                             "check": passed(work, alone), "verdict": {}}}
+
+    loops = [record(FIRST, first, 2.15), record(SECOND, second, 1.06)]
+    both_speed = {"value": 1.66}
+    trees = []
+
+    def evidence(sandbox, w, tree, cfg, base):
+        at = pragma_lines(w / tree)
+        trees.append(at)
+        return passed(w / tree, both_speed["value"] if at == [FIRST, SECOND] else 2.15 if at == [FIRST] else 1.06)
+
+    monkeypatch.setattr(evaluate, "evidence", evidence)
+    logged = []
+    result = evaluate.compose(None, work, Config(), {}, loops, lambda kind, **data: logged.append(data))
+    assert trees == [[FIRST, SECOND], [FIRST]]
+    assert result["ok"] and result["kept"] == [FIRST_ID] and result["check"]["timing"]["speedup"] == 2.15
+    assert result["dropped"] == [{"loop": SECOND_ID, "reason": "the whole program ran faster without it: "
+                                                               "2.15x without, 1.66x with"}]
+    assert pragma_lines(work / "final") == [FIRST] and logged[1]["without"] == SECOND_ID
+    # both together nearly as fast as the best alone: no trial; and a trial that does not pay keeps both
+    both_speed["value"] = 2.0
+    trees.clear()
+    result = evaluate.compose(None, work, Config(), {}, loops, lambda kind, **data: None)
+    assert trees == [[FIRST, SECOND]] and result["kept"] == [FIRST_ID, SECOND_ID]
+    loops[0]["accepted"]["check"] = passed(work, 2.5)  # the best alone was timed higher than the trial gives now
+    both_speed["value"] = 2.1
+    trees.clear()
+    result = evaluate.compose(None, work, Config(), {}, loops, lambda kind, **data: None)
+    assert trees == [[FIRST, SECOND], [FIRST]] and result["kept"] == [FIRST_ID, SECOND_ID]
+    assert result["check"]["timing"]["speedup"] == 2.1 and pragma_lines(work / "final") == [FIRST, SECOND]
