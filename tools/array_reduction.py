@@ -114,10 +114,21 @@ def _swept(src: Source, facts: BodyFacts, loop: Loop, m: MemAccess) -> tuple[Aff
         return None
     if loop.body is None or any(n.type in JUMPS for n in walk(loop.body)):
         return None  # an inner loop cut short may not touch its whole range
+    varying = facts.writes() | facts.declared | {loop.index or ""}
+    swept = subscript_range(src, m, varying, facts)
+    if swept is None or not swept[2]:
+        return None  # one fixed element per iteration: a scalar temporary fits better
+    return swept[0], swept[1]
+
+
+def subscript_range(src: Source, m: MemAccess, varying: set[str],
+                    facts: BodyFacts) -> tuple[Affine, Affine, bool] | None:
+    """Inclusive bounds of the elements m's first subscript may take in one iteration, in names outside varying,
+    and whether an inner loop's index sweeps it; None unless every varying name is such an index (used linearly)
+    of a loop with bounds outside varying whose index only its header writes."""
     value = to_affine(_no_macros(src), m.subscripts[0])
     if value is None:
         return None
-    varying = facts.writes() | facts.declared | {loop.index or ""}
     ranges = {}
     for inner in m.inner:
         rng = _inner_range(src, inner) if inner.index else None
@@ -127,8 +138,7 @@ def _swept(src: Source, facts: BodyFacts, loop: Loop, m: MemAccess) -> tuple[Aff
     low = high = Affine()
     used = False
     for mono, coef in value.terms.items():
-        names = set(mono) & varying
-        if not names:
+        if not set(mono) & varying:
             low, high = low + Affine({mono: coef}), high + Affine({mono: coef})
             continue
         if len(mono) != 1 or mono[0] not in ranges:
@@ -136,7 +146,7 @@ def _swept(src: Source, facts: BodyFacts, loop: Loop, m: MemAccess) -> tuple[Aff
         lo, hi = ranges[mono[0]]
         low, high = low + (lo if coef > 0 else hi).scale(coef), high + (hi if coef > 0 else lo).scale(coef)
         used = True
-    return (low, high) if used else None  # one fixed element per iteration: a scalar temporary fits better
+    return low, high, used
 
 
 def affine_section(src: Source, facts: BodyFacts, loop: Loop, name: str, symbols: dict[str, Decl]) -> str | None:

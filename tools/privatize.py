@@ -35,6 +35,7 @@ from hpcagent.tools.array_reduction import (
     _no_macros,
     c_text,
     only_header_writes,
+    subscript_range,
 )
 from hpcagent.tools.calls import PURE, THREAD_SAFE
 from hpcagent.tools.cparse import Source, declarator_name, walk
@@ -156,25 +157,8 @@ def _values(src: Source, value: Affine) -> Affine | None:
 
 def _range(src: Source, m: MemAccess, varying: set[str], facts: BodyFacts) -> tuple[Affine, Affine] | None:
     """Inclusive bounds of the elements one access may touch in one iteration, in names that do not change."""
-    value = to_affine(_no_macros(src), m.subscripts[0])
-    if value is None:
-        return None
-    ranges = {}
-    for inner in m.inner:
-        rng = _inner_range(src, inner) if inner.index else None
-        if rng is not None and not (rng[0].variables() | rng[1].variables()) & varying and \
-                only_header_writes(facts, inner):
-            ranges[inner.index] = rng
-    low = high = Affine()
-    for mono, coef in value.terms.items():
-        if not set(mono) & varying:
-            low, high = low + Affine({mono: coef}), high + Affine({mono: coef})
-            continue
-        if len(mono) != 1 or mono[0] not in ranges:
-            return None
-        lo, hi = ranges[mono[0]]
-        low, high = low + (lo if coef > 0 else hi).scale(coef), high + (hi if coef > 0 else lo).scale(coef)
-    return low, high
+    rng = subscript_range(src, m, varying, facts)
+    return None if rng is None else (rng[0], rng[1])
 
 
 def _within(inner: tuple[Affine, Affine], outer: tuple[Affine, Affine]) -> bool:
