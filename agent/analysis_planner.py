@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hpcagent.agent.groups import group_reason, is_group, sibling_picks
+from hpcagent.agent.groups import group_reason, sibling_picks
 from hpcagent.agent.protocols import PlanContext
 from hpcagent.agent.records import Attempt, Edit, LoopTarget, Proposal
 from hpcagent.tools.analysis import LoopReport, analyze_file, load_program
@@ -71,15 +71,19 @@ class AnalysisPlanner:
 
 
 def group_proposal(target: LoopTarget, reports: list[LoopReport], history: list[Attempt]) -> Proposal | None:
-    """For a loop that stays serial (a time-step loop): one change making every parallel loop directly in its body
-    parallel together, each with its own top candidate; None with fewer than two such loops or once tried."""
+    """For a loop that stays serial (a time-step loop): one change making the parallel loops directly in its body
+    parallel together. First one thread team around it with `omp for` on each of them (LoopReport.team), then one
+    `parallel for` on each (two or more of them, each its own top candidate); None once both were tried."""
     outer = next((r for r in reports if r.line == target.line), None)
-    if outer is None or any(is_group(a.proposal) for a in history):
+    if outer is None:
         return None
+    forms = [outer.team] if outer.team is not None else []
     picks = sibling_picks(outer, reports)
-    if len(picks) < 2:
-        return None
-    members = [f"{p.file}:{p.line}" for p in picks]
-    reason = group_reason(f"{target.file}:{target.line}", members, [p.pragma or "" for p in picks])
-    return Proposal(target.file, outer.line, outer.end_line, "pragma", None, [], [e for p in picks for e in p.edits],
-                    min(p.confidence for p in picks), reason, "analysis")
+    if len(picks) >= 2:
+        members = [f"{p.file}:{p.line}" for p in picks]
+        reason = group_reason(f"{target.file}:{target.line}", members, [p.pragma or "" for p in picks])
+        forms.append(Proposal(target.file, outer.line, outer.end_line, "pragma", None, [],
+                              [e for p in picks for e in p.edits], min(p.confidence for p in picks), reason,
+                              "analysis", members=members))
+    tried = [a.proposal for a in history]
+    return next((f for f in forms if not any(same(f, t) for t in tried)), None)

@@ -66,10 +66,11 @@ class RuleCritic:
     def review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
                history: list[Attempt]) -> Verdict:
         verdict = self._review(target, proposal, check, history)
-        return self._group(proposal, verdict) if is_group(proposal) else verdict
+        return self._group(proposal, verdict, history) if is_group(proposal) else verdict
 
-    def _group(self, proposal: Proposal, verdict: Verdict) -> Verdict:
-        """A group change is tried once: on any failure it is given up and its loops are then tried one by one."""
+    def _group(self, proposal: Proposal, verdict: Verdict, history: list[Attempt]) -> Verdict:
+        """A group change is tried once in each form (a thread team around the serial loop, then one pragma per
+        loop): on a failure the planner offers the next form; once none is left, the loops are tried one by one."""
         if verdict.action == "accept":
             return verdict
         fb = verdict.feedback
@@ -78,6 +79,9 @@ class RuleCritic:
         data.pop("add_clauses", None)
         data.pop("drop_clauses", None)
         # a race names its line (in the candidate tree); whichever loop it is in, each loop alone gets its own try
+        if len(history) + 1 < self.max_attempts:
+            return Verdict("repair", Feedback(fb.kind, fb.evidence, "try the group's other form, if any; its "
+                                              f"loops ({', '.join(members)}) are then tried one by one", data))
         return Verdict("give_up", Feedback(fb.kind, fb.evidence, "group given up: its loops "
                                            f"({', '.join(members)}) are tried one by one", data))
 

@@ -1,7 +1,8 @@
 """Group changes: the parallel sibling loops inside one serial loop (a time-step loop), made parallel together.
 
-A group is a Proposal on the serial loop whose edits insert one pragma before each sibling loop it covers
-(each sibling's own top candidate). Parallelizing only one sweep of a time step makes the data move between the
+A group is a Proposal on the serial loop whose `members` name the loops it covers. Two forms: a thread team around
+the serial loop with `omp for` on each loop in its body (tools/regions.py), and one `parallel for` before each
+sibling loop (each sibling's own top candidate). Parallelizing only one sweep of a time step makes the data move between the
 cores' caches on every step; with every sweep parallel under the same static schedule each thread keeps its rows.
 """
 
@@ -18,18 +19,15 @@ GROUP_PREFIX = "group of "
 
 
 def is_group(proposal: Proposal | dict | None) -> bool:
-    if proposal is None:
-        return False
-    reason = proposal.get("reason") if isinstance(proposal, dict) else proposal.reason
-    return bool(reason) and reason.startswith(GROUP_PREFIX)
+    """A change on a serial loop that makes the loops in its body parallel (Proposal.members is set)."""
+    return bool(group_members(proposal))
 
 
 def group_members(proposal: Proposal | dict | None) -> list[str]:
-    """The loop ids (file:line) a group covers, one per pragma it inserts; [] for any other proposal."""
-    if not is_group(proposal):
+    """The loop ids (file:line) a group covers; [] for any other proposal."""
+    if proposal is None:
         return []
-    p = Proposal.from_dict(proposal) if isinstance(proposal, dict) else proposal
-    return [f"{e.file}:{e.start_line}" for e in p.edits]
+    return list((proposal.get("members") if isinstance(proposal, dict) else proposal.members) or [])
 
 
 def group_reason(serial_loop: str, members: list[str], pragmas: list[str]) -> str:

@@ -83,6 +83,9 @@ class Proposal(Record):
     proof: str = "static"
     """static: the analysis proved the loop's iterations independent (or it is a rewrite it derived); unproven: it
     could not (a possible dependence or aliasing), and only the sandbox's evidence speaks for the change."""
+    members: list[str] = field(default_factory=list)
+    """For a change on a serial loop that makes the loops in its body parallel (a group, see agent/groups.py): their
+    ids (file:line); they are not tried again once it is accepted. Empty for any other change."""
     _nested: ClassVar[dict] = {"edits": Edit}
 
     @property

@@ -10,6 +10,7 @@ from pathlib import Path
 from hpcagent.agent.errors import BadInput
 from hpcagent.agent.groups import group_members, is_group
 from hpcagent.tools.patch import unified_diff
+from hpcagent.tools.proposals import UNPROVEN_NOTE
 
 
 def write_outputs(state: dict, rt=None) -> dict:
@@ -84,7 +85,7 @@ def change_label(proposal: dict | None) -> str:
         return "-"
     if is_group(proposal):
         parts = [f"{e['file']}:{e['start_line']} `{e['new_text'].strip()}`" for e in proposal.get("edits", [])]
-        return f"group of {len(parts)} loops: " + ", ".join(parts)
+        return f"{len(proposal['members'])} loop(s) together: " + ", ".join(parts)
     return proposal.get("pragma") or "rewrite"
 
 
@@ -103,7 +104,11 @@ def unproven_note(lp: dict) -> str:
     evidence = [f"race-free in the runs made ({runs or 'none'})"]
     evidence.append("tests pass" if check.get("test") else "no test command")
     evidence.append("output matches the original's")
-    obstacle = lp["target"].get("reason") or "a possible dependence"
+    # the proposal names what was not proven (for a group, in one of its loops); else the target's own reason
+    why = (acc.get("proposal") or {}).get("reason") or ""
+    mark = why.find(UNPROVEN_NOTE + ": ")
+    obstacle = why[mark + len(UNPROVEN_NOTE) + 2:].split("; left to")[0] if mark >= 0 else ""
+    obstacle = obstacle or lp["target"].get("reason") or "a possible dependence"
     return (f"**Not proven by the analysis:** {obstacle}; accepted on the sandbox's evidence only: "
             f"{', '.join(evidence)}.")
 

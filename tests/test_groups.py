@@ -185,9 +185,9 @@ def test_accepted_group_skips_the_loops_it_covers(tmp_path: Path, monkeypatch):
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     entry = next(lp for lp in summary["loops"] if lp["loop"] == GROUP_ID)
     assert summary["accepted"] == 1 and entry["status"] == "accepted" and entry["group"] == [FIRST_ID, SECOND_ID]
-    assert entry["change"].startswith("group of 2 loops")
+    assert entry["change"].startswith("2 loop(s) together")
     report = (tmp_path / "run" / "report.md").read_text()
-    assert "Change (one group, accepted together): group of 2 loops" in report
+    assert "Change (one group, accepted together): 2 loop(s) together" in report
     assert f"{FIRST_ID} `#pragma omp parallel for`" in report
 
 
@@ -195,8 +195,12 @@ def test_rejected_group_leaves_the_loops_to_be_tried_alone(tmp_path: Path, monke
     final, events = run_graph(tmp_path, monkeypatch, group_races=True)
     verdicts = [e for e in events if e["kind"] == "verdict"]
     group = next(v for v in verdicts if v["loop"] == GROUP_ID)
-    # the race names its line; the group is given up at once (no clause repair across several pragmas)
-    assert group["action"] == "give_up" and group["feedback"]["kind"] == "race"
+    # the race names its line; no clause repair across several pragmas, only the group's other form (this one has
+    # none: a statement between the sweeps rules out one team around the time loop), so the loop ends there
+    assert group["action"] == "repair" and group["feedback"]["kind"] == "race"
+    assert "data" in group["feedback"] and "add_clauses" not in group["feedback"]["data"]
+    proposals = [e for e in events if e["kind"] == "proposal" and e["loop"] == GROUP_ID]
+    assert len(proposals) == 2 and proposals[1]["proposal"] is None
     assert f"k.c:{FIRST + 3}" in group["feedback"]["evidence"]
     assert "tried one by one" in group["feedback"]["suggestion"]
     assert group["feedback"]["data"]["group"] == [FIRST_ID, SECOND_ID]

@@ -35,9 +35,10 @@ def test_jacobi2d_time_loop_is_tried_as_one_group(tmp_path: Path):
     targets = [e["loop"] for e in events if e["kind"] == "target"]
     assert targets[0] == "jacobi2d.c:23"  # the serial time loop, before the sweeps it holds
     group = next(e for e in events if e["kind"] == "proposal" and e["loop"] == "jacobi2d.c:23")["proposal"]
-    assert group["reason"].startswith("group of 2 loops")
+    # first form: one thread team around the time loop, each sweep shared out with omp for
+    assert group["members"] == ["jacobi2d.c:24", "jacobi2d.c:27"]
     assert [(e["start_line"], e["new_text"].strip()) for e in group["edits"]] == \
-        [(24, "#pragma omp parallel for"), (27, "#pragma omp parallel for")]
+        [(23, "#pragma omp parallel"), (24, "#pragma omp for"), (27, "#pragma omp for")]
     # evaluated in the sandbox: built with TSan, race-free in every race-check run, then built and timed
     check = next(e for e in events if e["kind"] == "check" and e["loop"] == "jacobi2d.c:23")
     assert check["race"]["build"]["ok"] and len(check["race"]["runs"]) >= 2
@@ -54,4 +55,4 @@ def test_jacobi2d_time_loop_is_tried_as_one_group(tmp_path: Path):
         assert {"jacobi2d.c:24", "jacobi2d.c:27"}.isdisjoint(targets)
         skipped = {e["loop"] for e in events if e["kind"] == "skip"}
         assert skipped == {"jacobi2d.c:24", "jacobi2d.c:27"} & discovered  # discovery may leave a cold sweep out
-        assert "group of 2 loops" in (run_dir / "report.md").read_text()
+        assert "2 loop(s) together" in (run_dir / "report.md").read_text()

@@ -267,8 +267,10 @@ def test_report_and_summary_mark_an_accepted_unproven_change(tmp_path: Path, mon
              "config_origin": "test", "started": time.time(), "phase": "discover"}
     build_graph(rt).invoke(state, {"recursion_limit": 200})
     summary = json.loads((run_dir / "summary.json").read_text())
-    entry = next(lp for lp in summary["loops"] if lp["loop"] == f"fw.c:{FLOYD_I}")
-    assert entry["status"] == "accepted" and entry["proof"] == "unproven"
+    # the k loop's thread team comes first (its i loop's omp for is not proven) and covers the i loop
+    entry = next(lp for lp in summary["loops"] if lp["loop"] == f"fw.c:{FLOYD_I - 1}")
+    assert entry["status"] == "accepted" and entry["proof"] == "unproven" and entry["group"] == [f"fw.c:{FLOYD_I}"]
+    assert f"fw.c:{FLOYD_I}" not in {lp["loop"] for lp in summary["loops"]}
     report = (run_dir / "report.md").read_text()
     assert "**Not proven by the analysis:** path[i][j] (line 10) vs path[k][j] (line 8)" in report
     assert ("accepted on the sandbox's evidence only: race-free in the runs made (2 threads, 4 threads), "

@@ -15,6 +15,7 @@ from hpcagent.tools.metrics import function_metrics, metrics_at
 from hpcagent.tools.profile import loop_share
 from hpcagent.tools.program import Program
 from hpcagent.tools.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
+from hpcagent.tools.regions import team_around, team_at_call_sites
 from hpcagent.tools.verdict import FileAnalyzer, LoopFacts
 
 UNKNOWN_TRIP = 100
@@ -46,6 +47,8 @@ class LoopReport:
     did not prove (see LoopFacts.unproven_clauses); None if there is none."""
     obstacle: str = ""
     """What the analysis could not prove, when unproven is set."""
+    team: Proposal | None = None
+    """For a loop that stays serial: one thread team around it, its body's loops shared out (tools/regions.py)."""
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "end_line": self.end_line, "function": self.function,
@@ -76,10 +79,14 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     loop = f.loop
     cands: list[Proposal] = []
     reason = f.reason
+    team = None
     if f.parallel:
         cands = pragma_candidates(fa, facts, loop, file)
         rewrites = interchange_candidates(fa, facts, loop, file)
         cands[1:1] = rewrites
+        orphaned = team_at_call_sites(fa.src, f, file, cands[0]) if cands and cands[0].kind == "pragma" else None
+        if orphaned is not None:
+            cands.insert(0, orphaned)
         if f.trip is not None and f.trip * f.cost < SMALL_WORK:
             reason += f" (too small to pay for a thread team: {f.trip} x ~{f.cost} operations)"
         elif not starts_line(fa.src, loop):
@@ -95,6 +102,9 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
         else:
             # proven candidates of the inner levels first; this level's own only after them (not proven)
             cands = _inner_proven(fa, facts, loop, file) + own
+    if not f.parallel and loop.children and not any(c.line == loop.line for c in cands):
+        # (a loop with candidates of its own tries them, not a team for the loops below it)
+        team = team_around(fa.src, facts, loop, file, _top_picks(fa, facts, loop, file))
     scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
     pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel), None)
     clauses = next((c.clauses for c in cands if c.kind == "pragma" and c.line == loop.line and c.proof == "static"),
@@ -102,7 +112,33 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     unproven = next((c.pragma for c in cands if c.proof == "unproven" and c.line == loop.line), None)
     return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
-                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "")
+                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "", team)
+
+
+def _top_picks(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str) -> dict[int, Proposal]:
+    """line -> the top pragma candidate of each loop directly in loop's body: proven for a parallel loop, else
+    unproven (a possible dependence only, no scratch array to privatize)."""
+    out = {}
+    for child in loop.children:
+        mine = facts.get(child.node.id)
+        if mine is None:
+            continue
+        if mine.parallel:
+            cands = pragma_candidates(fa, facts, child, file, with_inner=False)
+        elif not mine.private_arrays:
+            cands = unproven_candidates(fa, facts, child, file)
+        else:
+            continue
+        top = next((c for c in cands if c.kind == "pragma" and c.line == child.line), None)
+        if top is not None:
+            out[child.line] = top
+    return out
+
+
+def is_team_target(rep: LoopReport, reports: list[LoopReport]) -> bool:
+    """A loop not proved parallel that holds parallel loops it can share out as one change (a group)."""
+    return rep.verdict not in ("parallel", "reduction") and (rep.team is not None
+                                                             or len(sibling_picks(rep, reports)) >= 2)
 
 
 def _inner_proven(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str) -> list[Proposal]:
@@ -207,7 +243,7 @@ def _nest_targets(reports: dict[tuple[int, int], LoopReport], loop) -> list:
     rep = reports[(loop.line, loop.node.start_point[1])]
     # a loop not proved parallel around several parallel loops (a time step of sweeps): the planner tries them there
     # first as one group change, then each of them as a target of its own
-    group = rep.verdict not in ("parallel", "reduction") and len(sibling_picks(rep, list(reports.values()))) >= 2
+    group = is_team_target(rep, list(reports.values()))
     if rep.candidates and not group:
         return [rep]
     inner = [t for child in loop.children for t in _nest_targets(reports, child)]
@@ -242,7 +278,7 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
                 share = None
                 if profile:
                     share = loop_share(profile, rel, rep.line, rep.end_line, rep.function) or 0.0
-                group = rep.verdict not in ("parallel", "reduction") and len(sibling_picks(rep, every)) >= 2
+                group = is_team_target(rep, every)
                 if group:
                     groups.append(len(nest))
                 proven = any(c.proof == "static" for c in rep.candidates)
