@@ -203,9 +203,15 @@ def loop_id(target: dict) -> str:
 
 
 def best_accepted(attempts: list[dict]) -> dict | None:
-    """The accepted attempt with the highest speedup, if any."""
-    accepted = [a for a in attempts if a["verdict"]["action"] == "accept"]
-    return max(accepted, key=lambda a: a["check"]["timing"]["speedup"]) if accepted else None
+    """The accepted attempt to keep, if any: the first, unless a later one is faster beyond the noise (its slowest
+    ratio above the kept one's median). Two changes within each other's spread are a coin toss on a noisy machine,
+    and the analysis ranked the earlier one first for a reason (a team per step, not a fork per inner loop)."""
+    best = None
+    for a in (a for a in attempts if a["verdict"]["action"] == "accept"):
+        t = a["check"]["timing"]
+        if best is None or (t.get("speedup_min") or t["speedup"]) > best["check"]["timing"]["speedup"]:
+            best = a
+    return best
 
 
 def finished(state: RunState, status: str, reason: str) -> dict:

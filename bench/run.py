@@ -49,7 +49,11 @@ def bench_kernel(sandbox, k: dict, work: Path, args, agents: dict[str, str | Non
         result[v] = rec
         if rec.get("source"):
             variants.place(kdir, v, rec["source"], name)
-    built = [*BASE, *(v for v in agents if result[v].get("source"))]
+    # a must-stay-serial kernel's reference is the serial program (no OpenMP directive): like hpcagent with nothing
+    # accepted it is 1.0 by definition; timing a binary against itself would only report noise
+    same_as_serial = "#pragma omp" not in (KERNELS / k["ref"]).read_text()
+    built = [*(v for v in BASE if not (v == "reference" and same_as_serial)),
+             *(v for v in agents if result[v].get("source"))]
     log(f"{name}: build and run {', '.join(built)}")
     runs = variants.build_and_run(sandbox, kdir, name, built, defines, args.threads, args.run_timeout)
     if not runs["serial"]["ran"]:
@@ -74,6 +78,9 @@ def bench_kernel(sandbox, k: dict, work: Path, args, agents: dict[str, str | Non
         if v not in built and not result[v].get("failed"):
             # Nothing accepted: the variant is the serial program, 1.0 by definition.
             result[v].update(speedup=1.0, min=1.0, max=1.0, correct=True, race=False)
+    if same_as_serial:
+        result["reference"] = {"speedup": 1.0, "min": 1.0, "max": 1.0, "correct": True, "race": False,
+                               "accepted": 0, "reason": "the reference is the serial program"}
     serial_s = next((r["median_serial"] for r in result.values() if r.get("median_serial")),
                     runs["serial"].get("run_seconds"))
     result["serial"] = {"speedup": 1.0, "min": 1.0, "max": 1.0, "correct": True, "race": False,
