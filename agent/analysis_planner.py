@@ -61,7 +61,8 @@ class AnalysisPlanner:
             last = history[-1].proposal
             data = history[-1].verdict.feedback.data or {}
             add, drop = list(data.get("add_clauses") or []), list(data.get("drop_clauses") or [])
-            if (add or drop) and last.pragma:
+            # (only a `parallel for` is rewritten with other clauses: a team's `omp for` pairs with its region)
+            if (add or drop) and (last.pragma or "").startswith("#pragma omp parallel for"):
                 clauses = [c for c in last.clauses if c not in drop] + [c for c in add if c not in last.clauses]
                 why = "critic feedback: " + ", ".join([f"add {c}" for c in add] + [f"drop {c}" for c in drop])
                 fixed = with_clauses(last, clauses, why)

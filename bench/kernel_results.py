@@ -14,8 +14,9 @@ from bench.variants import RACE_NA
 
 POLICY = ("Geometric means are taken over the kernels where the variant has a speedup: wrong output, a race, a "
           "build, run or timing failure excludes the kernel from that column (the excluded kernels are listed "
-          "below the table) instead of counting it as 1.0. hpcagent with no accepted change is the serial "
-          "program and counts as 1.0 by definition.")
+          "below the table) instead of counting it as 1.0. hpcagent with no accepted change, and a reference "
+          "with no OpenMP directive (a kernel whose loop must stay serial), is the serial program and counts as "
+          "1.0 by definition.")
 
 
 def machine() -> dict:

@@ -159,3 +159,15 @@ def test_no_team_at_the_call_site_without_its_conditions():
         "u[(i + 1) * w + j]);\n}", "u[(i + 1) * w + j]);\n    return 0;\n}"))
     # no plain call statement to put the team on
     assert not offered(STENCIL.replace("        sweep(*u, *v, n);\n", "        (void)0;\n"))
+
+
+def test_clause_feedback_does_not_turn_the_orphaned_loop_into_a_parallel_for(tmp_path: Path):
+    # a `parallel for` inside the caller's team would make each thread run every iteration: the planner moves on
+    (tmp_path / "k.c").write_text(STENCIL)
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    target = LoopTarget("k.c", LOOP, LOOP + 2, "sweep", verdict="parallel")
+    first = planner.propose(target, ctx, [])
+    assert first is not None and "call site" in first.reason
+    raced = Attempt(1, first, {}, Verdict("repair", Feedback("race", data={"add_clauses": ["private(w)"]})))
+    second = planner.propose(target, ctx, [raced])
+    assert second is not None and edits_of(second) == [(LOOP, "#pragma omp parallel for")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hpcagent.agent.records import Edit, Proposal
+from hpcagent.tools.calls import PURE
 from hpcagent.tools.cparse import Source, indentation, walk
 from hpcagent.tools.loops import Loop
 from hpcagent.tools.verdict import FileAnalyzer, LoopFacts
@@ -62,11 +63,17 @@ BRANCHY = ("if_statement", "conditional_expression", "while_statement", "do_stat
 
 def uneven(src: Source, loop: Loop) -> bool:
     """Iterations whose work may differ: an inner loop with bounds read from memory (a CSR row), a while loop, a
-    branch or jump, or a call in the body. A straight-line body over fixed bounds costs the same every iteration, and a
-    dynamic schedule only adds overhead there (it measured 0.29x on a streaming vector update)."""
+    branch or jump, or a call in the body (other than a math function's). A straight-line body over fixed bounds
+    costs the same every iteration, and a dynamic schedule only adds overhead there (it measured 0.29x on a
+    streaming vector update, 0.49x on an n-body force loop)."""
     inner_bounds = any(n.type in INDIRECT for inner in loop.descendants() for b in inner.bound_nodes for n in walk(b))
     body = loop.body
-    return inner_bounds or (body is not None and any(n.type in BRANCHY for n in walk(body)))
+    return inner_bounds or (body is not None and any(n.type in BRANCHY and not _math_call(src, n) for n in walk(body)))
+
+
+def _math_call(src: Source, node) -> bool:
+    """A call of a pure math function (sqrt, exp...): the same cost every iteration."""
+    return node.type == "call_expression" and src.text_of(node.child_by_field_name("function")) in PURE
 
 
 def collapsible(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop) -> list[Loop]:
