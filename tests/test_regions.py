@@ -69,6 +69,15 @@ def test_no_team_when_a_thread_would_run_something_with_an_effect():
         assert rep[line].team is None, name
 
 
+def test_no_team_around_a_cpp_object_every_thread_would_construct():
+    cpp = "#include <vector>\n" + SWEEPS.replace("        double c = 0.2 * w;\n",
+                                                  "        double c = 0.2 * w;\n        std::vector<double> row(N);\n")
+    rep = {r.line: r for r in analyze_source(parse(cpp.encode(), "cpp"), "k.cpp")}
+    assert rep[TIME + 1].team is None
+    plain = {r.line: r for r in analyze_source(parse(SWEEPS.encode(), "cpp"), "k.cpp")}
+    assert plain[TIME].team is not None
+
+
 def test_no_team_for_a_reduction_into_a_variable_each_thread_would_own():
     inner_sum = SWEEPS.replace("        double c = 0.2 * w;\n", "        double c = 0.2 * w, s = 0.0;\n").replace(
         "                A[i][j] = B[i][j];", "                s += B[i][j];")

@@ -55,6 +55,10 @@ def private_declaration(src: Source, stmt: ts.Node) -> list[str] | None:
     if any(c.type == "storage_class_specifier" and src.text_of(c) in ("static", "extern", "thread_local")
            for c in stmt.named_children):
         return None
+    kind = stmt.child_by_field_name("type")
+    if kind is None or not (kind.type in ("primitive_type", "sized_type_specifier")
+                            or (kind.type == "type_identifier" and src.lang == "c")):
+        return None  # a C++ class object: its constructor runs in every thread, and its storage is per thread
     names = []
     for decl in stmt.children_by_field_name("declarator"):
         node = decl.child_by_field_name("declarator") if decl.type == "init_declarator" else decl
