@@ -48,17 +48,19 @@ def covered_by_groups(loops: list[dict]) -> dict[str, str]:
     return out
 
 
+def top_pick(child: LoopReport, unproven: bool = True) -> Proposal | None:
+    """A loop's own top `parallel for` candidate (at its line, not an inner level's): proven for a loop proved
+    parallel, else (with unproven) one the analysis did not prove; None if it has none."""
+    proven_only = child.verdict in ("parallel", "reduction")
+    if not proven_only and not unproven:
+        return None  # only loops proved parallel: a guarded (atomic) candidate is tried alone
+    return next((c for c in child.candidates if c.kind == "pragma" and c.line == child.line and c.pragma
+                 and (c.proof != "unproven" or not proven_only)), None)
+
+
 def sibling_picks(outer: LoopReport, reports: list[LoopReport]) -> list[Proposal]:
     """The top pragma candidate of each loop directly in outer's body that the analysis proved parallel."""
     children = sorted((r for r in reports if r.file == outer.file and r.function == outer.function
                        and r.depth == outer.depth + 1 and outer.line < r.line <= outer.end_line),
                       key=lambda r: r.line)
-    picks = []
-    for child in children:
-        if child.verdict not in ("parallel", "reduction"):
-            continue  # only loops proved parallel: a guarded (atomic) candidate is tried alone
-        top = next((c for c in child.candidates if c.kind == "pragma" and c.line == child.line and c.pragma
-                    and c.proof != "unproven"), None)
-        if top is not None:
-            picks.append(top)
-    return picks
+    return [p for p in (top_pick(child, unproven=False) for child in children) if p is not None]

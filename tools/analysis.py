@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hpcagent.agent.errors import BadInput
-from hpcagent.agent.groups import sibling_picks
+from hpcagent.agent.groups import sibling_picks, top_pick
 from hpcagent.agent.records import LoopTarget, Proposal
 from hpcagent.tools.cparse import SOURCE_SUFFIXES, Source, lang_for, parse
 from hpcagent.tools.interchange import interchange_candidates
@@ -79,7 +79,6 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     loop = f.loop
     cands: list[Proposal] = []
     reason = f.reason
-    team = None
     if f.parallel:
         cands = pragma_candidates(fa, facts, loop, file)
         rewrites = interchange_candidates(fa, facts, loop, file)
@@ -102,9 +101,6 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
         else:
             # proven candidates of the inner levels first; this level's own only after them (not proven)
             cands = _inner_proven(fa, facts, loop, file) + own
-    if not f.parallel and loop.children and not any(c.line == loop.line for c in cands):
-        # (a loop with candidates of its own tries them, not a team for the loops below it)
-        team = team_around(fa.src, facts, loop, file, _top_picks(fa, facts, loop, file))
     scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
     pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel), None)
     clauses = next((c.clauses for c in cands if c.kind == "pragma" and c.line == loop.line and c.proof == "static"),
@@ -112,27 +108,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     unproven = next((c.pragma for c in cands if c.proof == "unproven" and c.line == loop.line), None)
     return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
-                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "", team)
-
-
-def _top_picks(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str) -> dict[int, Proposal]:
-    """line -> the top pragma candidate of each loop directly in loop's body: proven for a parallel loop, else
-    unproven (a possible dependence only, no scratch array to privatize)."""
-    out = {}
-    for child in loop.children:
-        mine = facts.get(child.node.id)
-        if mine is None:
-            continue
-        if mine.parallel:
-            cands = pragma_candidates(fa, facts, child, file, with_inner=False)
-        elif not mine.private_arrays:
-            cands = unproven_candidates(fa, facts, child, file)
-        else:
-            continue
-        top = next((c for c in cands if c.kind == "pragma" and c.line == child.line), None)
-        if top is not None:
-            out[child.line] = top
-    return out
+                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "")
 
 
 def is_team_target(rep: LoopReport, reports: list[LoopReport]) -> bool:
@@ -156,10 +132,23 @@ def _inner_proven(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str
     return out
 
 
-def analyze_source(src: Source, file: str, program: Program | None = None) -> list[LoopReport]:
-    fa = FileAnalyzer(src, program)
+def _reports(fa: FileAnalyzer, file: str) -> dict[int, LoopReport]:
+    """Every loop's report, keyed by its node's id. A loop that stays serial and has no candidate of its own gets
+    its team (tools/regions.py), from the top candidates of the loops in its body."""
     facts = {f.loop.node.id: f for f in fa.analyze_all()}
-    return [_report(fa, facts, f, file) for f in facts.values()]
+    reports = {key: _report(fa, facts, f, file) for key, f in facts.items()}
+    for key, rep in reports.items():
+        loop = facts[key].loop
+        if facts[key].parallel or not loop.children or any(c.line == loop.line for c in rep.candidates):
+            continue
+        picks = {child.line: pick for child in loop.children
+                 if child.node.id in reports and (pick := top_pick(reports[child.node.id])) is not None}
+        rep.team = team_around(fa.src, facts, loop, file, picks)
+    return reports
+
+
+def analyze_source(src: Source, file: str, program: Program | None = None) -> list[LoopReport]:
+    return list(_reports(FileAnalyzer(src, program), file).values())
 
 
 def _label(path: Path, root: Path | None) -> str:
@@ -239,8 +228,8 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _nest_targets(reports: dict[tuple[int, int], LoopReport], loop) -> list:
-    rep = reports[(loop.line, loop.node.start_point[1])]
+def _nest_targets(reports: dict[int, LoopReport], loop) -> list:
+    rep = reports[loop.node.id]
     # a loop not proved parallel around several parallel loops (a time step of sweeps): the planner tries them there
     # first as one group change, then each of them as a target of its own
     group = is_team_target(rep, list(reports.values()))
@@ -264,14 +253,13 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
         rel = _label(path, root)
         src = program.sources.get(str(path.resolve())) or parse(path.read_bytes(), lang_for(path) or "c")
         fa = FileAnalyzer(src, program)
-        facts = {f.loop.node.id: f for f in fa.analyze_all()}
-        reports = {(f.loop.line, f.loop.node.start_point[1]): _report(fa, facts, f, rel) for f in facts.values()}
+        reports = _reports(fa, rel)
         every = list(reports.values())
         metrics = function_metrics(path)
         for loop in (lp for lp in fa.loops if lp.depth == 1):
             nest: list[LoopTarget] = []
             groups: list[int] = []
-            for rep in _nest_targets(reports, loop) or [reports[(loop.line, loop.node.start_point[1])]]:
+            for rep in _nest_targets(reports, loop) or [reports[loop.node.id]]:
                 work = (rep.trip_count or UNKNOWN_TRIP) * rep.cost
                 fm = metrics_at(metrics, rep.line)
                 size = math.log10(1 + (fm.nloc * fm.ccn if fm else 1))

@@ -25,7 +25,9 @@ import tree_sitter as ts
 
 from hpcagent.agent.records import Edit, Proposal
 from hpcagent.tools.cparse import Source, indentation, under_omp, walk
+from hpcagent.tools.invariants import written_names
 from hpcagent.tools.loops import Loop
+from hpcagent.tools.proposals import starts_line
 from hpcagent.tools.symbols import function_symbols
 from hpcagent.tools.verdict import LoopFacts
 
@@ -72,20 +74,6 @@ def private_declaration(src: Source, stmt: ts.Node) -> list[str] | None:
     return names
 
 
-def written_names(src: Source, node: ts.Node | None) -> set[str]:
-    """Plain variables assigned or incremented anywhere in node."""
-    out: set[str] = set()
-    for n in walk(node) if node is not None else []:
-        target = None
-        if n.type == "assignment_expression":
-            target = n.child_by_field_name("left")
-        elif n.type == "update_expression":
-            target = n.child_by_field_name("argument")
-        if target is not None and target.type == "identifier":
-            out.add(src.text_of(target))
-    return out
-
-
 def clause_names(clauses: list[str], kinds: tuple[str, ...]) -> set[str]:
     out: set[str] = set()
     for c in clauses:
@@ -93,11 +81,6 @@ def clause_names(clauses: list[str], kinds: tuple[str, ...]) -> set[str]:
             inside = c[c.index("(") + 1: c.rindex(")")]
             out |= {n.strip() for n in inside.split(":")[-1].split(",")}
     return out
-
-
-def _starts_line(src: Source, node: ts.Node) -> bool:
-    line = src.lines[node.start_point[0]]
-    return line[: node.start_point[1]].strip() == ""
 
 
 def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
@@ -109,11 +92,11 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
     mine = facts.get(loop.node.id)
     if mine is None or mine.parallel or loop.kind != "for" or not loop.index_declared or loop.omp:
         return None
-    if under_omp(src, loop.node) or not _starts_line(src, loop.node):
+    if under_omp(src, loop.node) or not starts_line(src, loop):
         return None
     condition, update = (loop.node.child_by_field_name(f) for f in ("condition", "update"))
     if not pure(condition) or (update is not None and any(n.type == "call_expression" for n in walk(update))) \
-            or written_names(src, update) - {loop.index}:
+            or set(written_names(src, update)) - {loop.index}:
         return None
     body = loop.body
     locals_: set[str] = {loop.index or ""}
@@ -123,7 +106,7 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
     for stmt in statements(body):
         if stmt.id in children:
             child, cf, pick = children[stmt.id], facts.get(stmt.id), picks.get(children[stmt.id].line)
-            if cf is None or child.omp or not _starts_line(src, stmt) or (pick is None and not cf.parallel):
+            if cf is None or child.omp or not starts_line(src, child) or (pick is None and not cf.parallel):
                 return None
             clauses = list(pick.clauses) if pick is not None else list(cf.clauses)
             if pick is not None and pick.proof == "unproven":
@@ -140,7 +123,7 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
         return None
     header = [h for h in (condition, update) if h is not None]
     bound_names = {src.text_of(n) for h in header for n in walk(h) if n.type == "identifier"}
-    if (bound_names - {loop.index}) & (written_names(src, body) | locals_):
+    if (bound_names - {loop.index}) & (set(written_names(src, body)) | locals_):
         return None  # every thread evaluates the header itself: it must see the same bounds
     if any(n.type in ("subscript_expression", "pointer_expression", "field_expression")
            for h in header for n in walk(h)):
