@@ -55,11 +55,15 @@ def test_llm_planner_repairs_a_race_inside_the_optimize_graph(tmp_path: Path, lo
     answers = tmp_path / "answers.jsonl"
     answers.write_text("\n".join(json.dumps({"text": json.dumps(a)}) for a in ANSWERS))
     (repo / "hpcagent.toml").write_text(
-        '[build]\ncommand = "make"\n[run]\ncommand = "./dot 1000000 20"\nrace_command = "./dot 2000 2"\n'
+        '[build]\ncommand = "make"\n[run]\ncommand = "./dot 1000000 300"\nrace_command = "./dot 2000 2"\n'
         '[search]\nmax_targets = 1\n[budget]\nattempts = 2\ntiming_reps = 1\n'
         f'[agent]\nplanner = "llm"\nmodel = "scripted:{answers}"\nsandbox = "local"\n')
     cfg, origin = load_config(repo)
     _, run_dir = start(repo, cfg, origin, tmp_path / "runs", run_id="e2e", sandbox=local_sandbox)
+    # the run lasts long enough for gprof to sample it (20 repetitions did not on a busy machine): the profile, not
+    # the static fallback that puts main's repetition loop first, makes dot()'s loop the target
+    targets = [e for e in read_transcript(run_dir / "transcript.jsonl") if e["kind"] == "target"]
+    assert [t["loop"] for t in targets] == ["dot.c:6"], targets
 
     events = read_transcript(run_dir / "transcript.jsonl")
     calls = [e for e in events if e["kind"] == "model_call"]
