@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from hpcagent.agent.report import change_label
+
 
 def make_echo(mode: str) -> Callable[[dict], None] | None:
     """live | quiet | jsonl -> a transcript echo function."""
@@ -53,7 +55,7 @@ class LiveProgress:
             self.say(f"loop {self.index}/{self.total}: {e['loop']} in {e['function']}")
         elif kind == "proposal":
             p = e["proposal"]
-            what = "nothing left to propose" if p is None else (p.get("pragma") or "source rewrite")
+            what = "nothing left to propose" if p is None else change_label(p)
             self.say(f"  attempt {e['attempt']} ({e['planner']}): {what}")
         elif kind == "check":
             t = e.get("timing") or {}

@@ -79,14 +79,24 @@ def summarize(state: dict, composed: dict) -> dict:
             "profile_error": (state.get("profile") or {}).get("error")}
 
 
+def _edit_text(edit: dict) -> str:
+    return f"{edit['file']}:{edit['start_line']} `{' '.join(x.strip() for x in edit['new_text'].splitlines())}`"
+
+
+def other_edits(proposal: dict) -> str:
+    """' + file:line `text`' for each edit after a change's first (its pragma): a team's region at the call site,
+    a privatized array's declaration; '' for a one-edit change."""
+    return "".join(f" + {_edit_text(e)}" for e in proposal.get("edits", [])[1:])
+
+
 def change_label(proposal: dict | None) -> str:
-    """One line for a change: its pragma, the loops and pragmas of a group, or 'rewrite'."""
+    """One line for a change: its pragma and any other edit, the loops and pragmas of a group, or 'rewrite'."""
     if not proposal:
         return "-"
     if is_group(proposal):
-        parts = [f"{e['file']}:{e['start_line']} `{e['new_text'].strip()}`" for e in proposal.get("edits", [])]
+        parts = [_edit_text(e) for e in proposal.get("edits", [])]
         return f"{len(proposal['members'])} loop(s) together: " + ", ".join(parts)
-    return proposal.get("pragma") or "rewrite"
+    return (proposal.get("pragma") or "rewrite") + other_edits(proposal)
 
 
 def proof_of(accepted: dict | None) -> str | None:
@@ -160,7 +170,7 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
             race = c.get("race") or {}
             runs = ", ".join(f"{r['threads']}t:{r['races']} races" if r["ok"] else f"{r['threads']}t:failed"
                              for r in race.get("runs", []))
-            label = change_label(p) if is_group(p) else f"`{p.get('pragma') or 'source rewrite'}`"
+            label = change_label(p) if is_group(p) else f"`{p.get('pragma') or 'source rewrite'}`" + other_edits(p)
             mark = ", not proven by the analysis" if p.get("proof") == "unproven" else ""
             lines += ["", f"### attempt {a['number']} ({p.get('source')}{mark}): {label}",
                       "", f"- rationale: {p.get('reason')}",

@@ -11,6 +11,7 @@ from pathlib import Path
 from hpcagent.agent.analysis_planner import AnalysisPlanner
 from hpcagent.agent.protocols import PlanContext
 from hpcagent.agent.records import Attempt, Feedback, LoopTarget, Verdict
+from hpcagent.agent.report import change_label
 from hpcagent.tools.analysis import analyze_source
 from hpcagent.tools.cparse import parse
 from hpcagent.tools.patch import apply_edits
@@ -144,6 +145,8 @@ def test_a_team_at_the_call_site_keeps_the_loop_in_its_restrict_function(tmp_pat
     assert edits_of(first) == [(LOOP, "#pragma omp for"), (CALL, "#pragma omp parallel")]
     assert first.kind == "rewrite" and first.proof == "static" and first.members == []
     assert "restrict parameters (u, v)" in first.reason
+    # the report, summary and progress line name both edits, not only the loop's pragma
+    assert change_label(first.to_dict()) == f"#pragma omp for + k.c:{CALL} `#pragma omp parallel`"
     # the plain parallel for follows it
     assert edits_of(cands[1]) == [(LOOP, "#pragma omp parallel for")]
     (tmp_path / "k.c").write_text(STENCIL)
