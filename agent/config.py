@@ -8,7 +8,7 @@ from typing import Any
 
 import tomllib
 
-from hpcagent.agent.errors import ConfigError
+from hpcagent.errors import ConfigError
 
 CONFIG_NAME = "hpcagent.toml"
 

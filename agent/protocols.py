@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from hpcagent.agent.records import Attempt, LoopTarget, Proposal, Verdict
+from hpcagent.records import Attempt, LoopTarget, Proposal, Verdict
 
 
 @dataclass

@@ -110,9 +110,9 @@ def loop_end(path: Path, line: int) -> tuple[int, str]:
 
 
 def analysis_reports(path: Path, root: Path) -> dict[int, Any] | None:
-    """Line -> LoopReport from hpcagent.tools.analysis; None when the analysis is not installed."""
+    """Line -> LoopReport from hpcagent.tools.loops.analysis; None when the analysis is not installed."""
     try:
-        from hpcagent.tools.analysis import analyze_file
+        from hpcagent.tools.loops.analysis import analyze_file
     except ImportError:
         return None
     return {report.line: report for report in analyze_file(path, root)}
@@ -121,9 +121,9 @@ def analysis_reports(path: Path, root: Path) -> dict[int, Any] | None:
 def run(labels: list[Label], root: Path, model: Any, prefill: str = "", max_attempts: int = 2,
         blind: bool = False, analysis: Callable[[Path, Path], dict | None] = analysis_reports) -> dict:
     """Run both planners over the labels; return per-loop rows and totals."""
-    from hpcagent.agent.llm_planner import LLMPlanner
+    from hpcagent.agent.planners.llm import LLMPlanner
     from hpcagent.agent.protocols import PlanContext
-    from hpcagent.agent.records import LoopTarget
+    from hpcagent.records import LoopTarget
 
     planner = LLMPlanner(model, fallback=None, max_attempts=max_attempts, prefill=prefill)
     rows, cache = [], {}
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here (and .json beside)")
     args = parser.parse_args(argv)
 
-    from hpcagent.agent.models import load_model
+    from hpcagent.agent.models.registry import load_model
 
     labels = load_corpus(args.corpus)
     if not labels:

@@ -83,7 +83,7 @@ def score_rows(results: dict[str, list[tuple[Label, str, list[str] | None]]]) ->
 
 
 def run_analysis() -> dict[str, list[tuple[Label, str, list[str] | None]]]:
-    from hpcagent.tools.analysis import analyze_file
+    from hpcagent.tools.loops.analysis import analyze_file
 
     results: dict[str, list] = {}
     for path in corpus_files():
@@ -128,7 +128,7 @@ def polly_bodies(path: Path) -> list[set[int]]:
 
 def peers() -> dict[str, tuple[int, int, int]]:
     """(parallelizable loops found, non-parallelizable loops claimed, total parallelizable) for gcc and Polly."""
-    from hpcagent.tools.analysis import analyze_file
+    from hpcagent.tools.loops.analysis import analyze_file
 
     found = {"gcc autopar": [0, 0, 0], "Polly": [0, 0, 0]}
     for path in corpus_files():

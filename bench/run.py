@@ -134,7 +134,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write the results files; return the exit code."""
-    from hpcagent.agent.errors import HpcAgentError
+    from hpcagent.errors import HpcAgentError
     from hpcagent.sandbox.backends import get_sandbox
 
     argv = sys.argv[1:] if argv is None else argv

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from hpcagent.agent.errors import BadInput
+from hpcagent.errors import BadInput
 from hpcagent.sandbox.steps import Step, StepResult
 
 CXX_SUFFIXES = {".cpp", ".cc", ".cxx", ".C", ".c++"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hpcagent.agent.errors import SandboxUnavailable
+from hpcagent.errors import SandboxUnavailable
 from hpcagent.sandbox.backends import scratch_dir
 from hpcagent.sandbox.build import LLVM, RACE_ENV
 from hpcagent.sandbox.steps import Step
@@ -51,7 +51,7 @@ def run_doctor(backend: str = "docker") -> list[Finding]:
 
     findings: list[Finding] = []
     if backend == "docker":
-        from hpcagent.sandbox.docker_backend import DockerSandbox, connect
+        from hpcagent.sandbox.backends.container import DockerSandbox, connect
 
         try:
             client = connect()
@@ -66,7 +66,7 @@ def run_doctor(backend: str = "docker") -> list[Finding]:
         findings.append(Finding(f"image {tag}", True))
         sandbox = DockerSandbox(tag, client)
     else:
-        from hpcagent.sandbox.local_backend import LocalSandbox
+        from hpcagent.sandbox.backends.local import LocalSandbox
 
         sandbox = LocalSandbox(quiet=True)
     work = scratch_dir("hpcagent-doctor-")

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from hpcagent.agent.errors import SandboxUnavailable
+from hpcagent.errors import SandboxUnavailable
 
 HERE = Path(__file__).resolve().parent
 IMAGE_REPO = "hpcagent-sandbox"

@@ -15,14 +15,14 @@ DATA = REPO / "tests" / "data"
 @pytest.fixture(scope="session")
 def docker_sandbox():
     """The real Docker backend; its absence is an error here, not a skip (CI installs the engine and image)."""
-    from hpcagent.sandbox.docker_backend import DockerSandbox
+    from hpcagent.sandbox.backends.container import DockerSandbox
 
     return DockerSandbox()
 
 
 @pytest.fixture
 def local_sandbox():
-    from hpcagent.sandbox.local_backend import LocalSandbox
+    from hpcagent.sandbox.backends.local import LocalSandbox
 
     return LocalSandbox(quiet=True)
 

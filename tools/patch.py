@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from hpcagent.agent.records import Edit
+from hpcagent.records import Edit
 
 
 class EditError(ValueError):

@@ -1,0 +1,147 @@
+"""`hpcagent optimize`, `hpcagent resume` and `hpcagent init`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hpcagent.agent.cli.sandbox import fail, parse_threads
+from hpcagent.errors import BadInput, HpcAgentError
+
+Opt = typer.Option
+
+
+def optimize(
+    repo: Annotated[Path, typer.Argument(help="The project directory (never modified).")],
+    build: Annotated[str | None, Opt(help='Build command, e.g. "make" (CC/CFLAGS/... injected).')] = None,
+    run: Annotated[str | None, Opt(help='The workload to profile and time, e.g. "./app 2000 700".')] = None,
+    race_run: Annotated[str | None, Opt(help="A smaller workload for the race check.")] = None,
+    test: Annotated[str | None, Opt(help='The test command, e.g. "make test".')] = None,
+    config: Annotated[Path | None, Opt(help="Config file (default: REPO/hpcagent.toml).")] = None,
+    threads: Annotated[int | None, Opt(help="Threads of the timed runs.")] = None,
+    race_threads: Annotated[str | None, Opt(help="Thread counts of the race-check runs, e.g. 2,4.")] = None,
+    planner: Annotated[str | None, Opt(help="analysis | llm | scripted:FILE")] = None,
+    critic: Annotated[str | None, Opt(help="rules | llm")] = None,
+    model: Annotated[str | None, Opt(help="smollm2 | transformers:PATH | openai:MODEL | scripted:FILE")] = None,
+    sandbox: Annotated[str | None, Opt(help="auto | docker | local")] = None,
+    attempts: Annotated[int | None, Opt(help="Attempts per loop.")] = None,
+    max_targets: Annotated[int | None, Opt(help="Loops to try, hottest first.")] = None,
+    budget_minutes: Annotated[float | None, Opt(help="Wall-clock budget of the run.")] = None,
+    run_timeout: Annotated[float | None, Opt(help="Seconds one run may take.")] = None,
+    reps: Annotated[int | None, Opt(help="Interleaved timing repetitions.")] = None,
+    min_speedup: Annotated[float | None, Opt(help="Smallest speedup accepted (beyond the noise too).")] = None,
+    out: Annotated[Path | None, Opt(help="Runs folder (default .hpcagent/runs in the current directory).")] = None,
+    run_id: Annotated[str | None, Opt(help="Name the run (default: a timestamp).")] = None,
+    set_: Annotated[list[str] | None, Opt("--set", help="Override any config key: --set build.cc=clang-16 "
+                                          "(the value is TOML; bare words are strings). Repeatable.")] = None,
+    apply: Annotated[bool, Opt("--apply", help="Commit the accepted changes on a new git branch.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress output.")] = False,
+    jsonl: Annotated[bool, Opt("--jsonl", help="Progress as JSON lines on stdout.")] = False,
+) -> None:
+    """Parallelize REPO's hot loops with OpenMP; accept only race-free, correct, faster changes."""
+    from hpcagent.agent.config import load_config
+    from hpcagent.agent.run import runner
+    from hpcagent.agent.run.discovery import check_codebase
+    from hpcagent.agent.run.progress import make_echo
+    from hpcagent.sandbox.build import BuildSpec
+
+    overrides = {"build.command": build, "run.command": run, "run.race_command": race_run, "test.command": test,
+                 "threads.count": threads, "threads.race": list(parse_threads(race_threads)) if race_threads else None,
+                 "agent.planner": planner, "agent.critic": critic, "agent.model": model, "agent.sandbox": sandbox,
+                 "budget.attempts": attempts, "search.max_targets": max_targets, "budget.wall_minutes": budget_minutes,
+                 "run.timeout": run_timeout, "budget.timing_reps": reps, "budget.min_speedup": min_speedup,
+                 "agent.out": str(out) if out else None}
+    mode = "quiet" if quiet else "jsonl" if jsonl else "live"
+    try:
+        overrides.update(parse_sets(set_ or []))
+        if not repo.exists():
+            raise BadInput(f"{repo} does not exist", "give the path of a C/C++ project directory")
+        cfg, origin = load_config(repo, config, overrides)
+        check_codebase(repo, cfg)
+        if not cfg.build.command:
+            spec = BuildSpec.detect(repo)
+            cfg.build.command = {"make": "make", "cmake": "cmake"}.get(spec.kind, "")
+            if mode == "live":
+                typer.echo(f"no build command given: found a {spec.kind} project, building with "
+                           f"{cfg.build.command or spec.source}", err=True)
+        state, run_dir = runner.start(repo, cfg, origin, Path(cfg.agent.out), run_id, make_echo(mode))
+    except HpcAgentError as exc:
+        fail(exc)
+    _finish(state, run_dir, apply, mode)
+
+
+def parse_sets(items: list[str]) -> dict:
+    """Turn ['build.cc=clang-16', 'threads.race=[2,3]'] into overrides (TOML values, bare words as strings)."""
+    import tomllib
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise BadInput(f"--set {item!r} is not SECTION.KEY=VALUE", "e.g. --set build.cc=clang-16")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to continue (its folder name).")],
+    out: Annotated[Path, Opt(help="Runs folder.")] = Path(".hpcagent/runs"),
+    apply: Annotated[bool, Opt("--apply", help="Commit the accepted changes on a new git branch.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
+    jsonl: Annotated[bool, Opt("--jsonl")] = False,
+) -> None:
+    """Continue a run that was stopped (kill -9 included) without redoing finished steps."""
+    from hpcagent.agent.run import runner
+    from hpcagent.agent.run.progress import make_echo
+
+    mode = "quiet" if quiet else "jsonl" if jsonl else "live"
+    try:
+        state, run_dir = runner.resume(run_id, out, make_echo(mode))
+    except HpcAgentError as exc:
+        fail(exc)
+    _finish(state, run_dir, apply, mode)
+
+
+def _finish(state: dict, run_dir: Path, apply: bool, mode: str) -> None:
+    from hpcagent.agent.run import runner
+    from hpcagent.agent.run.report import apply_to_branch
+
+    if mode != "quiet":
+        runner.print_result(state, run_dir)
+    code = runner.exit_code(state)
+    if apply and code == 0:
+        try:
+            branch = apply_to_branch(Path(state["repo"]), (run_dir / "patch.diff").read_text(), state["run_id"])
+        except HpcAgentError as exc:
+            fail(exc)
+        typer.echo(f"accepted changes committed on branch {branch}", err=True)
+    if mode == "jsonl":
+        typer.echo(json.dumps({"kind": "result", "exit_code": code, "run_dir": str(run_dir)}))
+    raise typer.Exit(code)
+
+
+def init(
+    repo: Annotated[Path, typer.Argument(help="The project directory.")],
+    force: Annotated[bool, Opt(help="Overwrite an existing hpcagent.toml.")] = False,
+) -> None:
+    """Write a commented hpcagent.toml for REPO to edit (the only file hpcagent ever writes in your tree)."""
+    from hpcagent.agent.config import CONFIG_NAME, TEMPLATE
+    from hpcagent.sandbox.build import BuildSpec
+
+    path = repo / CONFIG_NAME
+    if path.exists() and not force:
+        fail(BadInput(f"{path} exists", "edit it, or pass --force to overwrite it"))
+    try:
+        spec = BuildSpec.detect(repo)
+        detected = f"detected a {spec.kind} project"
+        build = {"make": "make", "cmake": "cmake"}.get(spec.kind, "")
+    except HpcAgentError:
+        detected, build = "no Makefile or CMakeLists.txt found: fill in [build]", ""
+    path.write_text(TEMPLATE.format(detected=detected, build=build, run="./app ARGS", test=""))
+    typer.echo(f"wrote {path}: set [run] command (and [test] command) before running hpcagent optimize")

@@ -1,0 +1,185 @@
+"""The rule-based critic: reads the sandbox's evidence about one attempt and decides accept / repair / give up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from hpcagent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
+from hpcagent.tools.loops.groups import group_members, is_group
+
+OPS = {"+": "+", "-": "-", "*": "*", "&": "&", "|": "|", "^": "^"}
+
+
+def implied_clause(source_line: str, var: str) -> str | None:
+    """The clause a race on scalar `var` at this source line implies: reduction(op:var) for an update, else None."""
+    v = re.escape(var)
+    m = re.search(rf"(?<![\w.>\]]){v}\s*([+\-*&|^])=", source_line)
+    if m:
+        return f"reduction({OPS[m.group(1)]}:{var})"
+    m = re.search(rf"(?<![\w.>\]]){v}\s*=\s*{v}\s*([+\-*&|^])", source_line)
+    if m:
+        return f"reduction({OPS[m.group(1)]}:{var})"
+    if re.search(rf"(?<![\w.>\]]){v}\s*(\+\+|--)|(\+\+|--)\s*{v}\b", source_line):
+        return f"reduction(+:{var})"
+    m = re.search(rf"(?<![\w.>\]]){v}\s*=\s*(fmax|fmin|max|min|MAX|MIN)\s*\(", source_line)
+    if m:
+        return f"reduction({m.group(1).lower().lstrip('f')}:{var})"
+    return None
+
+
+def _is_scalar(var: str | None) -> bool:
+    return bool(var) and re.fullmatch(r"[A-Za-z_]\w*", var or "") is not None
+
+
+def unproven_gap(proposal: Proposal, check: dict[str, Any]) -> str:
+    """For a change the analysis did not prove: what is missing from the full evidence ('' if nothing).
+
+    The race check must have run cleanly (no race report, even one the original also has) at every configured
+    thread count, and the output must have been compared and matched.
+    """
+    if proposal.proof != "unproven":
+        return ""
+    race = check.get("race") or {}
+    wanted = set(race.get("threads") or [])
+    clean = {r.get("threads") for r in race.get("runs", []) if r.get("ok") and not r.get("races")}
+    if not wanted or not wanted <= clean or race.get("races"):
+        missing = sorted(wanted - clean) or "?"
+        return f"the race check was not clean at every configured thread count (missing or racy: {missing})"
+    if not (check.get("output") or {}).get("ok"):
+        return "the output was not compared with the original's"
+    if check.get("test") is not None and not check["test"].get("ok"):
+        return "the tests failed"
+    return ""
+
+
+class RuleCritic:
+    """Deterministic verdicts from the evidence; feedback is structured (kind, evidence, suggestion, data)."""
+
+    name = "rules"
+
+    def __init__(self, max_attempts: int = 4, root: Path | None = None):
+        self.max_attempts = max_attempts
+        self.root = root
+
+    def review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
+               history: list[Attempt]) -> Verdict:
+        verdict = self._review(target, proposal, check, history)
+        return self._group(proposal, verdict, history) if is_group(proposal) else verdict
+
+    def _group(self, proposal: Proposal, verdict: Verdict, history: list[Attempt]) -> Verdict:
+        """A group change is tried once in each form (a thread team around the serial loop, then one pragma per
+        loop): on a failure the planner offers the next form; once none is left, the loops are tried one by one."""
+        if verdict.action == "accept":
+            return verdict
+        fb = verdict.feedback
+        members = group_members(proposal)
+        data = {**fb.data, "group": members}
+        data.pop("add_clauses", None)
+        data.pop("drop_clauses", None)
+        # a race names its line (in the candidate tree); whichever loop it is in, each loop alone gets its own try
+        if len(history) + 1 < self.max_attempts:
+            return Verdict("repair", Feedback(fb.kind, fb.evidence, "try the group's other form, if any; its "
+                                              f"loops ({', '.join(members)}) are then tried one by one", data))
+        return Verdict("give_up", Feedback(fb.kind, fb.evidence, "group given up: its loops "
+                                           f"({', '.join(members)}) are tried one by one", data))
+
+    def _review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
+                history: list[Attempt]) -> Verdict:
+        stage = check.get("stage")
+        last_chance = len(history) + 1 >= self.max_attempts
+        repair_or_give = "give_up" if last_chance else "repair"
+        if stage == "passed":
+            gap = unproven_gap(proposal, check)
+            if gap:
+                return Verdict("give_up", Feedback("rejected", f"not proven by the analysis, and {gap}",
+                                                   "a change the analysis did not prove needs the full evidence"))
+            t = check["timing"]
+            return Verdict("accept", Feedback(
+                "accepted", f"race-free in {len(check['race']['runs'])} race-check runs, tests pass, "
+                f"{t['speedup']:.2f}x (min {t['speedup_min']:.2f}, max {t['speedup_max']:.2f}) beyond the noise"
+                + (f" (two rounds, {t['reps']} runs a side; the one slowest candidate run and fastest original run "
+                   "set aside)" if t.get("set_aside") else "")))
+        if stage == "apply":
+            return Verdict(repair_or_give, Feedback("rejected", check.get("error", ""),
+                                                    "propose an edit that fits the file and the loop's lines"))
+        if stage in ("race_build", "build"):
+            return self._compile_error(check, proposal, repair_or_give)
+        if stage == "race":
+            return self._race(check, proposal, repair_or_give)
+        if stage in ("race_run", "run"):
+            return Verdict("give_up", Feedback("crash", check.get("error", "the program failed"),
+                                               "the change breaks the program; leave this loop serial"))
+        if stage in ("test", "output"):
+            return Verdict("give_up", Feedback(
+                "wrong_output" if stage == "output" else "test_failed", check.get("error", ""),
+                "the parallel loop computes something else: a dependence the race check did not see"))
+        if stage == "timing":
+            t = check.get("timing") or {}
+            if "error" in t and "timed out" in t["error"]:
+                return Verdict(repair_or_give, Feedback("slower", f"a timed run was cut short: {t['error']}",
+                                                        "far slower than the original: try another loop level",
+                                                        {"next_candidate": True}))
+            if "error" in t:
+                return Verdict("give_up", Feedback("crash", t["error"], "the timed run failed"))
+            kind = "slower" if t.get("verdict") == "slower" else "not_faster"
+            evidence = (f"{t.get('speedup', 0):.2f}x (min {t.get('speedup_min', 0):.2f}, max "
+                        f"{t.get('speedup_max', 0):.2f}) over {t.get('reps')} interleaved runs: {t.get('verdict')}")
+            return Verdict(repair_or_give, Feedback(kind, evidence,
+                                                    "try another schedule, collapse, or loop level",
+                                                    {"next_candidate": True}))
+        return Verdict("give_up", Feedback("crash", f"unexpected check stage {stage!r}: {check.get('error', '')}"))
+
+    def _compile_error(self, check: dict, proposal: Proposal, action: str) -> Verdict:
+        build = check.get("build") or (check.get("race") or {}).get("build") or {}
+        errors = [d for d in build.get("diagnostics", []) if d.get("severity") in ("error", "fatal")]
+        evidence = "; ".join(f"{d['file']}:{d['line']}: {d['message']}" for d in errors[:3]) \
+            or build.get("reason", "build failed")
+        drop = [c for c in proposal.clauses
+                if any(re.sub(r"\(.*", "", c) in d.get("message", "") or
+                       any(v.strip() and re.search(rf"'{re.escape(v.strip())}'", d.get("message", ""))
+                           for v in re.findall(r"[:(,]\s*(\w+)", c)) for d in errors)]
+        if drop and action == "repair":
+            return Verdict("repair", Feedback("compile_error", evidence, f"drop {', '.join(drop)}",
+                                              {"drop_clauses": drop}))
+        return Verdict(action if errors else "give_up",
+                       Feedback("compile_error", evidence, "fix the pragma's syntax or clauses"))
+
+    def _race(self, check: dict, proposal: Proposal, action: str) -> Verdict:
+        races = check["race"]["races"]
+        evidence = "; ".join(f"{r['file']}:{r['line']} {r.get('variable') or '?'} ({r['kind']} with line "
+                             f"{r['other_line']})" for r in races[:4])
+        add, arrays = [], []
+        for r in races:
+            var = r.get("variable")
+            if not _is_scalar(var) or r.get("location_kind") == "heap":
+                arrays.append(var or "?")
+                continue
+            clause = implied_clause(self._source_line(check, r), var)
+            if clause is None:
+                clause = f"private({var})" if self._written_first(check, r) else None
+            if clause is None:
+                arrays.append(var)
+            elif clause not in add and clause not in proposal.clauses:
+                add.append(clause)
+        if arrays:
+            return Verdict("give_up" if action == "give_up" else "repair", Feedback(
+                "race", evidence, f"race on {', '.join(sorted(set(arrays)))}: a loop-carried dependence; "
+                "give up this loop or parallelize an inner loop", {"arrays": sorted(set(arrays)), "try_inner": True}))
+        if add and action == "repair":
+            return Verdict("repair", Feedback("race", evidence, f"add {', '.join(add)}", {"add_clauses": add}))
+        return Verdict("give_up", Feedback("race", evidence, "no clause fixes these races"))
+
+    def _source_line(self, check: dict, race: dict) -> str:
+        root = Path(check.get("root") or self.root or ".")
+        try:
+            return (root / race["file"]).read_text().splitlines()[race["line"] - 1]
+        except (OSError, IndexError, KeyError):
+            return ""
+
+    def _written_first(self, check: dict, race: dict) -> bool:
+        """A plain assignment `v = ...` (not an update) races only because v is shared: private fixes it."""
+        line = self._source_line(check, race)
+        var = re.escape(race.get("variable") or "")
+        return bool(var) and re.search(rf"(?<![\w.>\]]){var}\s*=(?!=)", line) is not None

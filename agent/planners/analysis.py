@@ -1,0 +1,90 @@
+"""The default planner: static loop analysis, ranked candidates, and the critic's clause feedback."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hpcagent.agent.protocols import PlanContext
+from hpcagent.records import Attempt, Edit, LoopTarget, Proposal
+from hpcagent.tools.loops.analysis import LoopReport, analyze_file, load_program
+from hpcagent.tools.loops.groups import group_reason, sibling_picks
+from hpcagent.tools.loops.proposals import pragma_text
+
+
+def same(a: Proposal, b: Proposal) -> bool:
+    """Two proposals make the same change."""
+    edits = [(e.file, e.start_line, e.end_line, e.new_text) for e in a.edits]
+    return a.kind == b.kind and edits == [(e.file, e.start_line, e.end_line, e.new_text) for e in b.edits]
+
+
+def with_clauses(last: Proposal, clauses: list[str], why: str) -> Proposal:
+    """The same change as last, with its pragma's clauses replaced."""
+    pragma = pragma_text(clauses)
+    edits = []
+    for e in last.edits:
+        first, sep, rest = e.new_text.partition("\n")
+        if "#pragma omp" in first:
+            first = first[: len(first) - len(first.lstrip())] + pragma
+        edits.append(Edit(e.file, e.start_line, e.end_line, first + sep + rest))
+    return replace(last, pragma=pragma, clauses=list(clauses), edits=edits, confidence=0.5, reason=why)
+
+
+class AnalysisPlanner:
+    """Proposes the best untried candidate of the analysis, adjusted by the critic's feedback."""
+
+    name = "analysis"
+
+    def __init__(self, unproven: bool = True):
+        self.unproven = unproven
+        """Offer candidates the analysis did not prove (config search.unproven), after the proven ones."""
+
+    def propose(self, target: LoopTarget, context: PlanContext, history: list[Attempt]) -> Proposal | None:
+        program = load_program(context.root)
+        every = analyze_file(context.root / target.file, context.root, program)
+        reports = [r for r in every if r.line == target.line]
+        if reports and reports[0].verdict not in ("parallel", "reduction"):
+            # a loop that is not itself proved parallel (a time step): first its parallel sweeps, all together
+            group = group_proposal(target, every, history)
+            if group is not None:
+                return group
+        # unknown loops may carry guarded or unproven candidates; a serial one only a privatized scratch array
+        if not reports or not reports[0].candidates:
+            return None
+        tried = [a.proposal for a in history]
+        fresh = [c for c in reports[0].candidates if not any(same(c, t) for t in tried)
+                 and (self.unproven or c.proof != "unproven")]
+        # the analysis orders them: proven first, except a privatized scratch array before the inner levels
+        if any((a.verdict.feedback.data or {}).get("try_inner") for a in history):
+            # a race on an array at this level: another schedule or collapse of the same loop races too
+            fresh = [c for c in fresh if c.line != target.line]
+        if history:
+            last = history[-1].proposal
+            data = history[-1].verdict.feedback.data or {}
+            add, drop = list(data.get("add_clauses") or []), list(data.get("drop_clauses") or [])
+            # (only a `parallel for` is rewritten with other clauses: a team's `omp for` pairs with its region)
+            if (add or drop) and (last.pragma or "").startswith("#pragma omp parallel for"):
+                clauses = [c for c in last.clauses if c not in drop] + [c for c in add if c not in last.clauses]
+                why = "critic feedback: " + ", ".join([f"add {c}" for c in add] + [f"drop {c}" for c in drop])
+                fixed = with_clauses(last, clauses, why)
+                if not any(same(fixed, t) for t in tried):
+                    return fixed
+        return fresh[0] if fresh else None
+
+
+def group_proposal(target: LoopTarget, reports: list[LoopReport], history: list[Attempt]) -> Proposal | None:
+    """For a loop that stays serial (a time-step loop): one change making the parallel loops directly in its body
+    parallel together. First one thread team around it with `omp for` on each of them (LoopReport.team), then one
+    `parallel for` on each (two or more of them, each its own top candidate); None once both were tried."""
+    outer = next((r for r in reports if r.line == target.line), None)
+    if outer is None:
+        return None
+    forms = [outer.team] if outer.team is not None else []
+    picks = sibling_picks(outer, reports)
+    if len(picks) >= 2:
+        members = [f"{p.file}:{p.line}" for p in picks]
+        reason = group_reason(f"{target.file}:{target.line}", members, [p.pragma or "" for p in picks])
+        forms.append(Proposal(target.file, outer.line, outer.end_line, "pragma", None, [],
+                              [e for p in picks for e in p.edits], min(p.confidence for p in picks), reason,
+                              "analysis", members=members))
+    tried = [a.proposal for a in history]
+    return next((f for f in forms if not any(same(f, t) for t in tried)), None)

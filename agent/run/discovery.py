@@ -1,0 +1,73 @@
+"""Discovery: which sources to consider, a real profile of the workload, and the loops ranked hottest first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hpcagent.agent.config import Config
+from hpcagent.errors import BadInput
+from hpcagent.sandbox.build import C_SUFFIXES
+
+SKIP_DIRS = {".git", ".hpcagent", "build", "CMakeFiles"}
+
+
+def source_files(root: Path, cfg: Config) -> list[Path]:
+    """The C/C++ sources under root that the config selects (all of them by default)."""
+    root = Path(root)
+    if cfg.search.sources:
+        files = {p for pattern in cfg.search.sources for p in root.glob(pattern)}
+    else:
+        files = {p for p in root.rglob("*") if not (set(p.relative_to(root).parts[:-1]) & SKIP_DIRS)
+                 and not p.name.startswith("build-hpcagent")}
+    excluded = {p for pattern in cfg.search.exclude for p in root.glob(pattern)}
+    return sorted(p for p in files - excluded if p.is_file() and p.suffix in C_SUFFIXES)
+
+
+def check_codebase(repo: Path, cfg: Config) -> list[Path]:
+    """Refuse, before any work, a path that is not a C/C++ code base or lacks a run command."""
+    repo = Path(repo)
+    if not repo.is_dir():
+        raise BadInput(f"{repo} is not a directory", "point hpcagent optimize at a project directory")
+    files = source_files(repo, cfg)
+    if not files:
+        raise BadInput(f"{repo} holds no C or C++ sources" + (" matching search.sources" if cfg.search.sources
+                                                                else ""),
+                       "point hpcagent at a C/C++ code base (or fix search.sources)")
+    if not cfg.run.command:
+        raise BadInput("no run command: hpcagent needs a workload to profile and time",
+                       'give one with --run "./app ARGS" or [run] command in hpcagent.toml (`hpcagent init` writes one)')
+    return files
+
+
+def discover(state: dict, cfg: Config, sandbox) -> dict:
+    """Profile the run in the sandbox and rank the loops; the static ranking is the fallback."""
+    from hpcagent.agent.run.evaluate import profile as run_profile
+    from hpcagent.tools.loops.analysis import rank_targets
+
+    work = Path(state["run_dir"]) / "work"
+    root = work / "orig"
+    files = source_files(root, cfg)
+    prof = run_profile(sandbox, work, cfg)
+    usable = prof if "error" not in prof else None
+    targets = rank_targets(root, files, usable)
+    chosen, skipped = [], []
+    for t in targets:
+        if usable is not None:  # rank_targets has set each loop's share from the profile
+            if t.share is not None and t.share < cfg.search.min_share:
+                continue
+            if t.share is not None and amdahl(t.share, cfg.threads.count) < cfg.budget.min_speedup:
+                # Even a perfect parallelization of this loop could not clear the acceptance bar.
+                skipped.append({"loop": t.loop_id, "share": t.share,
+                                "reason": f"{t.share:.1%} of the time: at most {amdahl(t.share, cfg.threads.count):.3f}x "
+                                          f"overall, under min_speedup {cfg.budget.min_speedup}"})
+                continue
+        chosen.append(t.to_dict())
+    if usable is not None:
+        chosen.sort(key=lambda t: -(t["share"] or 0.0))
+    return {"targets": chosen[: cfg.search.max_targets], "profile": {**prof, "skipped": skipped}}
+
+
+def amdahl(share: float, threads: int) -> float:
+    """The whole-program speedup if a loop with this share of the time ran perfectly on `threads` threads."""
+    share = min(max(share, 0.0), 1.0)
+    return 1.0 / (1.0 - share + share / threads)

@@ -1,0 +1,84 @@
+"""The rule-based critic's decisions on each kind of evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hpcagent.agent.critics.rules import RuleCritic, implied_clause
+from hpcagent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
+
+TARGET = LoopTarget("k.c", 3, 5, "f")
+PRAGMA = Proposal("k.c", 3, 5, pragma="#pragma omp parallel for", clauses=[])
+
+
+def race(line: int, var: str, kind: str = "write-write", loc: str = "stack") -> dict:
+    return {"file": "k.c", "line": line, "other_line": line, "variable": var, "kind": kind, "location_kind": loc}
+
+
+def race_check(races: list[dict]) -> dict:
+    return {"runs": [{"threads": 2, "ok": True, "races": len(races)}], "races": races, "build": {"ok": True}}
+
+
+def test_implied_clauses():
+    assert implied_clause("    s += a[i];", "s") == "reduction(+:s)"
+    assert implied_clause("p = p * x[i];", "p") == "reduction(*:p)"
+    assert implied_clause("count++;", "count") == "reduction(+:count)"
+    assert implied_clause("m = fmax(m, v[i]);", "m") == "reduction(max:m)"
+    assert implied_clause("flags |= bit[i];", "flags") == "reduction(|:flags)"
+    assert implied_clause("a[s] += 1;", "s") is None          # s only indexes: no reduction on s
+    assert implied_clause("t = a[i] * 2;", "t") is None
+
+
+def test_race_on_an_accumulator_asks_for_a_reduction(tmp_path: Path):
+    (tmp_path / "k.c").write_text("void f(double*a,int n){double s=0;\n#pragma omp parallel for\nfor(int i=0;i<n;i++)\n"
+                                  "  s += a[i];\n}\n")
+    check = {"stage": "race", "root": str(tmp_path), "race": race_check([race(4, "s")])}
+    v = RuleCritic().review(TARGET, PRAGMA, check, [])
+    assert v.action == "repair" and v.feedback.data["add_clauses"] == ["reduction(+:s)"]
+
+
+def test_race_on_a_temporary_asks_for_private(tmp_path: Path):
+    (tmp_path / "k.c").write_text("x\nx\nx\n  t = a[i] * 2;\n")
+    check = {"stage": "race", "root": str(tmp_path), "race": race_check([race(4, "t")])}
+    v = RuleCritic().review(TARGET, PRAGMA, check, [])
+    assert v.feedback.data["add_clauses"] == ["private(t)"]
+
+
+def test_race_on_an_array_gives_up_or_goes_inner(tmp_path: Path):
+    (tmp_path / "k.c").write_text("x\nx\nx\n  a[i+1] = a[i] + 1;\n")
+    check = {"stage": "race", "root": str(tmp_path), "race": race_check([race(4, "a[i+1]", loc="global")])}
+    v = RuleCritic().review(TARGET, PRAGMA, check, [])
+    assert v.feedback.kind == "race" and v.feedback.data.get("try_inner")
+    history = [Attempt(i + 1, PRAGMA, {}, Verdict("repair", Feedback("race"))) for i in range(3)]
+    assert RuleCritic(max_attempts=4).review(TARGET, PRAGMA, check, history).action == "give_up"
+
+
+def test_compile_error_drops_the_clause_it_names():
+    p = Proposal("k.c", 3, 5, pragma="#pragma omp parallel for reduction(+:zz)", clauses=["reduction(+:zz)"])
+    check = {"stage": "race_build", "race": {"build": {"ok": False, "diagnostics": [
+        {"file": "k.c", "line": 3, "column": 1, "severity": "error", "message": "use of undeclared identifier 'zz'"}]}}}
+    v = RuleCritic().review(TARGET, p, check, [])
+    assert v.action == "repair" and v.feedback.data["drop_clauses"] == ["reduction(+:zz)"]
+
+
+def test_wrong_output_and_failed_tests_give_up():
+    for stage in ("output", "test", "race_run"):
+        v = RuleCritic().review(TARGET, PRAGMA, {"stage": stage, "error": "differs"}, [])
+        assert v.action == "give_up"
+
+
+def test_not_faster_tries_another_candidate_then_gives_up():
+    timing = {"speedup": 1.02, "speedup_min": 0.9, "speedup_max": 1.1, "verdict": "within noise", "reps": 5}
+    check = {"stage": "timing", "timing": timing}
+    v = RuleCritic(max_attempts=2).review(TARGET, PRAGMA, check, [])
+    assert v.action == "repair" and v.feedback.kind == "not_faster" and v.feedback.data["next_candidate"]
+    history = [Attempt(1, PRAGMA, {}, v)]
+    assert RuleCritic(max_attempts=2).review(TARGET, PRAGMA, check, history).action == "give_up"
+
+
+def test_all_evidence_good_accepts():
+    timing = {"speedup": 1.9, "speedup_min": 1.8, "speedup_max": 2.0, "verdict": "faster", "reps": 5}
+    check = {"stage": "passed", "timing": timing, "race": race_check([])}
+    v = RuleCritic().review(TARGET, PRAGMA, check, [])
+    assert v.action == "accept" and "1.90x" in v.feedback.evidence
+    assert "Suggestion" not in v.feedback.prose()

@@ -1,0 +1,137 @@
+"""The analysis planner, rank_targets and `hpcagent analyze` on a small tree."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import DATA
+from typer.testing import CliRunner
+
+from hpcagent.agent.cli.main import app
+from hpcagent.agent.planners.analysis import AnalysisPlanner
+from hpcagent.agent.protocols import PlanContext
+from hpcagent.records import Attempt, Feedback, LoopTarget, Verdict
+from hpcagent.tools.loops.analysis import analyze_path, candidates_for, format_table, rank_targets
+
+CORPUS = DATA / "loops"
+
+KERNEL = """#include <stdio.h>
+#define N 2000
+double a[N], b[N];
+double work(int n) {
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    s += a[i] * b[i];
+  return s;
+}
+void serial_part(int n) {
+  for (int i = 1; i < n; i++)
+    a[i] = a[i - 1] + b[i];
+}
+int main(void) { printf("%f\\n", work(N)); serial_part(N); return 0; }
+"""
+
+
+def make_tree(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "k.c").write_text(KERNEL)
+    return tmp_path
+
+
+def attempt(n, proposal, kind="not_faster", data=None):
+    return Attempt(n, proposal, {}, Verdict("repair", Feedback(kind, data=data or {})))
+
+
+def test_planner_walks_candidates_then_stops(tmp_path):
+    root = make_tree(tmp_path)
+    target = LoopTarget("src/k.c", 6, 7, "work", verdict="reduction")
+    planner, ctx = AnalysisPlanner(), PlanContext(root)
+    history, seen = [], []
+    while (prop := planner.propose(target, ctx, history)) is not None:
+        assert prop.pragma not in seen, "a proposal was repeated"
+        seen.append(prop.pragma)
+        assert prop.edits[0].start_line == 6 and prop.edits[0].end_line == 5
+        assert prop.edits[0].new_text == "  " + prop.pragma + "\n"
+        history.append(attempt(len(history) + 1, prop))
+        assert len(history) < 10
+    # a straight-line body over fixed bounds costs the same every iteration: no dynamic schedule to try after it
+    assert seen == ["#pragma omp parallel for reduction(+:s)"]
+    # with a branch in the body the work may differ: a dynamic schedule follows the static one
+    branchy = KERNEL.replace("    s += a[i] * b[i];", "    s += a[i] > 0 ? a[i] * b[i] : b[i];")
+    (root / "src" / "k.c").write_text(branchy)
+    pragmas = [c.pragma for c in candidates_for(root, "src/k.c", 6)]
+    assert pragmas[:2] == ["#pragma omp parallel for reduction(+:s)",
+                           "#pragma omp parallel for schedule(dynamic, 16) reduction(+:s)"]
+
+
+def test_planner_honours_clause_feedback(tmp_path):
+    root = make_tree(tmp_path)
+    target = LoopTarget("src/k.c", 6, 7, "work")
+    planner, ctx = AnalysisPlanner(), PlanContext(root)
+    first = planner.propose(target, ctx, [])
+    fixed = planner.propose(target, ctx, [attempt(1, first, "race", {"add_clauses": ["private(t)"]})])
+    assert fixed.clauses == ["reduction(+:s)", "private(t)"]
+    assert fixed.edits[0].new_text == "  #pragma omp parallel for reduction(+:s) private(t)\n"
+    dropped = planner.propose(target, ctx, [attempt(1, fixed, "compile_error", {"drop_clauses": ["private(t)"]})])
+    assert dropped.clauses == ["reduction(+:s)"]
+
+
+def test_planner_refuses_serial_loops(tmp_path):
+    root = make_tree(tmp_path)
+    assert AnalysisPlanner().propose(LoopTarget("src/k.c", 11, 12, "serial_part"), PlanContext(root), []) is None
+
+
+def test_rank_targets_with_and_without_profile(tmp_path):
+    root = make_tree(tmp_path)
+    plain = rank_targets(root)
+    assert [t.line for t in plain] == [6, 11]
+    assert plain[0].verdict == "reduction" and plain[1].verdict == "serial"
+    profiled = rank_targets(root, profile={"functions": {"serial_part": 0.9, "work": 0.1}})
+    assert profiled[0].line == 11 and profiled[0].share == 0.9
+    by_line = rank_targets(root, profile={"functions": {}, "lines": {"src/k.c:7": 0.7}})
+    assert by_line[0].line == 6 and by_line[0].share == 0.7
+
+
+def test_rank_targets_one_target_per_nest_prefers_outer_parallel_loop():
+    targets = [t for t in rank_targets(CORPUS, [CORPUS / "nests.c"]) if t.function == "time_steps"]
+    # the time loop is serial: its two parallel inner loops are targets, and the time loop is one too (ranked
+    # first) for the group change that makes both parallel together
+    assert next(t.line for t in targets) == 93 and sorted(t.line for t in targets) == [93, 95, 98]
+
+
+def test_candidates_include_interchange_for_naive_gemm():
+    cands = candidates_for(CORPUS, "linalg.c", 12)
+    rewrite = next(c for c in cands if c.kind == "rewrite")
+    text = rewrite.edits[0].new_text
+    assert text.index("for (k = 0") < text.index("for (j = 0")
+    assert text.lstrip().startswith("#pragma omp parallel for")
+
+
+def test_analyze_path_json_and_table(tmp_path):
+    root = make_tree(tmp_path)
+    result = analyze_path(root)
+    loops = {lp["line"]: lp for lp in result["loops"]}
+    assert loops[6]["verdict"] == "reduction" and loops[6]["pragma"].endswith("reduction(+:s)")
+    assert loops[11]["verdict"] == "serial" and loops[11]["pragma"] is None
+    assert set(loops[6]) == {"file", "line", "end_line", "function", "depth", "verdict", "reason", "pragma",
+                             "clauses", "unproven"}
+    assert "src/k.c:11" in format_table(result)
+
+
+def test_cli_analyze(tmp_path):
+    root = make_tree(tmp_path)
+    runner = CliRunner()
+    out = runner.invoke(app, ["analyze", str(root), "--json"])
+    assert out.exit_code == 0
+    assert json.loads(out.stdout)["loops"][0]["file"] == "src/k.c"
+    table = runner.invoke(app, ["analyze", str(root / "src" / "k.c")])
+    assert table.exit_code == 0 and "reduction(+:s)" in table.stdout
+    missing = runner.invoke(app, ["analyze", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    shutil.copy(__file__, empty / "x.py")
+    none = runner.invoke(app, ["analyze", str(empty)])
+    assert none.exit_code == 2 and "no C/C++ source" in none.output

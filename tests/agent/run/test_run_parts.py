@@ -1,0 +1,131 @@
+"""Configuration, patching, output comparison, gprof parsing, the scripted planner, the transcript."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hpcagent.agent.config import load_config
+from hpcagent.agent.planners.scripted import ScriptedPlanner
+from hpcagent.agent.protocols import PlanContext
+from hpcagent.agent.run.transcript import Transcript, read_transcript
+from hpcagent.errors import ConfigError
+from hpcagent.records import Edit, LoopTarget
+from hpcagent.tools.compare import compare_text
+from hpcagent.tools.patch import EditError, apply_edits, unified_diff
+from hpcagent.tools.profile import build_profile, loop_share
+
+
+def test_config_file_and_flags(tmp_path: Path):
+    (tmp_path / "hpcagent.toml").write_text('[run]\ncommand = "./a 10"\n[threads]\nrace = [2, 3]\n')
+    cfg, origin = load_config(tmp_path, overrides={"test.command": "make test", "budget.attempts": 2})
+    assert origin.endswith("hpcagent.toml")
+    assert (cfg.run.command, cfg.threads.race, cfg.test.command, cfg.budget.attempts) == \
+        ("./a 10", [2, 3], "make test", 2)
+
+
+@pytest.mark.parametrize("text,key", [
+    ('[run]\ncomand = "x"\n', "run.comand"),
+    ('[run]\ntimeout = "soon"\n', "run.timeout"),
+    ('[runn]\ncommand = "x"\n', "[runn]"),
+    ('[run\ncommand = "x"\n', "not valid TOML"),
+    ('[threads]\nrace = ["two"]\n', "threads.race"),
+])
+def test_malformed_config_names_the_key(tmp_path: Path, text: str, key: str):
+    (tmp_path / "hpcagent.toml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert key in str(err.value)
+
+
+def test_edits_and_a_diff_that_git_applies(tmp_path: Path):
+    orig, new = tmp_path / "orig", tmp_path / "new"
+    for d in (orig, new):
+        d.mkdir()
+        (d / "k.c").write_text("int f(int *a, int n) {\n  for (int i = 0; i < n; i++)\n    a[i] = i;\n  return 0;\n}")
+    apply_edits(new, [Edit("k.c", 2, 1, "  #pragma omp parallel for\n"), Edit("k.c", 4, 4, "  return n;")])
+    text = (new / "k.c").read_text()
+    assert "  #pragma omp parallel for\n  for" in text and "return n;" in text
+    patch = unified_diff(orig, new, ["k.c"])
+    subprocess.run(["git", "init", "-q", str(orig)], check=True)
+    subprocess.run(["git", "-C", str(orig), "apply", "-"], input=patch, text=True, check=True)
+    assert (orig / "k.c").read_text() == text
+    with pytest.raises(EditError):
+        apply_edits(new, [Edit("k.c", 40, 41, "x")])
+    with pytest.raises(EditError):
+        apply_edits(new, [Edit("k.c", 2, 3, "x"), Edit("k.c", 3, 4, "y")])
+
+
+def test_output_comparison_tolerates_reordered_sums_only():
+    assert compare_text("sum = 1.000000001e+03\nok\n", "sum = 1.000000002e+03  \nok") is None
+    assert "expected" in compare_text("sum = 1000.0", "sum = 1001.0")
+    assert compare_text("check PASS", "check FAIL") is not None
+    assert compare_text("a 1 2", "a 1") is not None
+    assert compare_text("nan", "nan") is None
+
+
+FLAT = """Flat profile:
+
+Each sample counts as 0.01 seconds.
+  %   cumulative   self              self     total
+ time   seconds   seconds    calls  ms/call  ms/call  name
+ 80.00      1.60     1.60                             heat_step (heat.c:66 @ 1330)
+ 15.00      1.90     0.30                             heat_step (heat.c:64 @ 136b)
+  5.00      2.00     0.10        4    25.00    25.00  init_grid (heat.c:56 @ 1870)
+"""
+
+
+def test_gprof_line_profile_maps_to_loops():
+    prof = build_profile(FLAT.replace(" (heat.c:66 @ 1330)", "").replace(" (heat.c:64 @ 136b)", "")
+                         .replace(" (heat.c:56 @ 1870)", ""), FLAT)
+    assert prof["functions"]["heat_step"] == pytest.approx(0.95)
+    assert loop_share(prof, "heat.c", 63, 69) == pytest.approx(0.95)
+    assert loop_share(prof, "heat.c", 50, 58) == pytest.approx(0.05)
+    assert loop_share({"functions": {"f": 0.4}}, "x.c", 1, 2, "f") == 0.4
+
+
+def test_scripted_planner_replays_in_order(tmp_path: Path):
+    (tmp_path / "k.c").write_text("void f(void) {\n    for (;;) {}\n}\n")
+    planner = ScriptedPlanner({"k.c:2": [{"pragma": "#pragma omp parallel for reduction(+:s) private(t)"}]})
+    target = LoopTarget("k.c", 2, 2, "f")
+    p = planner.propose(target, PlanContext(tmp_path), [])
+    assert p.clauses == ["reduction(+:s)", "private(t)"]
+    assert p.edits[0].new_text == "    #pragma omp parallel for reduction(+:s) private(t)\n"
+    assert planner.propose(target, PlanContext(tmp_path), [object()]) is None  # type: ignore[list-item]
+
+
+def test_transcript_survives_a_torn_line(tmp_path: Path):
+    path = tmp_path / "t.jsonl"
+    t = Transcript(path)
+    t.event("a", x=1)
+    with open(path, "a") as fh:
+        fh.write('{"v": 1, "seq": 2, "ki')
+    t2 = Transcript(path)
+    t2.event("b")
+    events = read_transcript(path)
+    assert [e["kind"] for e in events] == ["a", "b"] and events[-1]["seq"] == 2
+
+
+def test_set_flag_overrides_any_key(tmp_path: Path):
+    from hpcagent.agent.cli.optimize import parse_sets
+    from hpcagent.errors import BadInput
+
+    sets = parse_sets(["build.cc=clang-16", "threads.race=[2, 3]", "test.rtol=1e-4", 'run.command="./a 1"'])
+    assert sets == {"build.cc": "clang-16", "threads.race": [2, 3], "test.rtol": 1e-4, "run.command": "./a 1"}
+    cfg, _ = load_config(tmp_path, overrides=sets)
+    assert (cfg.build.cc, cfg.threads.race, cfg.test.rtol) == ("clang-16", [2, 3], 1e-4)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path, overrides=parse_sets(["budget.atempts=3"]))
+    assert "budget.atempts" in str(err.value)
+    with pytest.raises(BadInput):
+        parse_sets(["cc=gcc"])
+
+
+def test_amdahl_bound_decides_which_loops_are_worth_a_try():
+    from hpcagent.agent.run.discovery import amdahl
+
+    assert amdahl(1.0, 2) == pytest.approx(2.0)
+    assert amdahl(0.5, 2) == pytest.approx(1 / 0.75)
+    assert amdahl(0.03, 2) < 1.02 < amdahl(0.05, 2)

@@ -1,0 +1,200 @@
+"""Patterns of real HPC code: linearized subscripts, row pointers, aliasing proved through callers, histograms."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from hpcagent.agent.planners.analysis import AnalysisPlanner
+from hpcagent.agent.protocols import PlanContext
+from hpcagent.records import Attempt, Feedback, LoopTarget, Verdict
+from hpcagent.tools.loops.analysis import analyze_path, analyze_source, rank_targets
+from hpcagent.tools.loops.cparse import parse
+from hpcagent.tools.patch import apply_to_text
+
+
+def verdicts(code: str) -> dict[int, tuple[str, str, list[str]]]:
+    return {r.line: (r.verdict, r.reason, r.clauses) for r in analyze_source(parse(code), "x.c")}
+
+
+def test_linearized_subscript_through_a_scalar_and_a_fixed_width():
+    code = """void step(const double *restrict u, double *restrict v, int n) {
+  int w = n + 2;
+  for (int i = 1; i <= n; i++)
+    for (int j = 1; j <= n; j++) {
+      long c = (long)i * w + j;
+      v[c] = u[c - w] + u[c + w] + u[c - 1] + u[c + 1];
+    }
+}
+void inline_stride(double *v, int n) {
+  for (int i = 1; i <= n; i++)
+    for (int j = 1; j <= n; j++) { int c = i * (n + 2) + j; v[c] = 2 * v[c]; }
+}
+void too_narrow(double *restrict v, int n) {
+  int w = n - 1;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) { int c = i * w + j; v[c] = i; }
+}
+void width_changes(double *restrict v, int n) {
+  int w = n + 2;
+  w = w * 2 - n;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) { int c = i * w + j; v[c] = i; }
+}
+"""
+    v = verdicts(code)
+    assert v[3][0] == "parallel"  # rows are w = n + 2 apart and j stays inside one
+    assert v[10][0] == "parallel"  # the stride n + 2 is read off i*n + 2*i + j
+    assert v[15][0] != "parallel"  # rows n - 1 apart overlap: the last element of a row is the next row's first
+    assert v[21][0] != "parallel"  # w is reassigned: its value is not known
+
+
+def test_row_pointers_are_followed_into_their_array():
+    code = """double m[100000], x[300], y[300];
+void mv(int n) {
+  for (int i = 0; i < n; i++) {
+    const double *row = &m[i * n];
+    double s = 0;
+    for (int j = 0; j < n; j++) s += row[j] * x[j];
+    y[i] = s;
+  }
+}
+void shift(int n) {
+  for (int i = 0; i < n - 1; i++) {
+    double *row = m + i * n;
+    for (int j = 0; j < n; j++) row[j] = row[j + n];
+  }
+}
+"""
+    v = verdicts(code)
+    assert v[3][0] == "parallel"
+    assert v[6][0] == "reduction" and v[6][2] == ["reduction(+:s)"]
+    assert v[11][0] == "serial"  # row i reads row i + 1, which the next iteration writes
+    assert v[13][0] == "parallel"
+
+
+def test_scalars_passed_by_value_do_not_block_a_pure_call_but_arrays_do():
+    code = """static double f(const double *t, int j) { return t[j] * 2; }
+void g(double *restrict a, const double *restrict t, int n) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) a[i * n + j] = f(t, j);
+  for (int i = 1; i < n; i++) a[i] = f(a + i - 1, 0);
+}
+"""
+    v = verdicts(code)
+    assert v[3][0] == "parallel"
+    assert v[5][0] == "unknown" and "reads a" in v[5][1]  # f reads a[i - 1], which the loop writes
+
+
+CHAIN_LIB = """void axpy(double alpha, const double *x, double *y, int n) {
+  for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+void solve(double *x, double *r, double *p, int n) {
+  axpy(1.0, p, x, n);
+  axpy(-1.0, x, r, n);
+}
+"""
+CHAIN_MAIN = """#include <stdlib.h>
+void solve(double *x, double *r, double *p, int n);
+int main(void) {
+  double *x = malloc(80), *r = malloc(80), *p = malloc(80);
+  solve(x, r, p, 10);
+  return 0;
+}
+"""
+
+
+def test_distinct_parameters_are_proved_through_calls_across_files(tmp_path):
+    (tmp_path / "lib.c").write_text(CHAIN_LIB)
+    (tmp_path / "main.c").write_text(CHAIN_MAIN)
+    loops = {(lp["file"], lp["line"]): lp for lp in analyze_path(tmp_path)["loops"]}
+    assert loops[("lib.c", 2)]["verdict"] == "parallel"
+    # without main.c, lib.c's functions may be called from anywhere
+    (tmp_path / "main.c").unlink()
+    assert analyze_path(tmp_path)["loops"][0]["verdict"] == "unknown"
+
+
+def test_the_same_buffer_twice_or_a_function_pointer_keeps_the_loop_unknown(tmp_path):
+    (tmp_path / "lib.c").write_text(CHAIN_LIB)
+    (tmp_path / "main.c").write_text(CHAIN_MAIN.replace("solve(x, r, p, 10);", "solve(x, r, p, 10); solve(x, x, p, 10);"))
+    assert analyze_path(tmp_path)["loops"][0]["verdict"] == "unknown"
+    (tmp_path / "main.c").write_text(CHAIN_MAIN.replace("return 0;", "void (*f)(double, const double *, double *, "
+                                                        "int) = axpy; f(1, x, x + 1, 9); return 0;"))
+    assert analyze_path(tmp_path)["loops"][0]["verdict"] == "unknown"
+
+
+HIST = """#include <stdio.h>
+#include <stdlib.h>
+static void count(const int *key, long *hist, int n, int nb) {
+  for (int i = 0; i < n; i++)
+    hist[key[i] % nb]++;
+}
+static void weigh(const int *key, double *h, int n) {
+  for (int i = 0; i < n; i++) {
+    int k = key[i] % 8;
+    h[k] += 0.5 * key[i];
+  }
+}
+int main(int argc, char **argv) {
+  int n = 20000, nb = argc > 5 ? 3 : 16;
+  int *key = malloc(n * sizeof *key);
+  long *hist = calloc(nb, sizeof *hist);
+  double *h = malloc(8 * sizeof *h);
+  for (int i = 0; i < n; i++) key[i] = (i * 7919) % 1000;
+  for (int i = 0; i < 8; i++) h[i] = 0;
+  count(key, hist, n, nb);
+  weigh(key, h, n);
+  printf("%ld %ld %.1f\\n", hist[3], hist[15], h[2]);
+  return 0;
+}
+"""
+
+
+def test_histograms_get_an_array_reduction_or_atomic_updates(tmp_path):
+    reports = {r.line: r for r in analyze_source(parse(HIST), "h.c")}
+    assert reports[8].verdict == "reduction" and reports[8].clauses == ["reduction(+:h[:8])"]
+    assert reports[4].verdict == "unknown" and reports[4].pragma is None  # nb is only known at run time
+    atomic = reports[4].candidates[0]
+    assert atomic.kind == "rewrite" and "atomic" in atomic.reason
+    edits = atomic.edits + reports[8].candidates[0].edits
+    (tmp_path / "h.c").write_text(apply_to_text(HIST, edits))
+    (tmp_path / "plain.c").write_text(HIST)
+    assert "#pragma omp atomic\n    hist[key[i] % nb]++;" in (tmp_path / "h.c").read_text()
+    assert shutil.which("gcc"), "gcc is not installed"
+    outputs = []
+    for name in ("plain.c", "h.c"):
+        exe = tmp_path / (name + ".bin")
+        subprocess.run(["gcc", "-fopenmp", "-O1", str(tmp_path / name), "-o", str(exe)], check=True, timeout=120)
+        outputs.append(subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=60,
+                                      env={"OMP_NUM_THREADS": "2"}).stdout)
+    assert outputs[0] == outputs[1] and outputs[0].strip()
+
+
+def test_planner_offers_the_atomic_candidate_and_goes_inner_after_an_array_race(tmp_path):
+    (tmp_path / "h.c").write_text(HIST)
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    prop = planner.propose(LoopTarget("h.c", 4, 5, "count"), ctx, [])
+    assert prop is not None and prop.kind == "rewrite"
+    nest = """double a[300][3000];
+void f(void) {
+  for (int i = 1; i < 300; i++)
+    for (int j = 0; j < 3000; j++)
+      a[i][j] = 2 * a[i][j];
+}
+"""
+    (tmp_path / "n.c").write_text(nest)
+    target = LoopTarget("n.c", 3, 5, "f")
+    first = planner.propose(target, ctx, [])
+    assert first.line == 3
+    raced = Attempt(1, first, {}, Verdict("repair", Feedback("race", data={"arrays": ["a"], "try_inner": True})))
+    inner = planner.propose(target, ctx, [raced])
+    assert inner is not None and inner.line == 4  # the remaining outer-level candidates are skipped
+    again = Attempt(2, inner, {}, Verdict("repair", Feedback("race", data={"arrays": ["a"], "try_inner": True})))
+    assert planner.propose(target, ctx, [raced, again]) is None
+
+
+def test_rank_targets_uses_the_whole_program(tmp_path):
+    (tmp_path / "lib.c").write_text(CHAIN_LIB)
+    (tmp_path / "main.c").write_text(CHAIN_MAIN)
+    target = next(t for t in rank_targets(tmp_path) if t.function == "axpy")
+    assert target.verdict == "parallel"

@@ -1,0 +1,185 @@
+"""Thread teams outside the loop they share out (tools/regions.py): when each form is offered and what it writes.
+
+The sandbox runs of these forms are in test_groups_docker.py (a team around jacobi2d's time loop, race-checked and
+timed) and in the examples' end-to-end test (heat2d's team at the call site).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hpcagent.agent.planners.analysis import AnalysisPlanner
+from hpcagent.agent.protocols import PlanContext
+from hpcagent.agent.run.report import change_label
+from hpcagent.records import Attempt, Feedback, LoopTarget, Verdict
+from hpcagent.tools.loops.analysis import analyze_source
+from hpcagent.tools.loops.cparse import parse
+from hpcagent.tools.patch import apply_edits
+
+SWEEPS = """#define N 500
+double A[N][N], B[N][N];
+void step(int nsteps, double w) {
+    for (int t = 0; t < nsteps; t++) {
+        double c = 0.2 * w;
+        for (int i = 1; i < N - 1; i++)
+            for (int j = 1; j < N - 1; j++)
+                B[i][j] = c * (A[i][j] + A[i][j - 1] + A[i][j + 1] + A[i + 1][j] + A[i - 1][j]);
+        for (int i = 1; i < N - 1; i++)
+            for (int j = 1; j < N - 1; j++)
+                A[i][j] = B[i][j];
+    }
+}
+"""
+TIME, FIRST, SECOND = 4, 6, 9
+
+
+def reports(text: str) -> dict:
+    return {r.line: r for r in analyze_source(parse(text.encode(), "c"), "k.c")}
+
+
+def edits_of(prop) -> list[tuple[int, str]]:
+    return [(e.start_line, e.new_text.strip()) for e in prop.edits]
+
+
+def test_a_team_around_a_time_loop_shares_out_each_sweep():
+    team = reports(SWEEPS)[TIME].team
+    assert team is not None and team.proof == "static"
+    assert team.members == [f"k.c:{FIRST}", f"k.c:{SECOND}"]
+    assert edits_of(team) == [(TIME, "#pragma omp parallel"), (FIRST, "#pragma omp for"),
+                              (SECOND, "#pragma omp for")]
+    assert (team.line, team.end_line) == (TIME, 12)
+
+
+def test_no_team_when_a_thread_would_run_something_with_an_effect():
+    cases = {
+        # a shared write between the sweeps: every thread would do it
+        "statement": SWEEPS.replace("        double c = 0.2 * w;\n", "        double c = 0.2 * w;\n        A[0][0] = c;\n"),
+        # the index outside the header is shared by the team
+        "shared index": SWEEPS.replace("    for (int t = 0; t < nsteps; t++) {",
+                                       "    int t;\n    for (t = 0; t < nsteps; t++) {"),
+        # a bound read from memory that a sweep may write
+        "bound in memory": SWEEPS.replace("t < nsteps", "t < (int)A[0][0]"),
+        # a call in a declaration's initializer
+        "call": SWEEPS.replace("double c = 0.2 * w;", "double c = scale(w);"),
+        # a static local is one object for every thread
+        "static": SWEEPS.replace("double c = 0.2 * w;", "static double c = 0.2;"),
+    }
+    for name, text in cases.items():
+        rep = reports(text)
+        line = TIME + (1 if name == "shared index" else 0)
+        assert rep[line].team is None, name
+
+
+def test_no_team_around_a_cpp_object_every_thread_would_construct():
+    cpp = "#include <vector>\n" + SWEEPS.replace("        double c = 0.2 * w;\n",
+                                                  "        double c = 0.2 * w;\n        std::vector<double> row(N);\n")
+    rep = {r.line: r for r in analyze_source(parse(cpp.encode(), "cpp"), "k.cpp")}
+    assert rep[TIME + 1].team is None
+    plain = {r.line: r for r in analyze_source(parse(SWEEPS.encode(), "cpp"), "k.cpp")}
+    assert plain[TIME].team is not None
+
+
+def test_no_team_for_a_reduction_into_a_variable_each_thread_would_own():
+    inner_sum = SWEEPS.replace("        double c = 0.2 * w;\n", "        double c = 0.2 * w, s = 0.0;\n").replace(
+        "                A[i][j] = B[i][j];", "                s += B[i][j];")
+    assert reports(inner_sum)[TIME].team is None
+    # declared outside the time loop it is shared, and the omp for's reduction combines into it every step
+    outer_sum = inner_sum.replace("double c = 0.2 * w, s = 0.0;", "double c = 0.2 * w;").replace(
+        "void step(int nsteps, double w) {", "double s;\nvoid step(int nsteps, double w) {")
+    team = reports(outer_sum)[TIME + 1].team
+    assert team is not None and any("reduction(+:s)" in text for _, text in edits_of(team))
+
+
+def test_a_small_sweep_without_a_candidate_is_still_shared_out():
+    # a copy of one row is too small for a team of its own, but run redundantly by every thread it would race
+    text = SWEEPS.replace("        double c = 0.2 * w;\n", "        for (int j = 0; j < N; j++)\n"
+                                                         "            B[0][j] = w;\n        double c = 0.2 * w;\n")
+    rep = reports(text)
+    assert rep[TIME + 1].candidates == []
+    team = rep[TIME].team
+    assert team is not None and team.members[0] == f"k.c:{TIME + 1}"
+    assert edits_of(team)[1] == (TIME + 1, "#pragma omp for")
+
+
+def test_planner_tries_the_team_then_one_pragma_per_sweep(tmp_path: Path):
+    (tmp_path / "k.c").write_text(SWEEPS)
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    target = LoopTarget("k.c", TIME, 12, "step", verdict="serial")
+    team = planner.propose(target, ctx, [])
+    assert team is not None and edits_of(team)[0] == (TIME, "#pragma omp parallel")
+    slower = Attempt(1, team, {}, Verdict("repair", Feedback("slower")))
+    plain = planner.propose(target, ctx, [slower])
+    assert plain is not None and plain.members == team.members
+    assert edits_of(plain) == [(FIRST, "#pragma omp parallel for"), (SECOND, "#pragma omp parallel for")]
+    assert planner.propose(target, ctx, [slower, Attempt(2, plain, {}, Verdict("repair", Feedback("slower")))]) \
+        is None
+
+
+STENCIL = """#include <stdlib.h>
+static void sweep(const double *restrict u, double *restrict v, int n)
+{
+    int w = n + 2;
+    for (int i = 1; i <= n; i++)
+        for (int j = 1; j <= n; j++)
+            v[i * w + j] = 0.25 * (u[i * w + j - 1] + u[i * w + j + 1] + u[(i - 1) * w + j] + u[(i + 1) * w + j]);
+}
+
+void solve(double **u, double **v, int n, int steps)
+{
+    for (int s = 0; s < steps; s++) {
+        sweep(*u, *v, n);
+        double *t = *u;
+        *u = *v;
+        *v = t;
+    }
+    sweep(*u, *v, n++);
+}
+"""
+LOOP, CALL = 5, 13
+
+
+def test_a_team_at_the_call_site_keeps_the_loop_in_its_restrict_function(tmp_path: Path):
+    cands = reports(STENCIL)[LOOP].candidates
+    first = cands[0]
+    # the call with an increment in its arguments is left alone: every thread would evaluate them
+    assert edits_of(first) == [(LOOP, "#pragma omp for"), (CALL, "#pragma omp parallel")]
+    assert first.kind == "rewrite" and first.proof == "static" and first.members == []
+    assert "restrict parameters (u, v)" in first.reason
+    # the report, summary and progress line name both edits, not only the loop's pragma
+    assert change_label(first.to_dict()) == f"#pragma omp for + k.c:{CALL} `#pragma omp parallel`"
+    # the plain parallel for follows it
+    assert edits_of(cands[1]) == [(LOOP, "#pragma omp parallel for")]
+    (tmp_path / "k.c").write_text(STENCIL)
+    apply_edits(tmp_path, first.edits)
+    lines = (tmp_path / "k.c").read_text().splitlines()
+    assert lines[LOOP - 1].strip() == "#pragma omp for" and lines[LOOP].strip().startswith("for (int i")
+    assert lines[CALL].strip() == "#pragma omp parallel" and lines[CALL + 1].strip() == "sweep(*u, *v, n);"
+
+
+def test_no_team_at_the_call_site_without_its_conditions():
+    def offered(text: str) -> bool:
+        loop = next(r for r in reports(text).values() if r.function == "sweep" and r.depth == 1)
+        return any("call site" in c.reason for c in loop.candidates)
+
+    assert offered(STENCIL)
+    assert not offered(STENCIL.replace("*restrict", "*"))  # nothing the outlined loop would lose
+    # something besides the loop that every thread would run
+    assert not offered(STENCIL.replace("    int w = n + 2;\n", "    int w = n + 2; calls++;\n")
+                       .replace("#include <stdlib.h>\n", "#include <stdlib.h>\nint calls;\n"))
+    # a function that returns a value
+    assert not offered(STENCIL.replace("static void sweep", "static int sweep").replace(
+        "u[(i + 1) * w + j]);\n}", "u[(i + 1) * w + j]);\n    return 0;\n}"))
+    # no plain call statement to put the team on
+    assert not offered(STENCIL.replace("        sweep(*u, *v, n);\n", "        (void)0;\n"))
+
+
+def test_clause_feedback_does_not_turn_the_orphaned_loop_into_a_parallel_for(tmp_path: Path):
+    # a `parallel for` inside the caller's team would make each thread run every iteration: the planner moves on
+    (tmp_path / "k.c").write_text(STENCIL)
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    target = LoopTarget("k.c", LOOP, LOOP + 2, "sweep", verdict="parallel")
+    first = planner.propose(target, ctx, [])
+    assert first is not None and "call site" in first.reason
+    raced = Attempt(1, first, {}, Verdict("repair", Feedback("race", data={"add_clauses": ["private(w)"]})))
+    second = planner.propose(target, ctx, [raced])
+    assert second is not None and edits_of(second) == [(LOOP, "#pragma omp parallel for")]

@@ -1,0 +1,290 @@
+"""Public loop-analysis API: analyze_file, analyze_path, format_table, rank_targets, candidates_for."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hpcagent.errors import BadInput
+from hpcagent.records import LoopTarget, Proposal
+from hpcagent.tools.loops.cparse import SOURCE_SUFFIXES, Source, lang_for, parse
+from hpcagent.tools.loops.groups import sibling_picks, top_pick
+from hpcagent.tools.loops.interchange import interchange_candidates
+from hpcagent.tools.loops.program import Program
+from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
+from hpcagent.tools.loops.regions import team_around, team_at_call_sites
+from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
+from hpcagent.tools.metrics import function_metrics, metrics_at
+from hpcagent.tools.profile import loop_share
+
+UNKNOWN_TRIP = 100
+
+
+@dataclass
+class LoopReport:
+    """One loop: the verdict, its reason, the best pragma and every candidate, plus the facts behind them."""
+
+    file: str
+    line: int
+    end_line: int
+    function: str
+    depth: int
+    verdict: str
+    reason: str
+    pragma: str | None = None
+    clauses: list[str] = field(default_factory=list)
+    candidates: list[Proposal] = field(default_factory=list)
+    kind: str = "for"
+    scalars: dict[str, str] = field(default_factory=dict)
+    """name -> role (private, lastprivate, reduction(op), carried, unknown)."""
+    dependences: list[str] = field(default_factory=list)
+    trip_count: int | None = None
+    cost: int = 1
+    calls: list[str] = field(default_factory=list)
+    unproven: str | None = None
+    """The pragma the loop would get if its possible dependences / aliasing were absent: a candidate the analysis
+    did not prove (see LoopFacts.unproven_clauses); None if there is none."""
+    obstacle: str = ""
+    """What the analysis could not prove, when unproven is set."""
+    team: Proposal | None = None
+    """For a loop that stays serial: one thread team around it, its body's loops shared out (tools/regions.py)."""
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "end_line": self.end_line, "function": self.function,
+                "depth": self.depth, "verdict": self.verdict, "reason": self.reason, "pragma": self.pragma,
+                "clauses": list(self.clauses),
+                "unproven": {"pragma": self.unproven, "obstacle": self.obstacle} if self.unproven else None}
+
+    def facts_text(self) -> str:
+        """A compact summary for people and language models."""
+        head = f"{self.file}:{self.line}-{self.end_line} {self.kind} loop in {self.function}() depth {self.depth}"
+        rows = [f"{head}: {self.verdict} ({self.reason})"]
+        if self.scalars:
+            rows.append("scalars: " + ", ".join(f"{k}={v}" for k, v in sorted(self.scalars.items())))
+        if self.dependences:
+            rows.append("dependences: " + "; ".join(self.dependences[:4]))
+        if self.calls:
+            rows.append("calls: " + ", ".join(sorted(set(self.calls))))
+        trip = self.trip_count if self.trip_count is not None else "unknown"
+        rows.append(f"trip count: {trip}; ~{self.cost} operations per iteration")
+        if self.pragma:
+            rows.append(f"proposed: {self.pragma}")
+        if self.unproven:
+            rows.append(f"unproven candidate (not proven by the analysis: {self.obstacle}): {self.unproven}")
+        return "\n".join(rows)
+
+
+def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: str) -> LoopReport:
+    loop = f.loop
+    cands: list[Proposal] = []
+    reason = f.reason
+    if f.parallel:
+        cands = pragma_candidates(fa, facts, loop, file)
+        rewrites = interchange_candidates(fa, facts, loop, file)
+        cands[1:1] = rewrites
+        orphaned = team_at_call_sites(fa.src, f, file, cands[0]) if cands and cands[0].kind == "pragma" else None
+        if orphaned is not None:
+            cands.insert(0, orphaned)
+        if f.trip is not None and f.trip * f.cost < SMALL_WORK:
+            reason += f" (too small to pay for a thread team: {f.trip} x ~{f.cost} operations)"
+        elif not starts_line(fa.src, loop):
+            reason += " (the loop shares its line with other code: no pragma proposed)"
+    elif f.atomics:
+        cands = [c for c in [atomic_candidate(fa, f, file)] if c is not None]
+    elif f.unproven_clauses is not None:
+        own = unproven_candidates(fa, facts, loop, file)
+        if f.private_arrays:
+            # privatized scratch: whatever is unproven is only what the caller sees in the scratch afterwards, while
+            # the inner levels would open a thread team per iteration of this loop: this level first
+            cands = own + _inner_proven(fa, facts, loop, file)
+        else:
+            # proven candidates of the inner levels first; this level's own only after them (not proven)
+            cands = _inner_proven(fa, facts, loop, file) + own
+    scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
+    pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel), None)
+    clauses = next((c.clauses for c in cands if c.kind == "pragma" and c.line == loop.line and c.proof == "static"),
+                   f.clauses if f.parallel else [])
+    unproven = next((c.pragma for c in cands if c.proof == "unproven" and c.line == loop.line), None)
+    return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
+                      list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
+                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "")
+
+
+def is_team_target(rep: LoopReport, reports: list[LoopReport]) -> bool:
+    """A loop not proved parallel that holds parallel loops it can share out as one change (a group)."""
+    return rep.verdict not in ("parallel", "reduction") and (rep.team is not None
+                                                             or len(sibling_picks(rep, reports)) >= 2)
+
+
+def _inner_proven(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str) -> list[Proposal]:
+    """The proven candidates of the first levels below loop that have some (what the nest would offer without
+    loop's unproven ones)."""
+    out: list[Proposal] = []
+    for child in loop.children:
+        mine = facts.get(child.node.id)
+        if mine is None:
+            continue
+        if mine.parallel or mine.atomics:
+            out += [c for c in _report(fa, facts, mine, file).candidates if c.proof == "static"]
+        else:
+            out += _inner_proven(fa, facts, child, file)
+    return out
+
+
+def _reports(fa: FileAnalyzer, file: str) -> dict[int, LoopReport]:
+    """Every loop's report, keyed by its node's id. A loop that stays serial and has no candidate of its own gets
+    its team (tools/regions.py), from the top candidates of the loops in its body."""
+    facts = {f.loop.node.id: f for f in fa.analyze_all()}
+    reports = {key: _report(fa, facts, f, file) for key, f in facts.items()}
+    for key, rep in reports.items():
+        loop = facts[key].loop
+        if facts[key].parallel or not loop.children or any(c.line == loop.line for c in rep.candidates):
+            continue
+        picks = {child.line: pick for child in loop.children
+                 if child.node.id in reports and (pick := top_pick(reports[child.node.id])) is not None}
+        rep.team = team_around(fa.src, facts, loop, file, picks)
+    return reports
+
+
+def analyze_source(src: Source, file: str, program: Program | None = None) -> list[LoopReport]:
+    return list(_reports(FileAnalyzer(src, program), file).values())
+
+
+def _label(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def analyze_file(path: Path, root: Path | None = None, program: Program | None = None) -> list[LoopReport]:
+    """Analyse every loop of one C/C++ file; file names in the reports are relative to root when given.
+
+    With program (see load_program), aliasing is proved through the callers in every file of it.
+    """
+    path = Path(path)
+    src = program.sources.get(str(path.resolve())) if program is not None else None
+    if src is None:
+        src = parse(path.read_bytes(), lang_for(path) or "c")
+    return analyze_source(src, _label(path, root), program)
+
+
+_PROGRAMS: dict[tuple, Program] = {}
+
+
+def load_program(root: Path, files: list[Path] | None = None) -> Program:
+    """The whole program at root (every C/C++ file, or the files given), parsed once per file state."""
+    files = [Path(f).resolve() for f in (files or source_files(Path(root)))]
+    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    if key not in _PROGRAMS:
+        _PROGRAMS.clear()  # one program at a time: the cache is for repeated planner calls on one tree
+        _PROGRAMS[key] = Program.from_files(files)
+    return _PROGRAMS[key]
+
+
+def source_files(path: Path) -> list[Path]:
+    """The C/C++ files at path (a file or a directory tree); BadInput if there are none."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"{path} does not exist", "give a C/C++ file or a directory that holds some")
+    if path.is_file():
+        files = [path] if path.suffix in SOURCE_SUFFIXES else []
+    else:
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    if not files:
+        raise BadInput(f"{path} holds no C/C++ source ({', '.join(sorted(SOURCE_SUFFIXES))})",
+                       "point hpcagent at a source file or the repository root")
+    return files
+
+
+def analyze_path(path: Path) -> dict:
+    """Return {'loops': [...]} for a file or a directory, in the JSON shape of `hpcagent analyze --json`."""
+    path = Path(path)
+    root = path if path.is_dir() else path.parent
+    files = source_files(path)
+    program = load_program(root, files)
+    loops = [r.to_json() for f in files for r in analyze_file(f, root, program)]
+    return {"loops": loops}
+
+
+def format_table(result: dict) -> str:
+    """A readable table of analyze_path's result."""
+    rows = [("location", "function", "d", "verdict", "pragma / reason")]
+    for lp in result["loops"]:
+        last = lp["pragma"] or lp["reason"]
+        if lp.get("unproven"):
+            last += f" [unproven candidate: {lp['unproven']['pragma']}]"
+        rows.append((f"{lp['file']}:{lp['line']}", lp["function"], str(lp["depth"]), lp["verdict"], last))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows]
+    counts = {}
+    for lp in result["loops"]:
+        counts[lp["verdict"]] = counts.get(lp["verdict"], 0) + 1
+    lines.append(f"{len(result['loops'])} loops: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def _nest_targets(reports: dict[int, LoopReport], loop) -> list:
+    rep = reports[loop.node.id]
+    # a loop not proved parallel around several parallel loops (a time step of sweeps): the planner tries them there
+    # first as one group change, then each of them as a target of its own
+    group = is_team_target(rep, list(reports.values()))
+    if rep.candidates and not group:
+        return [rep]
+    inner = [t for child in loop.children for t in _nest_targets(reports, child)]
+    return [rep, *inner] if group else inner
+
+
+def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | None = None) -> list[LoopTarget]:
+    """Rank one loop per nest (its outermost parallel loop, else the nest itself), best first.
+
+    A serial loop whose body holds two or more parallel loops (a time step of sweeps) is a target too, ranked just
+    before the loops it holds: the planner tries them there as one group change (agent/groups.py).
+    """
+    root = Path(root)
+    files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else source_files(root)
+    program = load_program(root, files)
+    targets = []
+    for path in files:
+        rel = _label(path, root)
+        src = program.sources.get(str(path.resolve())) or parse(path.read_bytes(), lang_for(path) or "c")
+        fa = FileAnalyzer(src, program)
+        reports = _reports(fa, rel)
+        every = list(reports.values())
+        metrics = function_metrics(path)
+        for loop in (lp for lp in fa.loops if lp.depth == 1):
+            nest: list[LoopTarget] = []
+            groups: list[int] = []
+            for rep in _nest_targets(reports, loop) or [reports[loop.node.id]]:
+                work = (rep.trip_count or UNKNOWN_TRIP) * rep.cost
+                fm = metrics_at(metrics, rep.line)
+                size = math.log10(1 + (fm.nloc * fm.ccn if fm else 1))
+                share = None
+                if profile:
+                    share = loop_share(profile, rel, rep.line, rep.end_line, rep.function) or 0.0
+                group = is_team_target(rep, every)
+                if group:
+                    groups.append(len(nest))
+                proven = any(c.proof == "static" for c in rep.candidates)
+                bonus = 1.0 if proven or group else 0.5 if rep.candidates else 0.0  # unproven only: after proven
+                score = (share or 0.0) * 100 + bonus + math.log10(1 + work) / 100 + size / 1000
+                nest.append(LoopTarget(rel, rep.line, rep.end_line, rep.function, rep.depth, share,
+                                       round(score, 6), rep.verdict, rep.reason))
+            for g in sorted(groups, key=lambda i: -nest[i].depth):  # a group goes before the loops it covers
+                inside = [t.score for t in nest if nest[g].line < t.line <= nest[g].end_line]
+                nest[g].score = round(max([nest[g].score, *[x + 1e-6 for x in inside]]), 6)
+            targets += nest
+    return sorted(targets, key=lambda t: -t.score)
+
+
+def candidates_for(root: Path, file: str, line: int) -> list[Proposal]:
+    """Ranked proposals for the loop starting at file:line (file relative to root); [] if none."""
+    path = Path(root) / file
+    for rep in analyze_file(path, Path(root), load_program(Path(root))):
+        if rep.line == line:
+            return rep.candidates
+    return []
