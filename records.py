@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 
+def loop_id(file: str, line: int) -> str:
+    """A loop's id everywhere (targets, proposals, groups, reports): its file and first line, `file:line`."""
+    return f"{file}:{line}"
+
+
 class Record:
     """Mixin: to_dict / from_dict for dataclasses (unknown keys ignored, nested records rebuilt)."""
 
@@ -48,7 +53,7 @@ class LoopTarget(Record):
 
     @property
     def loop_id(self) -> str:
-        return f"{self.file}:{self.line}"
+        return loop_id(self.file, self.line)
 
 
 @dataclass
