@@ -1,8 +1,9 @@
-"""Apply line edits to a private copy of a tree and write the unified diff that `git apply` takes."""
+"""Build and apply line edits (on a text or a private copy of a tree); the unified diff that `git apply` takes."""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from pathlib import Path
 
 from hpcagent.records import Edit
@@ -10,6 +11,17 @@ from hpcagent.records import Edit
 
 class EditError(ValueError):
     """An edit does not fit the file (bad range, overlapping another edit, file missing)."""
+
+
+def indentation(lines: Sequence[str], line: int) -> str:
+    """The leading whitespace of line `line` (1-based) of lines; '' for a line outside them."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return text[: len(text) - len(text.lstrip())]
+
+
+def insert_before(file: str, line: int, text: str, lines: Sequence[str]) -> Edit:
+    """An edit that inserts text as a new line before line `line` of file, indented like that line (of lines)."""
+    return Edit(file, line, line - 1, indentation(lines, line) + text + "\n")
 
 
 def apply_to_text(text: str, edits: list[Edit], name: str = "") -> str:

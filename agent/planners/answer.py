@@ -21,6 +21,7 @@ import json
 import re
 
 from hpcagent.records import Edit, LoopTarget, Proposal
+from hpcagent.tools.patch import insert_before
 
 LOOP_CONSTRUCTS = ("parallel for", "for", "simd", "parallel loop", "loop", "taskloop", "distribute")
 _DIRECTIVE_WORDS = {"omp", "parallel", "for", "simd", "loop", "taskloop", "distribute", "target", "teams"}
@@ -88,10 +89,8 @@ def _braces(text: str) -> int:
 def pragma_proposal(lines: list[str], file: str, line: int, end_line: int, pragma: str, *, source: str,
                     reason: str = "", confidence: float = 0.5) -> Proposal:
     """A proposal inserting `pragma` before `line` (1-based in `lines`), indented like the loop."""
-    loop_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    indent = loop_line[: len(loop_line) - len(loop_line.lstrip())]
     pragma = pragma.strip()
-    edit = Edit(file=file, start_line=line, end_line=line - 1, new_text=f"{indent}{pragma}\n")
+    edit = insert_before(file, line, pragma, lines)
     return Proposal(file=file, line=line, end_line=end_line, kind="pragma", pragma=pragma,
                     clauses=pragma_clauses(pragma), edits=[edit], confidence=confidence, reason=reason, source=source)
 

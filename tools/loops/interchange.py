@@ -5,10 +5,11 @@ from __future__ import annotations
 from hpcagent.records import Edit, Proposal
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import to_affine
-from hpcagent.tools.loops.cparse import Source, indentation, parse
+from hpcagent.tools.loops.cparse import Source, parse
 from hpcagent.tools.loops.nests import Loop
 from hpcagent.tools.loops.proposals import names_in, only_child_loop, pragma_text
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
+from hpcagent.tools.patch import indentation
 
 
 def strided(src: Source, subscripts: list, var: str) -> bool:
@@ -83,7 +84,7 @@ def interchange_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: 
             continue
         lines = new_src.lines[loop.line - 1: loop.end_line]
         pragma = pragmas[0]
-        text = "\n".join([indentation(new_src, loop.line) + pragma.pragma, *lines]) + "\n"
+        text = "\n".join([indentation(new_src.lines, loop.line) + pragma.pragma, *lines]) + "\n"
         out.append(Proposal(file, loop.line, loop.end_line, "rewrite", pragma_text(pragma.clauses),
                             list(pragma.clauses), [Edit(file, loop.line, loop.end_line, text)], 0.7,
                             f"interchange the loops at lines {outer.line} and {inner.line}: the inner loop "

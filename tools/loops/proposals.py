@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from hpcagent.records import Edit, Proposal
 from hpcagent.tools.loops.calls import PURE
-from hpcagent.tools.loops.cparse import Source, indentation, walk
+from hpcagent.tools.loops.cparse import Source, walk
 from hpcagent.tools.loops.nests import Loop
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
+from hpcagent.tools.patch import indentation, insert_before
 
 SMALL_WORK = 2000
 """Below this many estimated operations a thread team costs more than it saves."""
-DATA_CLAUSES = ("private", "firstprivate", "lastprivate", "reduction", "shared")
-
-
-def data_clauses(clauses: list[str]) -> list[str]:
-    return sorted(c for c in clauses if c.startswith(DATA_CLAUSES))
 
 
 def pragma_text(clauses: list[str]) -> str:
@@ -92,7 +88,7 @@ def collapsible(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop) -> li
 
 def make(file: str, src: Source, loop: Loop, clauses: list[str], reason: str, confidence: float) -> Proposal:
     text = pragma_text(clauses)
-    edit = Edit(file, loop.line, loop.line - 1, indentation(src, loop.line) + text + "\n")
+    edit = insert_before(file, loop.line, text, src.lines)
     return Proposal(file, loop.line, loop.end_line, "pragma", text, list(clauses), [edit], confidence, reason,
                     "analysis")
 
@@ -156,7 +152,7 @@ def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal |
     if not mine.atomics or not starts_line(fa.src, loop):
         return None
     text = pragma_text(mine.clauses)
-    edits = [Edit(file, loop.line, loop.line - 1, indentation(fa.src, loop.line) + text + "\n")]
+    edits = [insert_before(file, loop.line, text, fa.src.lines)]
     for node in mine.atomics:
         stmt = node.parent
         row = node.start_point[0] + 1
@@ -164,7 +160,7 @@ def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal |
         # the update must be the whole statement, alone on its line, so the directive can precede it
         if stmt is None or stmt.type != "expression_statement" or line.strip() != fa.src.text_of(stmt).strip():
             return None
-        edits.append(Edit(file, row, row - 1, indentation(fa.src, row) + "#pragma omp atomic\n"))
+        edits.append(insert_before(file, row, "#pragma omp atomic", fa.src.lines))
     names = sorted({fa.src.text_of(n.child_by_field_name("left") or n.child_by_field_name("argument")).split("[")[0]
                     for n in mine.atomics})
     return Proposal(file, loop.line, loop.end_line, "rewrite", text, list(mine.clauses), edits, 0.45,
@@ -213,12 +209,11 @@ def privatized_candidates(fa: FileAnalyzer, mine: LoopFacts, file: str) -> list[
     if src.lines[brace - 1][body.start_point[1] + 1:].strip():
         return []
     first = next((c for c in body.named_children if c.type != "comment"), None)
-    indent = indentation(src, first.start_point[0] + 1) if first is not None and first.start_point[0] + 1 > brace \
-        else indentation(src, loop.line) + "    "
+    indent = indentation(src.lines, first.start_point[0] + 1) if first is not None and first.start_point[0] + 1 > brace \
+        else indentation(src.lines, loop.line) + "    "
     text = pragma_text(mine.unproven_clauses)
     decls = "".join(f"{indent}{s.declaration}\n" for s in mine.private_arrays)
-    edits = [Edit(file, loop.line, loop.line - 1, indentation(src, loop.line) + text + "\n"),
-             Edit(file, brace + 1, brace, decls)]
+    edits = [insert_before(file, loop.line, text, src.lines), Edit(file, brace + 1, brace, decls)]
     names = ", ".join(s.name for s in mine.private_arrays)
     why = f"{names} privatized as a local array in the loop body (each iteration fills it before reading it)"
     proof = "static"

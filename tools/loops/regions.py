@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import tree_sitter as ts
 
-from hpcagent.records import Edit, Proposal
-from hpcagent.tools.loops.cparse import Source, indentation, under_omp, walk
+from hpcagent.records import Proposal, loop_id
+from hpcagent.tools.loops.cparse import Source, under_omp, walk
 from hpcagent.tools.loops.invariants import written_names
 from hpcagent.tools.loops.nests import Loop
 from hpcagent.tools.loops.proposals import starts_line
 from hpcagent.tools.loops.symbols import function_symbols
 from hpcagent.tools.loops.verdict import LoopFacts
+from hpcagent.tools.patch import insert_before
 
 TEAM_NOTE = "one thread team"
 IMPURE = ("call_expression", "assignment_expression", "update_expression", "new_expression", "delete_expression",
@@ -128,12 +129,11 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
     if any(n.type in ("subscript_expression", "pointer_expression", "field_expression")
            for h in header for n in walk(h)):
         return None  # a bound read from memory that the sweeps may write
-    edits = [Edit(file, loop.line, loop.line - 1, indentation(src, loop.line) + "#pragma omp parallel\n")]
+    edits = [insert_before(file, loop.line, "#pragma omp parallel", src.lines)]
     for child, clauses in members:
-        text = " ".join(["#pragma omp for", *clauses])
-        edits.append(Edit(file, child.line, child.line - 1, indentation(src, child.line) + text + "\n"))
-    ids = [f"{file}:{c.line}" for c, _ in members]
-    reason = (f"{TEAM_NOTE} for the serial loop {file}:{loop.line}: `#pragma omp parallel` on it and `#pragma omp "
+        edits.append(insert_before(file, child.line, " ".join(["#pragma omp for", *clauses]), src.lines))
+    ids = [loop_id(file, c.line) for c, _ in members]
+    reason = (f"{TEAM_NOTE} for the serial loop {loop_id(file, loop.line)}: `#pragma omp parallel` on it and `#pragma omp "
               f"for` on the {len(members)} loop(s) in its body ({', '.join(ids)}), so the team is not forked and "
               "joined on every iteration")
     prop = Proposal(file, loop.line, loop.end_line, "rewrite", "#pragma omp parallel", [], edits, 0.8, reason,
@@ -198,10 +198,8 @@ def team_at_call_sites(src: Source, facts: LoopFacts, file: str, top: Proposal) 
     if not calls:
         return None
     pragma = " ".join(["#pragma omp for", *top.clauses])
-    edits = [Edit(file, loop.line, loop.line - 1, indentation(src, loop.line) + pragma + "\n")]
-    for stmt in calls:
-        row = stmt.start_point[0] + 1
-        edits.append(Edit(file, row, row - 1, indentation(src, row) + "#pragma omp parallel\n"))
+    edits = [insert_before(file, loop.line, pragma, src.lines)]
+    edits += [insert_before(file, s.start_point[0] + 1, "#pragma omp parallel", src.lines) for s in calls]
     sites = ", ".join(f"{file}:{s.start_point[0] + 1}" for s in calls)
     reason = (f"{TEAM_NOTE} at the call site(s) of {loop.function}() ({sites}): the loop stays in "
               f"{loop.function}(), whose restrict parameters ({', '.join(restrict)}) an outlined parallel loop "
