@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
-from typing import Any
-
+import json
 import tomllib
+import types
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hpcagent.errors import ConfigError
 
 CONFIG_NAME = "hpcagent.toml"
 
+Positive = Annotated[int, Field(ge=1)]
 
-@dataclass
-class BuildCfg:
+
+class Section(BaseModel):
+    """A table of hpcagent.toml: unknown keys and values of the wrong type are errors; the docstring under a field
+    documents it (pydantic keeps it as the field's description)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True, use_attribute_docstrings=True)
+
+
+class BuildCfg(Section):
     command: str = ""
     """How to build: 'make [ARGS]', 'cmake', or any command (CC/CXX/CFLAGS/CXXFLAGS/LDFLAGS are set). '' = detect."""
     cc: str = "gcc"
@@ -24,35 +34,36 @@ class BuildCfg:
     cflags: str = "-O3 -fopenmp"
     """Flags of the release build (baseline and candidates alike)."""
     timeout: float = 900.0
+    """Seconds one build may take."""
 
 
-@dataclass
-class RunCfg:
+class RunCfg(Section):
     command: str = ""
     """The workload to profile and time, run from the repository root, e.g. './app 2000 700'."""
     race_command: str = ""
     """A smaller input for the race check (TSan runs 5-15x slower); '' = the run command."""
     timeout: float = 600.0
     """Seconds one run may take before it is killed (a hang is reported, never waited out)."""
-    outputs: list[str] = field(default_factory=list)
+    outputs: list[str] = []
     """Files the run writes that must match the baseline's (stdout always must)."""
 
 
-@dataclass
-class TestCfg:
+class TestCfg(Section):
     command: str = ""
     """The project's test command, e.g. 'make test'; '' = compare the run's outputs with the baseline."""
     rtol: float = 1e-6
     """Relative tolerance for numbers in outputs (parallel sums reorder floating-point additions)."""
     atol: float = 1e-9
+    """Absolute tolerance for numbers in outputs."""
     timeout: float = 900.0
+    """Seconds the test command may take."""
 
 
-@dataclass
-class SearchCfg:
-    sources: list[str] = field(default_factory=list)
+class SearchCfg(Section):
+    sources: list[str] = []
     """Globs of the sources to consider, relative to the root ([] = every C/C++ file)."""
-    exclude: list[str] = field(default_factory=list)
+    exclude: list[str] = []
+    """Globs of sources to leave alone."""
     max_targets: int = 6
     """How many loops to try, hottest first."""
     min_share: float = 0.01
@@ -63,21 +74,20 @@ class SearchCfg:
     are then the only evidence, and the report marks such changes. false = proven candidates only."""
 
 
-@dataclass
-class ThreadsCfg:
-    count: int = 2
+class ThreadsCfg(Section):
+    count: Positive = 2
     """Threads of the timed runs (baseline runs at the same CPU set)."""
-    race: list[int] = field(default_factory=lambda: [2, 4])
+    race: list[Positive] = Field(default=[2, 4], min_length=1)
     """Thread counts of the race-check runs (one run each)."""
 
 
-@dataclass
-class BudgetCfg:
-    attempts: int = 4
+class BudgetCfg(Section):
+    attempts: Positive = 4
     """Attempts per loop before it is given up."""
     wall_minutes: float = 480.0
     """Wall-clock budget of the whole run; when spent, the run composes what it has and reports."""
     timing_reps: int = 5
+    """Interleaved timed runs of the original and of each candidate."""
     min_speedup: float = 1.02
     """A change must make the whole program at least this much faster, and beyond the noise (every timed run of
     the candidate faster than every run of the original); a loop with a small share of the time gains little."""
@@ -85,76 +95,112 @@ class BudgetCfg:
     """After an acceptance well below what the loop's share allows, try this many more candidates; keep the best."""
 
 
-@dataclass
-class AgentCfg:
+class AgentCfg(Section):
     planner: str = "analysis"
     """analysis | llm | scripted:FILE"""
     critic: str = "rules"
     """rules | llm (the model explains; the rules still decide)"""
     model: str = "smollm2"
-    """For the LLM planner/critic: smollm2 | transformers:PATH | openai:MODEL | scripted:FILE"""
+    """For the LLM planner/critic: smollm2 | transformers:PATH | openai:MODEL | scripted:FILE (settings in [model])."""
     sandbox: str = "auto"
     """auto | docker | local"""
     out: str = ".hpcagent/runs"
     """Where runs are written (relative paths are relative to the current directory)."""
 
 
-@dataclass
-class Config:
-    build: BuildCfg = field(default_factory=BuildCfg)
-    run: RunCfg = field(default_factory=RunCfg)
-    test: TestCfg = field(default_factory=TestCfg)
-    search: SearchCfg = field(default_factory=SearchCfg)
-    threads: ThreadsCfg = field(default_factory=ThreadsCfg)
-    budget: BudgetCfg = field(default_factory=BudgetCfg)
-    agent: AgentCfg = field(default_factory=AgentCfg)
+class ModelCfg(Section):
+    """How the LLM planner's and critic's model (agent.model) is called; a key a backend has no use for is ignored."""
+
+    base_url: str = ""
+    """The OpenAI-compatible server of openai:MODEL, e.g. 'http://127.0.0.1:8000/v1'; '' = $OPENAI_BASE_URL."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """The NAME of the environment variable holding the API key (openai). The key itself is never stored in the
+    config or written anywhere; when the variable is unset a placeholder is sent (local servers need no key)."""
+    timeout: float = Field(default=120.0, gt=0)
+    """Seconds one model call may take (openai; a local model runs in this process and is not cut short)."""
+    retries: int = Field(default=4, ge=0)
+    """Retries of a call after a rate limit (429), a server error (5xx), a timeout or a refused connection (openai)."""
+    token_budget: Positive | None = None
+    """Tokens (in + out) the planner's model, and the critic's, may each spend in one `optimize` or `resume`;
+    unset = no limit (openai; local and scripted models cost nothing)."""
+    temperature: float = Field(default=0.0, ge=0)
+    """0 = greedy: the same prompt gets the same answer; above 0 samples (openai and local models)."""
+    max_new_tokens: Positive | None = None
+    """Most tokens one answer may have (openai and local models); unset = what the asker allows: the planner 300
+    (96 with a local model), the critic 160."""
+
+
+class Config(Section):
+    """The whole hpcagent.toml, one attribute per table."""
+
+    build: BuildCfg = Field(default_factory=BuildCfg)
+    run: RunCfg = Field(default_factory=RunCfg)
+    test: TestCfg = Field(default_factory=TestCfg)
+    search: SearchCfg = Field(default_factory=SearchCfg)
+    threads: ThreadsCfg = Field(default_factory=ThreadsCfg)
+    budget: BudgetCfg = Field(default_factory=BudgetCfg)
+    agent: AgentCfg = Field(default_factory=AgentCfg)
+    model: ModelCfg = Field(default_factory=ModelCfg)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
-        cfg = cls()
-        for section, values in data.items():
-            if section not in {f.name for f in fields(cls)}:
-                raise ConfigError(f"{source}: unknown section [{section}]",
-                                  f"use one of: {', '.join(f.name for f in fields(cls))}")
-            if not isinstance(values, dict):
-                raise ConfigError(f"{source}: [{section}] must be a table", f"write it as [{section}] with keys under it")
-            for key, value in values.items():
-                set_key(cfg, f"{section}.{key}", value, source)
-        return cfg
+        """Validate tables of keys (hpcagent.toml, run.json); a ConfigError names the first bad key."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise _config_error(exc.errors()[0], data, source) from None
+
+    def override(self, values: dict[str, Any], source: str = "flag") -> Config:
+        """A copy with 'section.key' values replaced (CLI flags), validated like the file."""
+        data = self.to_dict()
+        for key, value in values.items():
+            section, _, name = key.partition(".")
+            if section not in data or not name:
+                raise ConfigError(f"{source}: unknown key {key}",
+                                  f"a key is SECTION.KEY, with SECTION one of: {', '.join(data)}")
+            data[section][name] = value
+        return Config.from_dict(data, source)
 
 
-def _coerce(key: str, value: Any, current: Any, source: str) -> Any:
-    """Check a value against the type of the default it replaces."""
-    kind = type(current)
-    if isinstance(current, bool) or kind is str:
-        ok = isinstance(value, kind)
-    elif kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind is list:
-        ok = isinstance(value, list) and all(isinstance(v, type(current[0]) if current else (str, int))
-                                             for v in value)
-    else:
-        ok = True
-    if not ok:
-        raise ConfigError(f"{source}: key {key} must be {kind.__name__}, got {value!r}",
-                          f"fix `{key.split('.')[1]} = ...` under [{key.split('.')[0]}]")
-    return value
+_WORDS = {str: ("a string", "strings"), int: ("a whole number", "whole numbers"), float: ("a number", "numbers"),
+          bool: ("true or false", "true or false values")}
 
 
-def set_key(cfg: Config, key: str, value: Any, source: str = "flag") -> None:
-    """Set 'section.key' with type checking; unknown keys are errors that name the key."""
-    section, _, name = key.partition(".")
-    part = getattr(cfg, section, None)
-    if part is None or name not in {f.name for f in fields(part)}:
-        known = ", ".join(f.name for f in fields(part)) if part is not None else ""
-        raise ConfigError(f"{source}: unknown key {key}", f"known keys of [{section}]: {known}" if known else "")
-    setattr(part, name, _coerce(key, value, getattr(part, name), source))
+def _describe(kind: Any, plural: bool = False) -> str:
+    """'a whole number', 'a list of strings'... for a field's type."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is Annotated:
+        return _describe(args[0], plural)
+    if origin in (Union, types.UnionType):
+        return _describe(next(a for a in args if a is not type(None)), plural)
+    if origin is list:
+        return "lists" if plural else f"a list of {_describe(args[0], plural=True)}"
+    words = _WORDS.get(kind, (getattr(kind, "__name__", str(kind)),) * 2)
+    return words[1] if plural else words[0]
+
+
+def _config_error(error: dict, data: dict, source: str) -> ConfigError:
+    """Say which key is wrong, what it should be, and how to write it."""
+    section, *rest = [str(part) for part in error["loc"]]
+    if not rest:
+        if error["type"] == "extra_forbidden":
+            return ConfigError(f"{source}: unknown section [{section}]", f"use one of: {', '.join(Config.model_fields)}")
+        return ConfigError(f"{source}: [{section}] must be a table", f"write it as [{section}] with keys under it")
+    table: type[Section] = Config.model_fields[section].annotation  # type: ignore[assignment]
+    name, key = rest[0], f"{section}.{rest[0]}"
+    if error["type"] == "extra_forbidden":
+        return ConfigError(f"{source}: unknown key {key}", f"known keys of [{section}]: {', '.join(table.model_fields)}")
+    field, value = table.model_fields[name], data[section][name]
+    if error["type"].endswith(("_type", "_parsing")):
+        problem = f"expected {_describe(field.annotation)}"
+    else:  # a bound: 'should be greater than or equal to 1', 'should have at least 1 item'
+        problem = error["msg"].replace("Input should", "should").replace("List should", "should")
+        problem = problem.split(" after validation")[0]
+    example = json.dumps(field.default) if field.default is not None else f"<{_describe(field.annotation)}>"
+    return ConfigError(f"{source}: {key}: {problem}, got {value!r}", f"write it under [{section}] as `{name} = {example}`")
 
 
 def load_config(root: Path, path: Path | None = None, overrides: dict[str, Any] | None = None) -> tuple[Config, str]:
@@ -168,14 +214,8 @@ def load_config(root: Path, path: Path | None = None, overrides: dict[str, Any] 
         cfg, origin = Config.from_dict(data, str(path)), str(path)
     else:
         cfg, origin = Config(), "defaults (no hpcagent.toml)"
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            set_key(cfg, key, value, "flag")
-    if cfg.threads.count < 1 or not cfg.threads.race or min(cfg.threads.race) < 1:
-        raise ConfigError("threads.count and threads.race must be positive", "e.g. count = 2, race = [2, 4]")
-    if cfg.budget.attempts < 1:
-        raise ConfigError("budget.attempts must be at least 1", "e.g. attempts = 4")
-    return cfg, origin
+    flags = {key: value for key, value in (overrides or {}).items() if value is not None}
+    return (cfg.override(flags) if flags else cfg), origin
 
 
 TEMPLATE = '''# hpcagent configuration ({detected}). Every key can be overridden on the command line.
@@ -214,6 +254,16 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 
 [agent]
 # planner = "analysis"    # analysis | llm | scripted:FILE
-# model = "smollm2"       # smollm2 | transformers:PATH | openai:MODEL | scripted:FILE
+# critic = "rules"        # rules | llm (the model explains; the rules still decide)
+# model = "smollm2"       # smollm2 | transformers:PATH | openai:MODEL | scripted:FILE (called as set in [model])
 # sandbox = "auto"        # auto | docker | local
+
+[model]
+# base_url = "http://127.0.0.1:8000/v1"  # server of openai:MODEL (default: the OPENAI_BASE_URL variable)
+# api_key_env = "OPENAI_API_KEY"         # NAME of the variable holding the API key; never put the key here
+# timeout = 120           # seconds one call may take (openai)
+# retries = 4             # retries after a 429, a 5xx, a timeout or a refused connection (openai)
+# token_budget = 200000   # tokens (in + out) the planner's and the critic's model may each spend (default: no limit)
+# temperature = 0.0       # 0 = greedy: the same prompt gets the same answer
+# max_new_tokens = 300    # most tokens one answer may have (default: planner 300, 96 on a local model; critic 160)
 '''

@@ -32,6 +32,9 @@ def test_config_file_and_flags(tmp_path: Path):
     ('[runn]\ncommand = "x"\n', "[runn]"),
     ('[run\ncommand = "x"\n', "not valid TOML"),
     ('[threads]\nrace = ["two"]\n', "threads.race"),
+    ('[threads]\ncount = 0\n', "threads.count"),
+    ('[model]\nbase_url = 1\n', "model.base_url"),
+    ('[model]\napi_key = "sk-1"\n', "model.api_key"),
 ])
 def test_malformed_config_names_the_key(tmp_path: Path, text: str, key: str):
     (tmp_path / "hpcagent.toml").write_text(text)
