@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hpcagent.records import LoopTarget
+from hpcagent.tools.sources import C_FILES
 
 MAX_LINES = 60
 """Longest excerpt shown; a tiny model pays seconds for every extra line of context."""
@@ -14,7 +15,7 @@ def function_span(path: Path, line: int) -> tuple[int, int] | None:
     """Return the first and last line (1-based) of the function that contains line, using tree-sitter."""
     try:
         import tree_sitter
-        if path.suffix in (".c", ".h"):
+        if path.suffix in C_FILES:
             import tree_sitter_c as grammar
         else:
             import tree_sitter_cpp as grammar

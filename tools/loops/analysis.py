@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hpcagent.errors import BadInput
-from hpcagent.records import LoopTarget, Proposal
-from hpcagent.tools.loops.cparse import SOURCE_SUFFIXES, Source, lang_for, parse
+from hpcagent.records import LoopTarget, Proposal, loop_id
+from hpcagent.tools.loops.cparse import Source, parse_file
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
 from hpcagent.tools.loops.interchange import interchange_candidates
 from hpcagent.tools.loops.program import Program
@@ -17,6 +17,7 @@ from hpcagent.tools.loops.regions import team_around, team_at_call_sites
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
 from hpcagent.tools.metrics import function_metrics, metrics_at
 from hpcagent.tools.profile import loop_share
+from hpcagent.tools.sources import PARSED, source_files
 
 UNKNOWN_TRIP = 100
 
@@ -168,7 +169,7 @@ def analyze_file(path: Path, root: Path | None = None, program: Program | None =
     path = Path(path)
     src = program.sources.get(str(path.resolve())) if program is not None else None
     if src is None:
-        src = parse(path.read_bytes(), lang_for(path) or "c")
+        src = parse_file(path)
     return analyze_source(src, _label(path, root), program)
 
 
@@ -177,7 +178,7 @@ _PROGRAMS: dict[tuple, Program] = {}
 
 def load_program(root: Path, files: list[Path] | None = None) -> Program:
     """The whole program at root (every C/C++ file, or the files given), parsed once per file state."""
-    files = [Path(f).resolve() for f in (files or source_files(Path(root)))]
+    files = [Path(f).resolve() for f in (files or checked_sources(Path(root)))]
     key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
     if key not in _PROGRAMS:
         _PROGRAMS.clear()  # one program at a time: the cache is for repeated planner calls on one tree
@@ -185,18 +186,15 @@ def load_program(root: Path, files: list[Path] | None = None) -> Program:
     return _PROGRAMS[key]
 
 
-def source_files(path: Path) -> list[Path]:
-    """The C/C++ files at path (a file or a directory tree); BadInput if there are none."""
+def checked_sources(path: Path) -> list[Path]:
+    """The C/C++ files at path (a file or a directory tree, headers included, hidden paths not); BadInput if there
+    are none."""
     path = Path(path)
     if not path.exists():
         raise BadInput(f"{path} does not exist", "give a C/C++ file or a directory that holds some")
-    if path.is_file():
-        files = [path] if path.suffix in SOURCE_SUFFIXES else []
-    else:
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES
-                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    files = source_files(path)
     if not files:
-        raise BadInput(f"{path} holds no C/C++ source ({', '.join(sorted(SOURCE_SUFFIXES))})",
+        raise BadInput(f"{path} holds no C/C++ source ({', '.join(sorted(PARSED))})",
                        "point hpcagent at a source file or the repository root")
     return files
 
@@ -205,7 +203,7 @@ def analyze_path(path: Path) -> dict:
     """Return {'loops': [...]} for a file or a directory, in the JSON shape of `hpcagent analyze --json`."""
     path = Path(path)
     root = path if path.is_dir() else path.parent
-    files = source_files(path)
+    files = checked_sources(path)
     program = load_program(root, files)
     loops = [r.to_json() for f in files for r in analyze_file(f, root, program)]
     return {"loops": loops}
@@ -218,7 +216,7 @@ def format_table(result: dict) -> str:
         last = lp["pragma"] or lp["reason"]
         if lp.get("unproven"):
             last += f" [unproven candidate: {lp['unproven']['pragma']}]"
-        rows.append((f"{lp['file']}:{lp['line']}", lp["function"], str(lp["depth"]), lp["verdict"], last))
+        rows.append((loop_id(lp["file"], lp["line"]), lp["function"], str(lp["depth"]), lp["verdict"], last))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows]
     counts = {}
@@ -243,15 +241,15 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
     """Rank one loop per nest (its outermost parallel loop, else the nest itself), best first.
 
     A serial loop whose body holds two or more parallel loops (a time step of sweeps) is a target too, ranked just
-    before the loops it holds: the planner tries them there as one group change (agent/groups.py).
+    before the loops it holds: the planner tries them there as one group change (tools/loops/groups.py).
     """
     root = Path(root)
-    files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else source_files(root)
+    files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else checked_sources(root)
     program = load_program(root, files)
     targets = []
     for path in files:
         rel = _label(path, root)
-        src = program.sources.get(str(path.resolve())) or parse(path.read_bytes(), lang_for(path) or "c")
+        src = program.sources.get(str(path.resolve())) or parse_file(path)
         fa = FileAnalyzer(src, program)
         reports = _reports(fa, rel)
         every = list(reports.values())

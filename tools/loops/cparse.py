@@ -11,9 +11,8 @@ import tree_sitter as ts
 import tree_sitter_c
 import tree_sitter_cpp
 
-C_SUFFIXES = {".c", ".h"}
-CPP_SUFFIXES = {".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".C", ".cu"}
-SOURCE_SUFFIXES = C_SUFFIXES | CPP_SUFFIXES
+from hpcagent.tools.sources import lang_for
+
 LOOP_TYPES = {"for_statement", "while_statement", "do_statement", "for_range_loop"}
 FUNCTION_TYPES = {"function_definition"}
 
@@ -22,15 +21,6 @@ FUNCTION_TYPES = {"function_definition"}
 def _parser(lang: str) -> ts.Parser:
     grammar = tree_sitter_cpp.language() if lang == "cpp" else tree_sitter_c.language()
     return ts.Parser(ts.Language(grammar))
-
-
-def lang_for(path: Path) -> str | None:
-    """Return 'c', 'cpp' or None (not a C/C++ source) from the file name."""
-    if path.suffix in CPP_SUFFIXES:
-        return "cpp"
-    if path.suffix.lower() in C_SUFFIXES:
-        return "c"
-    return None
 
 
 @dataclass
@@ -171,8 +161,3 @@ def under_omp(src: Source, node: ts.Node) -> str | None:
             return pragma
         cur = cur.parent
     return None
-
-
-def indentation(src: Source, line: int) -> str:
-    text = src.lines[line - 1] if 0 < line <= len(src.lines) else ""
-    return text[: len(text) - len(text.lstrip())]

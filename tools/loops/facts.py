@@ -16,7 +16,6 @@ IO_FUNCTIONS = {"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc"
 EXIT_FUNCTIONS = {"exit", "abort", "_Exit", "quick_exit", "longjmp", "terminate"}
 READ_METHODS = {"size", "empty", "begin", "end", "cbegin", "cend", "data", "capacity", "length", "at", "front",
                 "back", "operator[]", "rows", "cols"}
-ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hpcagent.records import Proposal
+from hpcagent.records import Proposal, loop_id
 
 if TYPE_CHECKING:
     from hpcagent.tools.loops.analysis import LoopReport
@@ -44,7 +44,7 @@ def covered_by_groups(loops: list[dict]) -> dict[str, str]:
             continue
         t = lp["target"]
         for member in group_members(lp["accepted"].get("proposal")):
-            out.setdefault(member, f"{t['file']}:{t['line']}")
+            out.setdefault(member, loop_id(t["file"], t["line"]))
     return out
 
 

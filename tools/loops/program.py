@@ -7,7 +7,7 @@ from pathlib import Path
 import tree_sitter as ts
 
 from hpcagent.tools.loops.affine import to_affine
-from hpcagent.tools.loops.cparse import Source, declarator_name, functions, lang_for, parse, walk
+from hpcagent.tools.loops.cparse import Source, declarator_name, functions, parse_file, walk
 from hpcagent.tools.loops.invariants import written_names
 from hpcagent.tools.loops.symbols import Decl, function_symbols
 
@@ -104,7 +104,7 @@ class Program:
     @staticmethod
     def from_files(paths: list[Path]) -> Program:
         """Parse the files (keys are their resolved paths)."""
-        return Program({str(Path(p).resolve()): parse(Path(p).read_bytes(), lang_for(Path(p)) or "c") for p in paths})
+        return Program({str(Path(p).resolve()): parse_file(Path(p)) for p in paths})
 
     def resolve(self, file: str, name: str) -> Function | None:
         """The definition a call of name from file reaches; None if unknown or ambiguous."""
