@@ -91,7 +91,9 @@ def loop_end(path: Path, line: int) -> tuple[int, str]:
     import tree_sitter_c
     import tree_sitter_cpp
 
-    grammar = tree_sitter_c if path.suffix == ".c" else tree_sitter_cpp
+    from hpcagent.tools.sources import C_SOURCES
+
+    grammar = tree_sitter_c if path.suffix in C_SOURCES else tree_sitter_cpp  # a header is parsed as C++ here
     tree = tree_sitter.Parser(tree_sitter.Language(grammar.language())).parse(path.read_bytes())
     end, function, stack = line, "", [tree.root_node]
     while stack:
@@ -123,7 +125,7 @@ def run(labels: list[Label], root: Path, model: Any, prefill: str = "", max_atte
     """Run both planners over the labels; return per-loop rows and totals."""
     from hpcagent.agent.planners.llm import LLMPlanner
     from hpcagent.agent.protocols import PlanContext
-    from hpcagent.records import LoopTarget
+    from hpcagent.records import LoopTarget, loop_id
 
     planner = LLMPlanner(model, fallback=None, max_attempts=max_attempts, prefill=prefill)
     rows, cache = [], {}
@@ -145,7 +147,7 @@ def run(labels: list[Label], root: Path, model: Any, prefill: str = "", max_atte
         proposal = planner.propose(target, PlanContext(root=root, extra=extra), [])
         after = planner.usage.to_dict()
         rows.append({
-            "loop": f"{label.file}:{label.line}", "expected": label.pragma,
+            "loop": loop_id(label.file, label.line), "expected": label.pragma,
             "analysis": ana_pragma if reports is not None else "n/a",
             "analysis_ok": pragma_matches(label.pragma, ana_pragma) if reports is not None else None,
             "llm": proposal.pragma if proposal else None,
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     local = args.model == "smollm2" or args.model.startswith("transformers:")
     prefill = PREFILLS[args.prefill or ("pragma" if local else "none")]
     config = {"max_new_tokens": args.max_new_tokens, "stop_strings": ["}"] if prefill == PREFILLS["pragma"] else []}
-    model = load_model(args.model, config)
+    model = load_model(args.model, **config)
     load_seconds = 0.0
     if local:  # load the weights before the clock starts, so seconds per loop are answer times
         start = time.monotonic()

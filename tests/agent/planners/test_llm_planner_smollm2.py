@@ -27,7 +27,7 @@ void saxpy(int n, float a, const float *x, float *y) {
 @pytest.fixture(scope="module")
 def smollm2():
     """Load the model once for the module (about 16 s on 2 cores); greedy, short answers."""
-    model = load_model("smollm2", {"max_new_tokens": 96, "stop_strings": ["}"]})
+    model = load_model("smollm2", max_new_tokens=96, stop_strings=["}"])
     model.complete([{"role": "user", "content": "Say OK."}], max_tokens=2)  # pay the load here, once
     return model
 
