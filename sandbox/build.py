@@ -9,9 +9,9 @@ from typing import Literal
 
 from hpcagent.errors import BadInput
 from hpcagent.sandbox.steps import Step, StepResult
+from hpcagent.tools.sources import COMPILED, CXX_SOURCES
 
-CXX_SUFFIXES = {".cpp", ".cc", ".cxx", ".C", ".c++"}
-C_SUFFIXES = {".c"} | CXX_SUFFIXES
+C_SUFFIXES = COMPILED  # the name agent/run/discovery.py imports; new code takes tools.sources
 LLVM = "/usr/lib/llvm-16"
 # Run-time environment of a race-check run: Archer makes TSan understand OpenMP's synchronisation, and the
 # symbolizer turns frames into file:line:col.
@@ -89,7 +89,7 @@ class BuildSpec:
             return BuildSpec("make", command=command.strip()[4:].strip()) if first == "make" \
                 else BuildSpec("command", command=command)
         if path.is_file():
-            if path.suffix not in C_SUFFIXES:
+            if path.suffix not in COMPILED:
                 raise BadInput(f"{path} is not a C or C++ source file", "give a .c/.cpp file or a project directory")
             return BuildSpec("file", source=path.name, binary="./" + path.stem)
         if not path.is_dir():
@@ -98,7 +98,7 @@ class BuildSpec:
             return BuildSpec("make")
         if (path / "CMakeLists.txt").exists():
             return BuildSpec("cmake")
-        sources = [p for p in path.iterdir() if p.suffix in C_SUFFIXES]
+        sources = [p for p in path.iterdir() if p.suffix in COMPILED]
         if len(sources) == 1:
             return BuildSpec("file", source=sources[0].name, binary="./" + sources[0].stem)
         raise BadInput(f"{path} has no Makefile or CMakeLists.txt and not exactly one source file",
@@ -108,7 +108,7 @@ class BuildSpec:
         """Return the build steps for this variant; compiler and flags go in through the usual variables."""
         q = shlex.quote
         if self.kind == "file":
-            cxx = Path(self.source).suffix in CXX_SUFFIXES
+            cxx = Path(self.source).suffix in CXX_SOURCES
             cc = tc.cxx if cxx else tc.cc
             cmd = f"{cc} {tc.cflags} {q(self.source)} -o {q(self.binary)} {tc.ldflags} {tc.libs}"
         elif self.kind == "make":

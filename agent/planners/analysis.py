@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hpcagent.agent.protocols import PlanContext
-from hpcagent.records import Attempt, Edit, LoopTarget, Proposal
+from hpcagent.records import Attempt, Edit, LoopTarget, Proposal, loop_id
 from hpcagent.tools.loops.analysis import LoopReport, analyze_file, load_program
 from hpcagent.tools.loops.groups import group_reason, sibling_picks
 from hpcagent.tools.loops.proposals import pragma_text
@@ -81,8 +81,8 @@ def group_proposal(target: LoopTarget, reports: list[LoopReport], history: list[
     forms = [outer.team] if outer.team is not None else []
     picks = sibling_picks(outer, reports)
     if len(picks) >= 2:
-        members = [f"{p.file}:{p.line}" for p in picks]
-        reason = group_reason(f"{target.file}:{target.line}", members, [p.pragma or "" for p in picks])
+        members = [loop_id(p.file, p.line) for p in picks]
+        reason = group_reason(target.loop_id, members, [p.pragma or "" for p in picks])
         forms.append(Proposal(target.file, outer.line, outer.end_line, "pragma", None, [],
                               [e for p in picks for e in p.edits], min(p.confidence for p in picks), reason,
                               "analysis", members=members))
