@@ -38,10 +38,6 @@ class BuildFailed(HpcAgentError):
         self.log = log
 
 
-class RaceDetected(HpcAgentError):
-    """ThreadSanitizer reported races."""
-
-
 class BudgetExceeded(HpcAgentError):
     """The per-loop attempt budget or the run's wall-clock budget ran out."""
 
