@@ -49,7 +49,7 @@ class LoopReport:
     obstacle: str = ""
     """What the analysis could not prove, when unproven is set."""
     team: Proposal | None = None
-    """For a loop that stays serial: one thread team around it, its body's loops shared out (tools/regions.py)."""
+    """For a loop that stays serial: one thread team around it, its body's loops shared out (tools/loops/regions.py)."""
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "end_line": self.end_line, "function": self.function,
@@ -135,7 +135,7 @@ def _inner_proven(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str
 
 def _reports(fa: FileAnalyzer, file: str) -> dict[int, LoopReport]:
     """Every loop's report, keyed by its node's id. A loop that stays serial and has no candidate of its own gets
-    its team (tools/regions.py), from the top candidates of the loops in its body."""
+    its team (tools/loops/regions.py), from the top candidates of the loops in its body."""
     facts = {f.loop.node.id: f for f in fa.analyze_all()}
     reports = {key: _report(fa, facts, f, file) for key, f in facts.items()}
     for key, rep in reports.items():

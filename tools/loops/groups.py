@@ -1,7 +1,7 @@
 """Group changes: the parallel sibling loops inside one serial loop (a time-step loop), made parallel together.
 
 A group is a Proposal on the serial loop whose `members` name the loops it covers. Two forms: a thread team around
-the serial loop with `omp for` on each loop in its body (tools/regions.py), and one `parallel for` before each
+the serial loop with `omp for` on each loop in its body (tools/loops/regions.py), and one `parallel for` before each
 sibling loop (each sibling's own top candidate). Parallelizing only one sweep of a time step makes the data move between the
 cores' caches on every step; with every sweep parallel under the same static schedule each thread keeps its rows.
 """

@@ -1,5 +1,5 @@
 """Scratch-array privatization: a work array that every iteration fills before reading it becomes a local array
-declared in the loop body (tools/privatize.py), proven for local storage and unproven for a parameter."""
+declared in the loop body (tools/loops/privatize.py), proven for local storage and unproven for a parameter."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Thread teams outside the loop they share out (tools/regions.py): when each form is offered and what it writes.
+"""Thread teams outside the loop they share out (tools/loops/regions.py): when each form is offered and what it writes.
 
-The sandbox runs of these forms are in test_groups_docker.py (a team around jacobi2d's time loop, race-checked and
-timed) and in the examples' end-to-end test (heat2d's team at the call site).
+The sandbox runs of these forms are in tests/agent/run/test_groups_docker.py (a team around jacobi2d's time loop,
+race-checked and timed) and in the examples' end-to-end test (heat2d's team at the call site).
 """
 
 from __future__ import annotations
