@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+from hpcagent.evidence import Evidence
+from hpcagent.serial import Record
 
 
 def loop_id(file: str, line: int) -> str:
     """A loop's id everywhere (targets, proposals, groups, reports): its file and first line, `file:line`."""
     return f"{file}:{line}"
-
-
-class Record:
-    """Mixin: to_dict / from_dict for dataclasses (unknown keys ignored, nested records rebuilt)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        kwargs = {k: v for k, v in data.items() if k in names}
-        for name, sub in getattr(cls, "_nested", {}).items():
-            if name in kwargs and kwargs[name] is not None:
-                value = kwargs[name]
-                kwargs[name] = [sub.from_dict(v) for v in value] if isinstance(value, list) else sub.from_dict(value)
-        return cls(**kwargs)
 
 
 @dataclass
@@ -89,19 +75,13 @@ class Proposal(Record):
     """static: the analysis proved the loop's iterations independent (or it is a rewrite it derived); unproven: it
     could not (a possible dependence or aliasing), and only the sandbox's evidence speaks for the change."""
     members: list[str] = field(default_factory=list)
-    """For a change on a serial loop that makes the loops in its body parallel (a group, see agent/groups.py): their
+    """For a change on a serial loop that makes the loops in its body parallel (a group, see tools/loops/groups.py): their
     ids (file:line); they are not tried again once it is accepted. Empty for any other change."""
     _nested: ClassVar[dict] = {"edits": Edit}
 
     @property
     def label(self) -> str:
         return self.pragma or f"rewrite of {self.file}:{self.line}-{self.end_line}"
-
-
-FeedbackKind = Literal[
-    "accepted", "compile_error", "race", "wrong_output", "test_failed", "crash", "timeout",
-    "not_faster", "slower", "rejected", "no_proposal",
-]
 
 
 @dataclass
@@ -133,7 +113,71 @@ class Attempt(Record):
 
     number: int
     proposal: Proposal
-    check: dict[str, Any]
-    """The CheckResult as a dict (build, race check, tests, timing)."""
+    check: Evidence
+    """The sandbox's evidence (without its bulky logs: the transcript has them)."""
     verdict: Verdict
-    _nested: ClassVar[dict] = {"proposal": Proposal, "verdict": Verdict}
+    _nested: ClassVar[dict] = {"proposal": Proposal, "check": Evidence, "verdict": Verdict}
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict.action == "accept"
+
+
+def best_accepted(attempts: list[Attempt]) -> Attempt | None:
+    """The accepted attempt to keep, if any: the first, unless a later one is faster beyond the noise (its slowest
+    ratio above the kept one's median). Two changes within each other's spread are a coin toss on a noisy machine,
+    and the analysis ranked the earlier one first for a reason (a team per step, not a fork per inner loop)."""
+    best = None
+    for a in (a for a in attempts if a.accepted):
+        t = a.check.timing
+        slowest = (t.speedup_min or t.speedup or 0.0) if t else 0.0
+        if best is None or slowest > best.check.speedup:
+            best = a
+    return best
+
+
+@dataclass
+class LoopResult(Record):
+    """How one target loop ended: its status, why, every attempt, and the attempt kept if one was accepted."""
+
+    target: LoopTarget
+    status: Literal["accepted", "given_up", "skipped"]
+    reason: str
+    attempts: list[Attempt] = field(default_factory=list)
+    accepted: Attempt | None = None
+    """The attempt kept (see best_accepted); None unless status is accepted."""
+    _nested: ClassVar[dict] = {"target": LoopTarget, "attempts": Attempt, "accepted": Attempt}
+
+    @property
+    def loop_id(self) -> str:
+        return self.target.loop_id
+
+    @property
+    def speedup(self) -> float:
+        """The kept attempt's own speedup (0.0 when none was accepted)."""
+        return self.accepted.check.speedup if self.accepted else 0.0
+
+
+@dataclass
+class Dropped(Record):
+    """A change left out of the composed program, and why."""
+
+    loop: str
+    reason: str
+
+
+@dataclass
+class Composed(Record):
+    """All accepted changes applied together and checked as one program; which were kept."""
+
+    ok: bool
+    kept: list[str] = field(default_factory=list)
+    """Loop ids whose changes are in the final program."""
+    files: list[str] = field(default_factory=list)
+    """The files the final program's edits touch."""
+    dropped: list[Dropped] = field(default_factory=list)
+    check: Evidence | None = None
+    """The whole program's evidence (None when nothing was kept)."""
+    covered: dict[str, str] = field(default_factory=dict)
+    """Loops accepted alone whose change an accepted group's already makes: loop id -> the group's loop id."""
+    _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence}

@@ -1,12 +1,17 @@
-"""The seams of hpcagent, in one place: Planner, Critic, Model, Sandbox."""
+"""The seams of hpcagent, in one place: Planner, Critic, Model, Sandbox, and Lab (the sandbox work the run needs)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from hpcagent.evidence import Baseline, Evidence
 from hpcagent.records import Attempt, LoopTarget, Proposal, Verdict
+
+if TYPE_CHECKING:
+    from hpcagent.agent.config import Config
+    from hpcagent.agent.planners.analysis import TreeAnalysis
 
 
 @dataclass
@@ -18,6 +23,8 @@ class PlanContext:
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
     """Planner-specific extras (analysis facts, profile lines...)."""
+    analysis: TreeAnalysis | None = None
+    """The run's shared loop analysis of root (computed once per file); None: a planner analyses on its own."""
 
 
 @runtime_checkable
@@ -37,7 +44,7 @@ class Critic(Protocol):
 
     name: str
 
-    def review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
+    def review(self, target: LoopTarget, proposal: Proposal, check: Evidence,
                history: list[Attempt]) -> Verdict:
         ...
 
@@ -71,4 +78,26 @@ class Sandbox(Protocol):
 
     def run(self, workdir: Path, steps: list, limits=None) -> list:
         """Run the steps in order in workdir (a scratch copy); return one StepResult per step run."""
+        ...
+
+
+@runtime_checkable
+class Lab(Protocol):
+    """The sandbox work an optimize run needs, on the trees under a run's work folder (orig/ is the original).
+
+    agent/run/lab.py does it in a real sandbox; agent/run/fake_lab.py scripts it (tests, demos, --sandbox fake:FILE).
+    """
+
+    name: str
+
+    def profile(self, work: Path, cfg: Config) -> dict[str, Any]:
+        """gprof shares {'functions', 'lines', 'seconds'} of the run command, or {'error': why there is none}."""
+        ...
+
+    def baseline(self, work: Path, cfg: Config) -> Baseline:
+        """Build, run, test and race-check the original; raise BadInput / BuildFailed when it cannot be used."""
+        ...
+
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
+        """Race-check, build, run, test and time the candidate tree work/tree against the original."""
         ...

@@ -86,15 +86,15 @@ def race(sandbox, kdir: Path, variant: str, name: str, small_defines: str, threa
     """Race-check a pragma variant: clang-16 TSan + Archer build at the small size, runs at each thread count."""
     spec = BuildSpec("command", command=f"$CC $CFLAGS {small_defines} {name}.c -o {name}_race $LDFLAGS -lm")
     check = race_check(sandbox, kdir, spec, f"./{name}_race", threads=threads, cwd=variant)
-    if not check["build"]["ok"]:
-        return {"race": None, "reason": "race check could not build: " + last_line(check["build"]["log"])}
-    if check["races"]:
-        first = check["races"][0]
-        where = f" at {first.get('file')}:{first.get('line')}" if first.get("line") else ""
-        return {"race": True, "races": len(check["races"]), "reason": f"race ({len(check['races'])} reports{where})"}
-    if not check["ran"]:
-        bad = next((r for r in check["runs"] if not r["ok"]), {})
-        return {"race": None, "reason": f"race check run failed: {bad.get('reason', '?')}"}
+    if not check.build.ok:
+        return {"race": None, "reason": "race check could not build: " + last_line(check.build.log)}
+    if check.races:
+        first = check.races[0]
+        where = f" at {first.file}:{first.line}" if first.line else ""
+        return {"race": True, "races": len(check.races), "reason": f"race ({len(check.races)} reports{where})"}
+    if not check.ran:
+        bad = next((r for r in check.runs if not r.ok), None)
+        return {"race": None, "reason": f"race check run failed: {bad.reason if bad else '?'}"}
     return {"race": False}
 
 
@@ -113,7 +113,7 @@ def timed(sandbox, kdir: Path, variant: str, name: str, threads: int, reps: int,
     """Time serial against the variant, interleaved; return speedup/min/max or a reason."""
     res = time_interleaved(sandbox, kdir, {"cwd": "serial", "cmd": f"./{name}"},
                            {"cwd": variant, "cmd": f"./{name}"}, threads=threads, reps=reps, timeout=timeout)
-    if "error" in res:
-        return {"speedup": None, "reason": "timing failed: " + res["error"][:200]}
-    return {"speedup": res["speedup"], "min": res["speedup_min"], "max": res["speedup_max"],
-            "beyond_noise": res["beyond_noise"], "median_serial": res["median_a"], "median_seconds": res["median_b"]}
+    if not res.measured:
+        return {"speedup": None, "reason": "timing failed: " + (res.error or "?")[:200]}
+    return {"speedup": res.speedup, "min": res.speedup_min, "max": res.speedup_max,
+            "beyond_noise": res.beyond_noise, "median_serial": res.median_a, "median_seconds": res.median_b}

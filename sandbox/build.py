@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Literal
 
 from hpcagent.errors import BadInput
+from hpcagent.evidence import Build
 from hpcagent.sandbox.steps import Step, StepResult
 from hpcagent.tools.sources import COMPILED, CXX_SOURCES
 
-C_SUFFIXES = COMPILED  # the name agent/run/discovery.py imports; new code takes tools.sources
 LLVM = "/usr/lib/llvm-16"
 # Run-time environment of a race-check run: Archer makes TSan understand OpenMP's synchronisation, and the
 # symbolizer turns frames into file:line:col.
@@ -126,11 +126,11 @@ class BuildSpec:
         return [Step(f"build-{variant}", cmd, env=tc.env(), cwd=cwd, timeout=timeout, stop_on_failure=True)]
 
 
-def build_record(result: StepResult, root_prefixes: tuple[str, ...]) -> dict:
-    """Turn a build step's result into {ok, diagnostics, log, reason}."""
+def build_record(result: StepResult, root_prefixes: tuple[str, ...]) -> Build:
+    """Turn a build step's result into a Build record (diagnostics parsed, the log's tail kept)."""
     from hpcagent.tools.diagnostics import parse_diagnostics
 
     log = (result.stdout + "\n" + result.stderr).strip()
-    diags = [d.to_dict() for d in parse_diagnostics(log, root_prefixes=root_prefixes)]
-    return {"ok": result.ok, "diagnostics": diags, "log": log[-8000:], "seconds": round(result.seconds, 3),
-            "reason": result.reason or ("" if result.ok else f"build exited with {result.exit_code}")}
+    return Build(ok=result.ok, diagnostics=parse_diagnostics(log, root_prefixes=root_prefixes), log=log[-8000:],
+                 seconds=round(result.seconds, 3),
+                 reason=result.reason or ("" if result.ok else f"build exited with {result.exit_code}"))

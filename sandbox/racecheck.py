@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hpcagent.evidence import RaceCheck, RaceRun
 from hpcagent.sandbox.build import RACE_ENV, TSAN_EXIT, BuildSpec, build_record, toolchain
 from hpcagent.sandbox.steps import Limits, Step
 
@@ -17,7 +18,7 @@ def prefixes(sandbox, workdir: Path, cwd: str) -> tuple[str, ...]:
 
 def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads=(2, 4), repeats: int = 1,
                cwd: str = ".", build_timeout: float = 600, run_timeout: float = 300,
-               limits: Limits | None = None) -> dict:
+               limits: Limits | None = None) -> RaceCheck:
     """Build workdir/cwd for race checking and run it len(threads) x repeats times; return the evidence."""
     from hpcagent.tools.tsan import parse_tsan
 
@@ -35,21 +36,13 @@ def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads
             continue
         races_here = parse_tsan(res.stderr, root_prefixes=roots, source_root=Path(workdir) / cwd)
         failed = res.exit_code not in (0, TSAN_EXIT) or res.timed_out
-        runs.append({"threads": t, "repeat": r, "exit_code": res.exit_code, "seconds": round(res.seconds, 3),
-                     "races": len(races_here), "ok": not failed,
-                     "reason": res.reason or (f"exited with {res.exit_code}" if failed else ""),
-                     "stdout_tail": res.stdout[-2000:], "stderr_tail": "" if races_here else res.stderr[-2000:]})
+        runs.append(RaceRun(threads=t, repeat=r, exit_code=res.exit_code, seconds=round(res.seconds, 3),
+                            races=len(races_here), ok=not failed,
+                            reason=res.reason or (f"exited with {res.exit_code}" if failed else ""),
+                            stdout_tail=res.stdout[-2000:], stderr_tail="" if races_here else res.stderr[-2000:]))
         text.append(res.stderr)
-    races = [r.to_dict() for r in parse_tsan("\n".join(text), root_prefixes=roots,
-                                             source_root=Path(workdir) / cwd)]
-    ran = bool(runs) and all(r["ok"] for r in runs)
-    return {"build": build, "runs": runs, "races": races, "ran": ran,
-            "clean": build["ok"] and ran and not races,
-            "command": run_cmd, "threads": list(threads), "repeats": repeats}
-
-
-def describe_runs(check: dict) -> str:
-    """One line saying which race-check runs were made and what each found."""
-    parts = [f"{r['threads']} threads (run {r['repeat'] + 1}): "
-             + (f"{r['races']} race reports" if r["ok"] else f"failed, {r['reason']}") for r in check["runs"]]
-    return "; ".join(parts) or "no run (the build failed)"
+    races = [r.site() for r in parse_tsan("\n".join(text), root_prefixes=roots,
+                                                                 source_root=Path(workdir) / cwd)]
+    ran = bool(runs) and all(r.ok for r in runs)
+    return RaceCheck(build=build, runs=runs, races=races, ran=ran, clean=build.ok and ran and not races,
+                     command=run_cmd, threads=list(threads), repeats=repeats)

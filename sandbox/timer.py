@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
+from hpcagent.evidence import Timing
 from hpcagent.sandbox.steps import Limits, Step
 
 
@@ -16,7 +18,7 @@ def order(reps: int) -> list[str]:
     return seq
 
 
-def summarize(times_a: list[float], times_b: list[float], min_speedup: float = 1.05, set_aside: int = 0) -> dict:
+def summarize(times_a: list[float], times_b: list[float], min_speedup: float = 1.05, set_aside: int = 0) -> Timing:
     """Median, min, max of each side; speedup = median A / median B with the spread of pairwise ratios.
 
     set_aside: how many of each side's most extreme runs (the slowest candidate runs, the fastest baseline runs) the
@@ -31,29 +33,29 @@ def summarize(times_a: list[float], times_b: list[float], min_speedup: float = 1
     faster = sorted(times_b)[-1 - k] < sorted(times_a)[k] and speedup >= min_speedup
     slower = min(times_b) > max(times_a)
     verdict = "faster" if faster else "slower" if slower else "within noise"
-    return {"a": [round(t, 4) for t in times_a], "b": [round(t, 4) for t in times_b],
-            "median_a": round(med_a, 4), "median_b": round(med_b, 4),
-            "min_a": round(min(times_a), 4), "max_a": round(max(times_a), 4),
-            "min_b": round(min(times_b), 4), "max_b": round(max(times_b), 4),
-            "speedup": round(speedup, 3), "speedup_min": round(ratios[0], 3), "speedup_max": round(ratios[-1], 3),
-            "beyond_noise": faster, "verdict": verdict, "min_speedup": min_speedup, "set_aside": k}
+    return Timing(a=[round(t, 4) for t in times_a], b=[round(t, 4) for t in times_b],
+                  median_a=round(med_a, 4), median_b=round(med_b, 4),
+                  min_a=round(min(times_a), 4), max_a=round(max(times_a), 4),
+                  min_b=round(min(times_b), 4), max_b=round(max(times_b), 4),
+                  speedup=round(speedup, 3), speedup_min=round(ratios[0], 3), speedup_max=round(ratios[-1], 3),
+                  beyond_noise=faster, verdict=verdict, min_speedup=min_speedup, set_aside=k)
 
 
-def second_round(first: dict, second: dict, min_speedup: float) -> dict:
+def second_round(first: Timing, second: Timing, min_speedup: float) -> Timing:
     """Both rounds' runs judged together, one outlier per side set aside (see summarize); the first round's
     metadata is kept, reps counts both rounds."""
-    if "error" in second:
+    if not second.measured:
         return first
-    out = {**first, **summarize(first["a"] + second["a"], first["b"] + second["b"], min_speedup, set_aside=1)}
-    out["reps"] = first.get("reps", len(first["a"])) + second.get("reps", len(second["a"]))
-    out["rounds"] = 2
-    return out
+    both = summarize(first.a + second.a, first.b + second.b, min_speedup, set_aside=1)
+    return replace(both, threads=first.threads, warmup=first.warmup, order=first.order, stdout_a=first.stdout_a,
+                   stdout_b=first.stdout_b, reps=(first.reps or len(first.a)) + (second.reps or len(second.a)),
+                   rounds=2)
 
 
 def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int = 2, reps: int = 5,
                      warmup: int = 1, timeout: float = 300, min_speedup: float = 1.05,
-                     limits: Limits | None = None) -> dict:
-    """Time a = {cwd, cmd, env} against b alternately; return the summary or {'error': ...}."""
+                     limits: Limits | None = None) -> Timing:
+    """Time a = {cwd, cmd, env} against b alternately; return the summary, or a Timing with only `error`."""
     limits = limits or Limits()
     limits.cpus = tuple(range(threads))
     # The runtime's default wait policy, as users run: a passive policy made frequent parallel regions ~20% slower.
@@ -69,12 +71,11 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
     results = sandbox.run(Path(workdir), steps, limits)
     bad = next((r for r in results if not r.ok), None)
     if bad is not None:
-        return {"error": f"{bad.name} ({bad.cmd}) failed: {bad.reason or 'exit ' + str(bad.exit_code)}",
-                "stderr_tail": bad.stderr[-1500:]}
+        return Timing(error=f"{bad.name} ({bad.cmd}) failed: {bad.reason or 'exit ' + str(bad.exit_code)}",
+                      stderr_tail=bad.stderr[-1500:])
     timed = results[2 * warmup:]
     times_a = [r.seconds for r, side in zip(timed, seq) if side == "a"]
     times_b = [r.seconds for r, side in zip(timed, seq) if side == "b"]
-    out = summarize(times_a, times_b, min_speedup)
-    out.update(threads=threads, reps=reps, warmup=warmup, order="".join(seq).upper(),
-               stdout_a=timed[seq.index("a")].stdout[-4000:], stdout_b=timed[seq.index("b")].stdout[-4000:])
-    return out
+    return replace(summarize(times_a, times_b, min_speedup), threads=threads, reps=reps, warmup=warmup,
+                   order="".join(seq).upper(), stdout_a=timed[seq.index("a")].stdout[-4000:],
+                   stdout_b=timed[seq.index("b")].stdout[-4000:])

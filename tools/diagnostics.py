@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+
+from hpcagent.evidence import Diagnostic
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[mK]")
 _COMPILER = re.compile(
@@ -25,29 +25,6 @@ _MAKE = re.compile(r"^(?:g?make)(?:\[\d+\])?: \*\*\* (?P<rest>.*)$")
 _MAKE_TARGET = re.compile(r"^\[(?:(?P<file>[^:\]]+):(?P<line>\d+): )?(?P<target>[^\]]+)\] (?P<what>Error \d+.*)$")
 _CMAKE = re.compile(r"^CMake (?P<sev>Error|Warning)(?: \(dev\))?(?: at (?P<file>[^:]+):(?P<line>\d+)"
                     r"(?: \((?P<cmd>[^)]*)\))?)?:\s*(?P<msg>.*)$")
-
-
-@dataclass
-class Diagnostic:
-    """One compiler, linker or build-tool message; line 0 when the tool gives none."""
-
-    file: str
-    line: int
-    column: int
-    severity: str
-    """error, warning, note or fatal."""
-    message: str
-    context: str = ""
-    """Where it arose: "In function 'main'", the include chain, or the linker's "in function `main'"."""
-    tool: str = "compiler"
-    """compiler, linker, driver, make or cmake."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "") if self.file else self.tool
-        return f"{where}: {self.severity}: {self.message}"
 
 
 def _strip(path: str, root_prefixes: tuple[str, ...]) -> str:
@@ -126,4 +103,4 @@ def parse_diagnostics(text: str, *, root_prefixes: tuple[str, ...] = ("/w/",)) -
 
 def errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Return the errors and fatal errors only."""
-    return [d for d in diagnostics if d.severity in ("error", "fatal")]
+    return [d for d in diagnostics if d.is_error]

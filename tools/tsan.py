@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hpcagent.evidence import RaceSite
 from hpcagent.tools.lvalue import variable_in_file
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -100,6 +101,10 @@ class Race:
         data.update(file=self.primary.file, line=self.primary.line, other_file=self.other.file,
                     other_line=self.other.line, kind=self.kind)
         return data
+
+    def site(self) -> RaceSite:
+        """The flat record the evidence carries."""
+        return RaceSite.from_dict(self.to_dict())
 
 
 def _strip_root(path: str, root_prefixes: tuple[str, ...]) -> str:
@@ -231,12 +236,11 @@ def parse_tsan(text: str, *, root_prefixes: tuple[str, ...] = ("/w/",), source_r
     return list(races.values())
 
 
-def summary_lines(races: list[Race] | list[dict[str, Any]]) -> list[str]:
-    """Return one human line per race (a Race or its to_dict()): 'racy.c:5 s (write-write with racy.c:5), 3 reports'."""
+def summary_lines(races: list[Race] | list[RaceSite]) -> list[str]:
+    """Return one human line per race: 'racy.c:5 s (write-write with racy.c:5), 3 reports'."""
     out = []
     for race in races:
-        r = race.to_dict() if isinstance(race, Race) else race
-        reports = f"{r['count']} report" + ("s" if r["count"] != 1 else "")
-        out.append(f"{r['file']}:{r['line']} {r.get('variable') or '?'} ({r['kind']} with "
-                   f"{r['other_file']}:{r['other_line']}), {reports}")
+        r = race.site() if isinstance(race, Race) else race
+        reports = f"{r.count} report" + ("s" if r.count != 1 else "")
+        out.append(f"{r.file}:{r.line} {r.variable or '?'} ({r.kind} with {r.other_file}:{r.other_line}), {reports}")
     return out

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from hpcagent.errors import HpcAgentError
+from hpcagent.evidence import RaceCheck
 
 
 def fail(exc: HpcAgentError, code: int = 2) -> None:
@@ -17,7 +18,7 @@ def fail(exc: HpcAgentError, code: int = 2) -> None:
     typer.echo(f"error: {exc}", err=True)
     diagnostics = getattr(exc, "diagnostics", None) or []
     for d in diagnostics[:10]:
-        typer.echo(f"  {d['file']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']}", err=True)
+        typer.echo(f"  {d.file}:{d.line}:{d.column}: {d.severity}: {d.message}", err=True)
     if not diagnostics and getattr(exc, "log", ""):
         typer.echo("  " + "\n  ".join(exc.log.splitlines()[-15:]), err=True)
     raise typer.Exit(code)
@@ -79,7 +80,7 @@ def check(
     """Build PATH for race checking (clang + TSan + Archer) in the sandbox, run it, report races by source line."""
     from hpcagent.sandbox.backends import copy_tree, get_sandbox, scratch_dir
     from hpcagent.sandbox.build import BuildSpec
-    from hpcagent.sandbox.racecheck import describe_runs, race_check
+    from hpcagent.sandbox.racecheck import race_check
 
     thread_counts = parse_threads(threads)
     try:
@@ -97,35 +98,34 @@ def check(
                             cwd="src", run_timeout=timeout)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result["sandbox"] = box.name
     if json_out:
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(json.dumps({**result.to_dict(), "sandbox": box.name}, indent=2))
     else:
-        _print_check(result, describe_runs(result))
-    if not result["build"]["ok"]:
+        _print_check(result, box.name)
+    if not result.build.ok:
         raise typer.Exit(2)
-    if result["races"]:
+    if result.races:
         raise typer.Exit(1)
-    raise typer.Exit(0 if result["ran"] else 2)
+    raise typer.Exit(0 if result.ran else 2)
 
 
-def _print_check(result: dict, runs_line: str) -> None:
+def _print_check(result: RaceCheck, sandbox: str) -> None:
     from hpcagent.tools.tsan import summary_lines
 
-    build = result["build"]
-    if not build["ok"]:
-        typer.echo(f"build FAILED: {build['reason']}")
-        for d in build["diagnostics"][:20]:
-            typer.echo(f"  {d['file']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']}")
-        if not build["diagnostics"]:
-            typer.echo("  " + "\n  ".join(build["log"].splitlines()[-15:]))
+    build = result.build
+    if not build.ok:
+        typer.echo(f"build FAILED: {build.reason}")
+        for d in build.diagnostics[:20]:
+            typer.echo(f"  {d.file}:{d.line}:{d.column}: {d.severity}: {d.message}")
+        if not build.diagnostics:
+            typer.echo("  " + "\n  ".join(build.log.splitlines()[-15:]))
         return
-    typer.echo(f"race check ({result['sandbox']} sandbox): {runs_line}")
-    if result["races"]:
-        typer.echo(f"{len(result['races'])} data race(s):")
-        for line in summary_lines(result["races"]):
+    typer.echo(f"race check ({sandbox} sandbox): {result.describe()}")
+    if result.races:
+        typer.echo(f"{len(result.races)} data race(s):")
+        for line in summary_lines(result.races):
             typer.echo(f"  {line}")
-    elif result["ran"]:
+    elif result.ran:
         typer.echo("no data race reported (evidence, not proof: TSan sees only the paths these runs executed)")
     else:
         typer.echo("the program did not run to completion, so the race check is incomplete")

@@ -2,44 +2,44 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from hpcagent.agent.models.registry import AccountedModel
 from hpcagent.agent.protocols import Critic, Model
 from hpcagent.agent.run.transcript import Transcript
 from hpcagent.errors import HpcAgentError
+from hpcagent.evidence import Evidence
 from hpcagent.prompts.render import render
 from hpcagent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
+from hpcagent.tools.tsan import summary_lines
 
 EVIDENCE_CHARS = 1500
 """Raw evidence shown to the model; the start of a race report or compiler log carries the cause."""
 
-# Keys of the sandbox's check result that hold the evidence worth explaining, most telling first.
-_TELLING = ("race", "report", "diagnostic", "error", "stderr", "failed", "diff", "timing", "speedup", "stdout")
 
 
-def raw_evidence(check: dict[str, Any], limit: int = EVIDENCE_CHARS) -> str:
-    """Flatten the check result's telling text fields (race reports, compiler errors, timings) into one excerpt."""
-    found: list[tuple[int, str]] = []
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, dict):
-            for key, sub in value.items():
-                walk(sub, f"{path}.{key}" if path else str(key))
-        elif isinstance(value, list) and value and not all(isinstance(v, (str, dict, list)) for v in value):
-            walk(json.dumps(value), path)
-        elif isinstance(value, list):
-            for i, sub in enumerate(value):
-                walk(sub, f"{path}[{i}]")
-        elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
-            rank = next((i for i, word in enumerate(_TELLING) if word in path.lower()), None)
-            if rank is not None:
-                found.append((rank, f"{path}: {str(value).strip()}"))
-
-    walk(check, "")
-    text = "\n".join(item for _, item in sorted(found, key=lambda pair: pair[0]))
-    return text[:limit]
+def raw_evidence(check: Evidence, limit: int = EVIDENCE_CHARS) -> str:
+    """The evidence worth explaining, most telling first: races with both accesses, compiler errors, the failure,
+    failing tests' output, the output difference, the timing; cut to `limit` characters."""
+    parts: list[str] = []
+    race = check.race
+    if race is not None:
+        for site, line in zip(race.races, summary_lines(race.races)):
+            parts.append(f"race: {line}")
+            parts += [f"  {side}: {a.get('kind', '?')} in {a.get('function', '?')} at {a.get('file', '?')}:"
+                      f"{a.get('line', '?')}" for side, a in (("first", site.first), ("second", site.second)) if a]
+        parts += [f"race-check run at {r.threads} threads failed ({r.reason}): {r.stderr_tail.strip()}"
+                  for r in race.runs if not r.ok]
+    for build in (race.build if race else None, check.build):
+        if build is not None and not build.ok:
+            parts += [f"compiler: {d}" for d in build.errors] or [f"build log: {build.log[-600:]}"]
+    if check.error:
+        parts.append(f"stopped at {check.stage}: {check.error}")
+    if check.test is not None and not check.test.ok and check.test.tail:
+        parts.append(f"test output: {check.test.tail.strip()}")
+    if check.output is not None and check.output.diff:
+        parts.append(f"output differs: {check.output.diff}")
+    if check.timing is not None:
+        parts.append("timing: " + (check.timing.error or check.timing.summary()))
+    return "\n".join(parts)[:limit]
 
 
 class LLMCritic:
@@ -53,7 +53,7 @@ class LLMCritic:
         self.model = model if isinstance(model, AccountedModel) else AccountedModel(model, self.transcript)
         self.max_tokens = max_tokens
 
-    def review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
+    def review(self, target: LoopTarget, proposal: Proposal, check: Evidence,
                history: list[Attempt]) -> Verdict:
         """Return the rule-based verdict, its feedback extended with the model's explanation when it has one."""
         verdict = self.critic.review(target, proposal, check, history)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
+from hpcagent.evidence import Evidence, RaceSite, Timing
 from hpcagent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
 from hpcagent.tools.loops.groups import group_members, is_group
 
@@ -33,7 +33,7 @@ def _is_scalar(var: str | None) -> bool:
     return bool(var) and re.fullmatch(r"[A-Za-z_]\w*", var or "") is not None
 
 
-def unproven_gap(proposal: Proposal, check: dict[str, Any]) -> str:
+def unproven_gap(proposal: Proposal, check: Evidence) -> str:
     """For a change the analysis did not prove: what is missing from the full evidence ('' if nothing).
 
     The race check must have run cleanly (no race report, even one the original also has) at every configured
@@ -41,15 +41,15 @@ def unproven_gap(proposal: Proposal, check: dict[str, Any]) -> str:
     """
     if proposal.proof != "unproven":
         return ""
-    race = check.get("race") or {}
-    wanted = set(race.get("threads") or [])
-    clean = {r.get("threads") for r in race.get("runs", []) if r.get("ok") and not r.get("races")}
-    if not wanted or not wanted <= clean or race.get("races"):
+    race = check.race
+    wanted = set(race.threads) if race else set()
+    clean = race.clean_threads if race else set()
+    if not wanted or not wanted <= clean or (race and race.races):
         missing = sorted(wanted - clean) or "?"
         return f"the race check was not clean at every configured thread count (missing or racy: {missing})"
-    if not (check.get("output") or {}).get("ok"):
+    if not (check.output and check.output.ok):
         return "the output was not compared with the original's"
-    if check.get("test") is not None and not check["test"].get("ok"):
+    if check.test is not None and not check.test.ok:
         return "the tests failed"
     return ""
 
@@ -59,11 +59,10 @@ class RuleCritic:
 
     name = "rules"
 
-    def __init__(self, max_attempts: int = 4, root: Path | None = None):
+    def __init__(self, max_attempts: int = 4):
         self.max_attempts = max_attempts
-        self.root = root
 
-    def review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
+    def review(self, target: LoopTarget, proposal: Proposal, check: Evidence,
                history: list[Attempt]) -> Verdict:
         verdict = self._review(target, proposal, check, history)
         return self._group(proposal, verdict, history) if is_group(proposal) else verdict
@@ -85,9 +84,9 @@ class RuleCritic:
         return Verdict("give_up", Feedback(fb.kind, fb.evidence, "group given up: its loops "
                                            f"({', '.join(members)}) are tried one by one", data))
 
-    def _review(self, target: LoopTarget, proposal: Proposal, check: dict[str, Any],
+    def _review(self, target: LoopTarget, proposal: Proposal, check: Evidence,
                 history: list[Attempt]) -> Verdict:
-        stage = check.get("stage")
+        stage, error = check.stage, check.error or ""
         last_chance = len(history) + 1 >= self.max_attempts
         repair_or_give = "give_up" if last_chance else "repair"
         if stage == "passed":
@@ -95,50 +94,49 @@ class RuleCritic:
             if gap:
                 return Verdict("give_up", Feedback("rejected", f"not proven by the analysis, and {gap}",
                                                    "a change the analysis did not prove needs the full evidence"))
-            t = check["timing"]
+            t = check.timing or Timing()
+            runs = len(check.race.runs) if check.race else 0
             return Verdict("accept", Feedback(
-                "accepted", f"race-free in {len(check['race']['runs'])} race-check runs, tests pass, "
-                f"{t['speedup']:.2f}x (min {t['speedup_min']:.2f}, max {t['speedup_max']:.2f}) beyond the noise"
-                + (f" (two rounds, {t['reps']} runs a side; the one slowest candidate run and fastest original run "
-                   "set aside)" if t.get("set_aside") else "")))
+                "accepted", f"race-free in {runs} race-check runs, tests pass, "
+                f"{t.speedup or 0:.2f}x (min {t.speedup_min or 0:.2f}, max {t.speedup_max or 0:.2f}) beyond the noise"
+                + (f" (two rounds, {t.reps} runs a side; the one slowest candidate run and fastest original run "
+                   "set aside)" if t.set_aside else "")))
         if stage == "apply":
-            return Verdict(repair_or_give, Feedback("rejected", check.get("error", ""),
+            return Verdict(repair_or_give, Feedback("rejected", error,
                                                     "propose an edit that fits the file and the loop's lines"))
         if stage in ("race_build", "build"):
             return self._compile_error(check, proposal, repair_or_give)
         if stage == "race":
             return self._race(check, proposal, repair_or_give)
         if stage in ("race_run", "run"):
-            return Verdict("give_up", Feedback("crash", check.get("error", "the program failed"),
+            return Verdict("give_up", Feedback("crash", error or "the program failed",
                                                "the change breaks the program; leave this loop serial"))
         if stage in ("test", "output"):
             return Verdict("give_up", Feedback(
-                "wrong_output" if stage == "output" else "test_failed", check.get("error", ""),
+                "wrong_output" if stage == "output" else "test_failed", error,
                 "the parallel loop computes something else: a dependence the race check did not see"))
         if stage == "timing":
-            t = check.get("timing") or {}
-            if "error" in t and "timed out" in t["error"]:
-                return Verdict(repair_or_give, Feedback("slower", f"a timed run was cut short: {t['error']}",
+            t = check.timing or Timing(error=error or "no timing")
+            if t.error and "timed out" in t.error:
+                return Verdict(repair_or_give, Feedback("slower", f"a timed run was cut short: {t.error}",
                                                         "far slower than the original: try another loop level",
                                                         {"next_candidate": True}))
-            if "error" in t:
-                return Verdict("give_up", Feedback("crash", t["error"], "the timed run failed"))
-            kind = "slower" if t.get("verdict") == "slower" else "not_faster"
-            evidence = (f"{t.get('speedup', 0):.2f}x (min {t.get('speedup_min', 0):.2f}, max "
-                        f"{t.get('speedup_max', 0):.2f}) over {t.get('reps')} interleaved runs: {t.get('verdict')}")
-            return Verdict(repair_or_give, Feedback(kind, evidence,
+            if t.error:
+                return Verdict("give_up", Feedback("crash", t.error, "the timed run failed"))
+            kind = "slower" if t.verdict == "slower" else "not_faster"
+            return Verdict(repair_or_give, Feedback(kind, t.summary(),
                                                     "try another schedule, collapse, or loop level",
                                                     {"next_candidate": True}))
-        return Verdict("give_up", Feedback("crash", f"unexpected check stage {stage!r}: {check.get('error', '')}"))
+        return Verdict("give_up", Feedback("crash", f"unexpected check stage {stage!r}: {error}"))
 
-    def _compile_error(self, check: dict, proposal: Proposal, action: str) -> Verdict:
-        build = check.get("build") or (check.get("race") or {}).get("build") or {}
-        errors = [d for d in build.get("diagnostics", []) if d.get("severity") in ("error", "fatal")]
-        evidence = "; ".join(f"{d['file']}:{d['line']}: {d['message']}" for d in errors[:3]) \
-            or build.get("reason", "build failed")
+    def _compile_error(self, check: Evidence, proposal: Proposal, action: str) -> Verdict:
+        build = check.build or (check.race.build if check.race else None)
+        errors = build.errors if build else []
+        evidence = "; ".join(f"{d.file}:{d.line}: {d.message}" for d in errors[:3]) \
+            or (build.reason if build else "") or "build failed"
         drop = [c for c in proposal.clauses
-                if any(re.sub(r"\(.*", "", c) in d.get("message", "") or
-                       any(v.strip() and re.search(rf"'{re.escape(v.strip())}'", d.get("message", ""))
+                if any(re.sub(r"\(.*", "", c) in d.message or
+                       any(v.strip() and re.search(rf"'{re.escape(v.strip())}'", d.message)
                            for v in re.findall(r"[:(,]\s*(\w+)", c)) for d in errors)]
         if drop and action == "repair":
             return Verdict("repair", Feedback("compile_error", evidence, f"drop {', '.join(drop)}",
@@ -146,14 +144,14 @@ class RuleCritic:
         return Verdict(action if errors else "give_up",
                        Feedback("compile_error", evidence, "fix the pragma's syntax or clauses"))
 
-    def _race(self, check: dict, proposal: Proposal, action: str) -> Verdict:
-        races = check["race"]["races"]
-        evidence = "; ".join(f"{r['file']}:{r['line']} {r.get('variable') or '?'} ({r['kind']} with line "
-                             f"{r['other_line']})" for r in races[:4])
+    def _race(self, check: Evidence, proposal: Proposal, action: str) -> Verdict:
+        races = check.race.races if check.race else []
+        evidence = "; ".join(f"{r.file}:{r.line} {r.variable or '?'} ({r.kind} with line {r.other_line})"
+                             for r in races[:4])
         add, arrays = [], []
         for r in races:
-            var = r.get("variable")
-            if not _is_scalar(var) or r.get("location_kind") == "heap":
+            var = r.variable
+            if not _is_scalar(var) or r.location_kind == "heap":
                 arrays.append(var or "?")
                 continue
             clause = implied_clause(self._source_line(check, r), var)
@@ -171,15 +169,14 @@ class RuleCritic:
             return Verdict("repair", Feedback("race", evidence, f"add {', '.join(add)}", {"add_clauses": add}))
         return Verdict("give_up", Feedback("race", evidence, "no clause fixes these races"))
 
-    def _source_line(self, check: dict, race: dict) -> str:
-        root = Path(check.get("root") or self.root or ".")
+    def _source_line(self, check: Evidence, race: RaceSite) -> str:
         try:
-            return (root / race["file"]).read_text().splitlines()[race["line"] - 1]
-        except (OSError, IndexError, KeyError):
+            return (Path(check.root or ".") / race.file).read_text().splitlines()[race.line - 1]
+        except (OSError, IndexError):
             return ""
 
-    def _written_first(self, check: dict, race: dict) -> bool:
+    def _written_first(self, check: Evidence, race: RaceSite) -> bool:
         """A plain assignment `v = ...` (not an update) races only because v is shared: private fixes it."""
         line = self._source_line(check, race)
-        var = re.escape(race.get("variable") or "")
+        var = re.escape(race.variable or "")
         return bool(var) and re.search(rf"(?<![\w.>\]]){var}\s*=(?!=)", line) is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from hpcagent.agent.protocols import PlanContext
 from hpcagent.records import Attempt, Edit, LoopTarget, Proposal, loop_id
@@ -29,6 +31,31 @@ def with_clauses(last: Proposal, clauses: list[str], why: str) -> Proposal:
     return replace(last, pragma=pragma, clauses=list(clauses), edits=edits, confidence=0.5, reason=why)
 
 
+class TreeAnalysis:
+    """The loop analysis of one tree (the run's private copy of the original), computed once per file with the
+    whole program's alias facts and shared: the analysis planner proposes from it, the LLM planner shows its facts."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._reports: dict[str, list[LoopReport]] = {}
+
+    def reports(self, file: str) -> list[LoopReport]:
+        """Every loop report of one file (relative to the root)."""
+        if file not in self._reports:
+            self._reports[file] = analyze_file(self.root / file, self.root, load_program(self.root))
+        return self._reports[file]
+
+    def facts(self, target: LoopTarget) -> dict[str, Any]:
+        """The analysis facts and top candidate of a loop, for planners that read them (the LLM planner)."""
+        try:
+            report = next((r for r in self.reports(target.file) if r.line == target.line), None)
+        except Exception as exc:  # facts are a help, never a reason to stop the run
+            return {"facts": f"(analysis unavailable: {exc})"}
+        if report is None:
+            return {}
+        return {"facts": report.facts_text(), "analysis_candidate": report.candidates[0] if report.candidates else None}
+
+
 class AnalysisPlanner:
     """Proposes the best untried candidate of the analysis, adjusted by the critic's feedback."""
 
@@ -39,8 +66,8 @@ class AnalysisPlanner:
         """Offer candidates the analysis did not prove (config search.unproven), after the proven ones."""
 
     def propose(self, target: LoopTarget, context: PlanContext, history: list[Attempt]) -> Proposal | None:
-        program = load_program(context.root)
-        every = analyze_file(context.root / target.file, context.root, program)
+        analysis = context.analysis if context.analysis is not None else TreeAnalysis(context.root)
+        every = analysis.reports(target.file)
         reports = [r for r in every if r.line == target.line]
         if reports and reports[0].verdict not in ("parallel", "reduction"):
             # a loop that is not itself proved parallel (a time step): first its parallel sweeps, all together

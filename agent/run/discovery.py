@@ -5,22 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from hpcagent.agent.config import Config
+from hpcagent.agent.protocols import Lab
 from hpcagent.errors import BadInput
-from hpcagent.sandbox.build import C_SUFFIXES
-
-SKIP_DIRS = {".git", ".hpcagent", "build", "CMakeFiles"}
+from hpcagent.tools import sources
+from hpcagent.tools.sources import COMPILED, build_output
 
 
 def source_files(root: Path, cfg: Config) -> list[Path]:
-    """The C/C++ sources under root that the config selects (all of them by default)."""
-    root = Path(root)
-    if cfg.search.sources:
-        files = {p for pattern in cfg.search.sources for p in root.glob(pattern)}
-    else:
-        files = {p for p in root.rglob("*") if not (set(p.relative_to(root).parts[:-1]) & SKIP_DIRS)
-                 and not p.name.startswith("build-hpcagent")}
-    excluded = {p for pattern in cfg.search.exclude for p in root.glob(pattern)}
-    return sorted(p for p in files - excluded if p.is_file() and p.suffix in C_SUFFIXES)
+    """The C/C++ translation units under root that the config selects (all of them, outside build output, by
+    default)."""
+    return sources.source_files(Path(root), COMPILED, skip=build_output, include=cfg.search.sources,
+                                exclude=cfg.search.exclude)
 
 
 def check_codebase(repo: Path, cfg: Config) -> list[Path]:
@@ -39,15 +34,13 @@ def check_codebase(repo: Path, cfg: Config) -> list[Path]:
     return files
 
 
-def discover(state: dict, cfg: Config, sandbox) -> dict:
-    """Profile the run in the sandbox and rank the loops; the static ranking is the fallback."""
-    from hpcagent.agent.run.evaluate import profile as run_profile
+def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
+    """Profile the run (lab.profile) and rank the loops of work/orig; the static ranking is the fallback."""
     from hpcagent.tools.loops.analysis import rank_targets
 
-    work = Path(state["run_dir"]) / "work"
     root = work / "orig"
     files = source_files(root, cfg)
-    prof = run_profile(sandbox, work, cfg)
+    prof = lab.profile(work, cfg)
     usable = prof if "error" not in prof else None
     targets = rank_targets(root, files, usable)
     chosen, skipped = [], []

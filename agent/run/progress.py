@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hpcagent.agent.run.report import change_label
+from hpcagent.records import LoopTarget
 
 
 def make_echo(mode: str) -> Callable[[dict], None] | None:
@@ -42,9 +43,9 @@ class LiveProgress:
             prof = e.get("profile") or {}
             how = f"profile error: {prof['error']}; static ranking" if "error" in prof else "ranked by gprof"
             self.say(f"{self.total} loop(s) to try ({how})")
-            for t in e["targets"]:
-                share = f"{t['share'] * 100:.1f}%" if t.get("share") is not None else "n/a"
-                self.say(f"    {t['file']}:{t['line']} in {t['function']}: {share} of time, analysis: {t['verdict']}")
+            for t in map(LoopTarget.from_dict, e["targets"]):
+                share = f"{t.share * 100:.1f}%" if t.share is not None else "n/a"
+                self.say(f"    {t.loop_id} in {t.function}: {share} of time, analysis: {t.verdict}")
             for s in prof.get("skipped", []):
                 self.say(f"    not tried: {s['loop']}: {s['reason']}")
         elif kind == "baseline":

@@ -8,25 +8,29 @@ import tempfile
 from pathlib import Path
 
 from hpcagent.errors import BadInput
+from hpcagent.evidence import Timing
+from hpcagent.records import Attempt, Composed, Edit, LoopResult, Proposal
 from hpcagent.tools.loops.groups import group_members, is_group
 from hpcagent.tools.loops.proposals import UNPROVEN_NOTE
 from hpcagent.tools.patch import unified_diff
 
 
-def write_outputs(state: dict, rt=None) -> dict:
-    """Write the patch, the report and the summary into the run dir; return their paths."""
+def write_outputs(state: dict, ctx=None) -> dict:
+    """Write the patch, the report and the summary into the run dir; return their paths. ctx: the RunContext,
+    whose transcript records the outputs."""
     run_dir = Path(state["run_dir"])
     work = run_dir / "work"
-    composed = state.get("composed") or {}
-    patch = unified_diff(work / "orig", work / "final", composed.get("files", [])) if composed.get("ok") else ""
+    composed = Composed.from_dict(state.get("composed")) or Composed(ok=False)
+    loops = [LoopResult.from_dict(lp) for lp in state.get("loops") or []]
+    patch = unified_diff(work / "orig", work / "final", composed.files) if composed.ok else ""
     (run_dir / "patch.diff").write_text(patch)
-    summary = summarize(state, composed)
+    summary = summarize(state, loops, composed)
     summary["model_usage"] = model_usage(run_dir / "transcript.jsonl")
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    (run_dir / "report.md").write_text(render_report(state, summary, patch))
+    (run_dir / "report.md").write_text(render_report(state, loops, composed, summary, patch))
     outputs = {name: str(run_dir / name) for name in ("patch.diff", "report.md", "summary.json", "transcript.jsonl")}
-    if rt is not None:
-        rt.transcript.event("outputs", **outputs, accepted=summary["accepted"])
+    if ctx is not None:
+        ctx.transcript.event("outputs", **outputs, accepted=summary["accepted"])
     return {"outputs": outputs}
 
 
@@ -48,82 +52,82 @@ def model_usage(transcript: Path) -> dict:
     return {"calls": calls, "tokens_in": tokens_in, "tokens_out": tokens_out, "seconds": round(seconds, 2)}
 
 
-def summarize(state: dict, composed: dict) -> dict:
-    """The machine-readable summary."""
-    timing = ((composed.get("check") or {}).get("timing")) or {}
-    kept = set(composed.get("kept", []))
-    covered = composed.get("covered") or {}
-    loops = []
-    for lp in state.get("loops", []):
-        t = lp["target"]
-        loop_id = f"{t['file']}:{t['line']}"
-        acc = lp.get("accepted") or {}
-        tm = (acc.get("check") or {}).get("timing") or {}
-        members = group_members(acc.get("proposal"))
-        status = "accepted" if loop_id in kept else "covered_by_group" if loop_id in covered else \
-            ("dropped_in_compose" if lp["status"] == "accepted" else lp["status"])
-        loops.append({"loop": loop_id, "function": t.get("function"), "share": t.get("share"),
-                      "status": status, "reason": lp["reason"], "attempts": len(lp["attempts"]),
-                      "change": change_label(acc.get("proposal")) if acc else None,
-                      **({"group": members} if members else {}),
-                      **({"covered_by": covered[loop_id]} if loop_id in covered else {}),
-                      "speedup": tm.get("speedup"), "speedup_min": tm.get("speedup_min"),
-                      "speedup_max": tm.get("speedup_max"), "proof": proof_of(acc)})
-    return {"run_id": state["run_id"], "repo": state["repo"], "tried": len(loops),
-            "accepted": len(kept), "loops": loops,
+def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
+    """The machine-readable summary (summary.json)."""
+    timing = (composed.check.timing if composed.check else None) or Timing()
+    kept = set(composed.kept)
+    rows = []
+    for lp in loops:
+        t, acc, loop = lp.target, lp.accepted, lp.loop_id
+        tm = (acc.check.timing if acc else None) or Timing()
+        members = group_members(acc.proposal) if acc else []
+        status = "accepted" if loop in kept else "covered_by_group" if loop in composed.covered else \
+            ("dropped_in_compose" if lp.status == "accepted" else lp.status)
+        rows.append({"loop": loop, "function": t.function, "share": t.share,
+                     "status": status, "reason": lp.reason, "attempts": len(lp.attempts),
+                     "change": change_label(acc.proposal) if acc else None,
+                     **({"group": members} if members else {}),
+                     **({"covered_by": composed.covered[loop]} if loop in composed.covered else {}),
+                     "speedup": tm.speedup, "speedup_min": tm.speedup_min,
+                     "speedup_max": tm.speedup_max, "proof": proof_of(acc)})
+    return {"run_id": state["run_id"], "repo": state["repo"], "tried": len(rows),
+            "accepted": len(kept), "loops": rows,
             "baseline_seconds": (state.get("baseline") or {}).get("seconds"),
-            "whole_program": {"speedup": timing.get("speedup"), "min": timing.get("speedup_min"),
-                              "max": timing.get("speedup_max"), "median_serial": timing.get("median_a"),
-                              "median_parallel": timing.get("median_b"), "threads": timing.get("threads")},
-            "dropped_in_compose": composed.get("dropped", []),
+            "whole_program": {"speedup": timing.speedup, "min": timing.speedup_min,
+                              "max": timing.speedup_max, "median_serial": timing.median_a,
+                              "median_parallel": timing.median_b, "threads": timing.threads},
+            "dropped_in_compose": [d.to_dict() for d in composed.dropped],
             "profile_error": (state.get("profile") or {}).get("error")}
 
 
-def _edit_text(edit: dict) -> str:
-    return f"{edit['file']}:{edit['start_line']} `{' '.join(x.strip() for x in edit['new_text'].splitlines())}`"
+def _edit_text(edit: Edit) -> str:
+    return f"{edit.file}:{edit.start_line} `{' '.join(x.strip() for x in edit.new_text.splitlines())}`"
 
 
-def other_edits(proposal: dict) -> str:
+def other_edits(proposal: Proposal) -> str:
     """' + file:line `text`' for each edit after a change's first (its pragma): a team's region at the call site,
     a privatized array's declaration; '' for a one-edit change."""
-    return "".join(f" + {_edit_text(e)}" for e in proposal.get("edits", [])[1:])
+    return "".join(f" + {_edit_text(e)}" for e in proposal.edits[1:])
 
 
-def change_label(proposal: dict | None) -> str:
-    """One line for a change: its pragma and any other edit, the loops and pragmas of a group, or 'rewrite'."""
+def change_label(proposal: Proposal | dict | None) -> str:
+    """One line for a change (a Proposal or its dict, as the transcript has it): its pragma and any other edit,
+    the loops and pragmas of a group, or 'rewrite'."""
     if not proposal:
         return "-"
+    proposal = Proposal.from_dict(proposal)
     if is_group(proposal):
-        parts = [_edit_text(e) for e in proposal.get("edits", [])]
-        return f"{len(proposal['members'])} loop(s) together: " + ", ".join(parts)
-    return (proposal.get("pragma") or "rewrite") + other_edits(proposal)
+        parts = [_edit_text(e) for e in proposal.edits]
+        return f"{len(proposal.members)} loop(s) together: " + ", ".join(parts)
+    return (proposal.pragma or "rewrite") + other_edits(proposal)
 
 
-def proof_of(accepted: dict | None) -> str | None:
+def proof_of(accepted: Attempt | None) -> str | None:
     """'static' or 'unproven' for an accepted attempt (see Proposal.proof); None when nothing was accepted."""
-    if not accepted:
+    if accepted is None:
         return None
-    return "unproven" if (accepted.get("proposal") or {}).get("proof") == "unproven" else "static"
+    return "unproven" if accepted.proposal.proof == "unproven" else "static"
 
 
-def unproven_note(lp: dict) -> str:
+def unproven_note(lp: LoopResult) -> str:
     """The report's line for an accepted change the analysis did not prove."""
-    acc = lp.get("accepted") or {}
-    check = acc.get("check") or {}
-    runs = ", ".join(f"{r['threads']} threads" for r in (check.get("race") or {}).get("runs", []))
+    acc = lp.accepted
+    assert acc is not None
+    check = acc.check
+    runs = ", ".join(f"{r.threads} threads" for r in (check.race.runs if check.race else []))
     evidence = [f"race-free in the runs made ({runs or 'none'})"]
-    evidence.append("tests pass" if check.get("test") else "no test command")
+    evidence.append("tests pass" if check.test else "no test command")
     evidence.append("output matches the original's")
     # the proposal names what was not proven (for a group, in one of its loops); else the target's own reason
-    why = (acc.get("proposal") or {}).get("reason") or ""
+    why = acc.proposal.reason or ""
     mark = why.find(UNPROVEN_NOTE + ": ")
     obstacle = why[mark + len(UNPROVEN_NOTE) + 2:].split("; left to")[0] if mark >= 0 else ""
-    obstacle = obstacle or lp["target"].get("reason") or "a possible dependence"
+    obstacle = obstacle or lp.target.reason or "a possible dependence"
     return (f"**Not proven by the analysis:** {obstacle}; accepted on the sandbox's evidence only: "
             f"{', '.join(evidence)}.")
 
 
-def render_report(state: dict, summary: dict, patch: str) -> str:
+def render_report(state: dict, loops: list[LoopResult], composed: Composed, summary: dict, patch: str) -> str:
     """The human report: per loop, the verdict, the evidence and every attempt."""
     w = summary["whole_program"]
     lines = [f"# hpcagent report: {state['repo']}", "",
@@ -157,35 +161,17 @@ def render_report(state: dict, summary: dict, patch: str) -> str:
         sp = f"{lp['speedup']:.2f}x ({lp['speedup_min']:.2f}-{lp['speedup_max']:.2f})" if lp["speedup"] else "-"
         status = lp["status"] + (" (unproven)" if lp.get("proof") == "unproven" else "")
         lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {status} | {sp} | {lp['attempts']} |")
-    for lp in state.get("loops", []):
-        t = lp["target"]
-        lines += ["", f"## `{t['file']}:{t['line']}` in {t.get('function')}: {lp['status']}", "",
-                  f"Analysis: {t.get('verdict')} — {t.get('reason')}", "", f"Outcome: {lp['reason']}"]
-        if lp["status"] == "accepted" and proof_of(lp.get("accepted")) == "unproven":
+    for lp in loops:
+        t = lp.target
+        lines += ["", f"## `{lp.loop_id}` in {t.function}: {lp.status}", "",
+                  f"Analysis: {t.verdict} — {t.reason}", "", f"Outcome: {lp.reason}"]
+        if lp.status == "accepted" and proof_of(lp.accepted) == "unproven":
             lines += ["", unproven_note(lp)]
-        if is_group((lp.get("accepted") or {}).get("proposal")):
-            lines += ["", "Change (one group, accepted together): " + change_label(lp["accepted"]["proposal"])]
-        for a in lp["attempts"]:
-            p, v, c = a["proposal"], a["verdict"], a["check"]
-            race = c.get("race") or {}
-            runs = ", ".join(f"{r['threads']}t:{r['races']} races" if r["ok"] else f"{r['threads']}t:failed"
-                             for r in race.get("runs", []))
-            label = change_label(p) if is_group(p) else f"`{p.get('pragma') or 'source rewrite'}`" + other_edits(p)
-            mark = ", not proven by the analysis" if p.get("proof") == "unproven" else ""
-            lines += ["", f"### attempt {a['number']} ({p.get('source')}{mark}): {label}",
-                      "", f"- rationale: {p.get('reason')}",
-                      f"- race check: {runs or 'not run'}",
-                      f"- stage reached: {c.get('stage')}" + (f" ({c.get('error')})" if c.get("error") else "")]
-            if c.get("test"):
-                lines.append(f"- tests: {'pass' if c['test']['ok'] else 'FAIL'}")
-            if c.get("timing") and "speedup" in c["timing"]:
-                tm = c["timing"]
-                lines.append(f"- timing ({tm['reps']} interleaved runs each, {tm['threads']} threads): "
-                             f"{tm['median_a']:.3f} s -> {tm['median_b']:.3f} s, {tm['speedup']:.2f}x "
-                             f"(min {tm['speedup_min']:.2f}, max {tm['speedup_max']:.2f}), {tm['verdict']}")
-            lines.append(f"- verdict: **{v['action']}** — {v['feedback']['kind']}: {v['feedback']['evidence']}"
-                         + (f" Suggestion: {v['feedback']['suggestion']}" if v["feedback"].get("suggestion") else ""))
-    for loop, group in (state.get("composed") or {}).get("covered", {}).items():
+        if lp.accepted is not None and is_group(lp.accepted.proposal):
+            lines += ["", "Change (one group, accepted together): " + change_label(lp.accepted.proposal)]
+        for a in lp.attempts:
+            lines += attempt_lines(a)
+    for loop, group in composed.covered.items():
         lines += ["", f"Covered by a group: `{loop}` was accepted alone too; the accepted group change on "
                       f"`{group}` already makes it parallel, so its own edit is not applied again."]
     for d in summary["dropped_in_compose"]:
@@ -218,3 +204,27 @@ def apply_to_branch(repo: Path, patch: str, run_id: str) -> str:
         finally:
             subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(wt)], capture_output=True)
     return branch
+
+
+def attempt_lines(a: Attempt) -> list[str]:
+    """One attempt in the report: the change, its rationale and evidence, the verdict."""
+    p, v, c = a.proposal, a.verdict, a.check
+    runs = ", ".join(f"{r.threads}t:{r.races} races" if r.ok else f"{r.threads}t:failed"
+                     for r in (c.race.runs if c.race else []))
+    label = change_label(p) if is_group(p) else f"`{p.pragma or 'source rewrite'}`" + other_edits(p)
+    mark = ", not proven by the analysis" if p.proof == "unproven" else ""
+    lines = ["", f"### attempt {a.number} ({p.source}{mark}): {label}",
+             "", f"- rationale: {p.reason}",
+             f"- race check: {runs or 'not run'}",
+             f"- stage reached: {c.stage}" + (f" ({c.error})" if c.error else "")]
+    if c.test:
+        lines.append(f"- tests: {'pass' if c.test.ok else 'FAIL'}")
+    tm = c.timing
+    if tm is not None and tm.measured:
+        lines.append(f"- timing ({tm.reps} interleaved runs each, {tm.threads} threads): "
+                     f"{tm.median_a:.3f} s -> {tm.median_b:.3f} s, {tm.speedup:.2f}x "
+                     f"(min {tm.speedup_min:.2f}, max {tm.speedup_max:.2f}), {tm.verdict}")
+    fb = v.feedback
+    lines.append(f"- verdict: **{v.action}** — {fb.kind}: {fb.evidence}"
+                 + (f" Suggestion: {fb.suggestion}" if fb.suggestion else ""))
+    return lines

@@ -14,8 +14,11 @@ from typing import Any
 
 from hpcagent.agent.backends import make_critic, make_planner
 from hpcagent.agent.config import Config
+from hpcagent.agent.protocols import Lab
+from hpcagent.agent.run.state import initial_state
 from hpcagent.agent.run.transcript import Transcript
 from hpcagent.errors import BadInput, HpcAgentError
+from hpcagent.records import Composed
 
 RECURSION_LIMIT = 100_000
 
@@ -24,64 +27,62 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def analysis_context(target, root: Path) -> dict:
-    """The analysis facts and candidate for a loop, for planners that read them (the LLM planner)."""
-    try:
-        from hpcagent.tools.loops.analysis import analyze_file
+def make_lab(spec: str, sandbox=None) -> Lab:
+    """The Lab for agent.sandbox: fake:FILE scripts it (agent/run/fake_lab.py); auto, docker or local (or the
+    given sandbox backend) do the work in a real sandbox."""
+    if spec.startswith("fake:"):
+        from hpcagent.agent.run.fake_lab import FakeLab
 
-        for report in analyze_file(root / target.file, root):
-            if report.line == target.line:
-                return {"facts": report.facts_text(),
-                        "analysis_candidate": report.candidates[0] if report.candidates else None}
-    except Exception as exc:  # facts are a help, never a reason to stop the run
-        return {"facts": f"(analysis unavailable: {exc})"}
-    return {}
+        return FakeLab.from_file(spec.split(":", 1)[1])
+    from hpcagent.agent.run.lab import SandboxLab
+    from hpcagent.sandbox.backends import get_sandbox
+
+    return SandboxLab(sandbox or get_sandbox(spec))
 
 
-def open_run(run_dir: Path, meta: dict, echo: Callable[[dict], None] | None, sandbox=None):
-    """Build the runtime and the checkpointed graph for a run folder."""
+def open_run(run_dir: Path, meta: dict, echo: Callable[[dict], None] | None, sandbox=None, lab: Lab | None = None):
+    """The run's context (seams, transcript) and its checkpointed graph, for a run folder."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from hpcagent.agent.run.discovery import discover
-    from hpcagent.agent.run.graph import Runtime, build_graph
+    from hpcagent.agent.run.graph import build_graph
+    from hpcagent.agent.run.nodes import RunContext
     from hpcagent.agent.run.report import write_outputs
-    from hpcagent.sandbox.backends import get_sandbox
 
     cfg = Config.from_dict(meta["config"], "run.json")
     transcript = Transcript(run_dir / "transcript.jsonl", echo=echo)
-    rt = Runtime(sandbox=sandbox or get_sandbox(cfg.agent.sandbox),
-                 planner=make_planner(cfg.agent.planner, cfg, transcript),
-                 critic=make_critic(cfg.agent.critic, cfg, transcript), transcript=transcript,
-                 discover=discover, report=write_outputs, extra_context=analysis_context)
+    ctx = RunContext(lab=lab or make_lab(cfg.agent.sandbox, sandbox),
+                     planner=make_planner(cfg.agent.planner, cfg, transcript),
+                     critic=make_critic(cfg.agent.critic, cfg, transcript), transcript=transcript, report=write_outputs)
     conn = sqlite3.connect(str(run_dir / "checkpoint.sqlite"), check_same_thread=False)
-    return build_graph(rt, SqliteSaver(conn)), rt, conn
+    return build_graph(SqliteSaver(conn)), ctx, conn
 
 
-def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sandbox=None) -> dict:
+def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sandbox=None,
+            lab: Lab | None = None) -> dict:
     """Invoke (or continue) the graph; return the final state. Errors are recorded in the transcript."""
-    graph, rt, conn = open_run(run_dir, meta, echo, sandbox)
+    graph, ctx, conn = open_run(run_dir, meta, echo, sandbox, lab)
     config: Any = {"configurable": {"thread_id": meta["run_id"]}, "recursion_limit": RECURSION_LIMIT}
     try:
-        rt.transcript.event("start" if first_input else "resume", run_id=meta["run_id"], planner=rt.planner.name,
-                            critic=rt.critic.name, sandbox=rt.sandbox.name)
-        graph.invoke(first_input, config, durability="sync")
+        ctx.transcript.event("start" if first_input else "resume", run_id=meta["run_id"], planner=ctx.planner.name,
+                             critic=ctx.critic.name, sandbox=ctx.lab.name)
+        graph.invoke(first_input, config, context=ctx, durability="sync")
         return graph.get_state(config).values
     except HpcAgentError as exc:
-        rt.transcript.event("error", error=exc.message, fix=exc.fix, error_type=type(exc).__name__,
-                            diagnostics=getattr(exc, "diagnostics", None))
+        ctx.transcript.event("error", error=exc.message, fix=exc.fix, error_type=type(exc).__name__,
+                             diagnostics=[d.to_dict() for d in getattr(exc, "diagnostics", None) or []] or None)
         raise
     except KeyboardInterrupt:
-        rt.transcript.event("interrupted", resume=f"hpcagent resume {meta['run_id']}")
+        ctx.transcript.event("interrupted", resume=f"hpcagent resume {meta['run_id']}")
         raise
     except Exception as exc:
-        rt.transcript.event("crash", error=repr(exc), traceback=traceback.format_exc())
+        ctx.transcript.event("crash", error=repr(exc), traceback=traceback.format_exc())
         raise
     finally:
         conn.close()
 
 
 def start(repo: Path, cfg: Config, origin: str, out: Path, run_id: str | None = None, echo=None,
-          sandbox=None) -> tuple[dict, Path]:
+          sandbox=None, lab: Lab | None = None) -> tuple[dict, Path]:
     """Start a new run of `repo`; returns (final state, run folder)."""
     run_id = run_id or new_run_id()
     run_dir = Path(out).resolve() / run_id
@@ -90,12 +91,11 @@ def start(repo: Path, cfg: Config, origin: str, out: Path, run_id: str | None = 
     run_dir.mkdir(parents=True)
     meta = {"run_id": run_id, "repo": str(Path(repo).resolve()), "config": cfg.to_dict(), "config_origin": origin}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
-    state = {"run_id": run_id, "repo": meta["repo"], "run_dir": str(run_dir), "config": meta["config"],
-             "config_origin": origin, "started": time.time(), "phase": "discover"}
-    return execute(run_dir, meta, state, echo, sandbox), run_dir
+    state = initial_state(run_id, meta["repo"], str(run_dir), meta["config"], origin)
+    return execute(run_dir, meta, dict(state), echo, sandbox, lab), run_dir
 
 
-def resume(run_id: str, out: Path, echo=None, sandbox=None) -> tuple[dict, Path]:
+def resume(run_id: str, out: Path, echo=None, sandbox=None, lab: Lab | None = None) -> tuple[dict, Path]:
     """Continue a run that was stopped (kill -9 included) from its last checkpoint."""
     run_dir = Path(out).resolve() / run_id
     if not (run_dir / "run.json").exists():
@@ -103,12 +103,13 @@ def resume(run_id: str, out: Path, echo=None, sandbox=None) -> tuple[dict, Path]
         raise BadInput(f"no run {run_id!r} in {Path(out).resolve()}",
                        f"known runs: {', '.join(known[-5:]) or 'none'} (use --out to point at another runs folder)")
     meta = json.loads((run_dir / "run.json").read_text())
-    return execute(run_dir, meta, None, echo, sandbox), run_dir
+    return execute(run_dir, meta, None, echo, sandbox, lab), run_dir
 
 
 def exit_code(state: dict) -> int:
     """0 when at least one change was accepted, 3 when none was."""
-    return 0 if (state.get("composed") or {}).get("kept") else 3
+    composed = Composed.from_dict(state.get("composed"))
+    return 0 if composed is not None and composed.kept else 3
 
 
 def print_result(state: dict, run_dir: Path, stream=sys.stderr) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypedDict
 
 
@@ -27,18 +28,24 @@ class RunState(TypedDict, total=False):
     target_index: int
     """The loop being worked on (-1 before the first)."""
     baseline: dict[str, Any]
-    """The original's run: seconds, stdout, named outputs, test result, pre-existing races."""
+    """The original's run (a Baseline, see evidence.py): seconds, stdout, named outputs, tests, pre-existing races."""
     proposal: dict[str, Any] | None
     """The current attempt's Proposal, or None when the planner had nothing (left) to propose."""
     check: dict[str, Any] | None
-    """The sandbox's evidence about the current attempt (see agent/evaluate.py:evidence)."""
+    """The sandbox's evidence about the current attempt (an Evidence, see evidence.py)."""
     attempts: list[dict[str, Any]]
-    """Attempt dicts of the current loop, oldest first."""
+    """The current loop's Attempts (records.py), oldest first."""
     exploring: bool
     """The last attempt was accepted but looks improvable: plan one more candidate (budget.explore)."""
     loops: list[dict[str, Any]]
-    """One result per finished loop: target, status (accepted / given_up / skipped), reason, attempts."""
+    """One LoopResult (records.py) per finished loop: target, status, reason, attempts, the attempt kept."""
     composed: dict[str, Any]
-    """The whole-program check of all accepted changes together, and which were kept."""
+    """The Composed record (records.py): the whole-program check of the accepted changes together, which were kept."""
     outputs: dict[str, str]
     """Paths of the run's products (patch, report, summary, transcript)."""
+
+
+def initial_state(run_id: str, repo: str, run_dir: str, config: dict[str, Any], origin: str) -> RunState:
+    """The state a new run starts from (the graph's first input)."""
+    return RunState(run_id=run_id, repo=repo, run_dir=run_dir, config=config, config_origin=origin,
+                    started=time.time(), phase="discover")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pytest
 from conftest import DATA
 
 from hpcagent.errors import BadInput
+from hpcagent.evidence import Timing
 from hpcagent.sandbox.backends import copy_tree, scratch_dir
 from hpcagent.sandbox.build import BuildSpec, toolchain
 from hpcagent.sandbox.racecheck import race_check
@@ -43,8 +45,8 @@ def test_local_race_check_finds_the_race(local_sandbox, digest):
     work = scratch_dir()
     copy_tree(SB / "racy_sum.c", work / "src")
     out = race_check(local_sandbox, work, BuildSpec.detect(SB / "racy_sum.c"), "./racy_sum", cwd="src")
-    assert out["build"]["ok"], out["build"]
-    assert {(r["file"], r["line"], r["variable"]) for r in out["races"]} == {("racy_sum.c", 10, "total")}
+    assert out.build.ok, out.build
+    assert {(r.file, r.line, r.variable) for r in out.races} == {("racy_sum.c", 10, "total")}
     assert digest(SB) == before
     shutil.rmtree(work, ignore_errors=True)
 
@@ -71,13 +73,13 @@ def test_build_spec_detection_and_injection(tmp_path):
 def test_timer_statistics():
     assert order(4) == ["a", "b", "b", "a", "a", "b", "b", "a"]
     s = summarize([2.0, 2.1, 1.9, 2.0], [1.0, 1.1, 1.05, 0.95])
-    assert s["beyond_noise"] and s["verdict"] == "faster" and 1.8 < s["speedup"] < 2.1
-    assert s["speedup_min"] <= s["speedup"] <= s["speedup_max"]
+    assert s.beyond_noise and s.verdict == "faster" and 1.8 < s.speedup < 2.1
+    assert s.speedup_min <= s.speedup <= s.speedup_max
     noisy = summarize([1.0, 1.3, 0.9], [1.0, 0.95, 1.2])
-    assert not noisy["beyond_noise"] and noisy["verdict"] == "within noise"
-    assert summarize([1.0, 1.0], [2.0, 2.1])["verdict"] == "slower"
+    assert not noisy.beyond_noise and noisy.verdict == "within noise"
+    assert summarize([1.0, 1.0], [2.0, 2.1]).verdict == "slower"
     # Faster in every pair but by less than the threshold: not worth accepting.
-    assert not summarize([1.00, 1.01], [0.98, 0.985], min_speedup=1.05)["beyond_noise"]
+    assert not summarize([1.00, 1.01], [0.98, 0.985], min_speedup=1.05).beyond_noise
 
 
 def test_interleaved_timing_on_real_programs(local_sandbox):
@@ -86,10 +88,10 @@ def test_interleaved_timing_on_real_programs(local_sandbox):
     (work / "b").mkdir()
     res = time_interleaved(local_sandbox, work, {"cwd": "a", "cmd": "sleep 0.3"}, {"cwd": "b", "cmd": "sleep 0.1"},
                            reps=3, threads=1)
-    assert res["order"] == "ABBAAB" and len(res["a"]) == len(res["b"]) == 3
-    assert res["beyond_noise"] and res["speedup"] > 2
+    assert res.order == "ABBAAB" and len(res.a) == len(res.b) == 3
+    assert res.beyond_noise and res.speedup > 2
     bad = time_interleaved(local_sandbox, work, {"cwd": "a", "cmd": "true"}, {"cwd": "b", "cmd": "exit 3"}, reps=2)
-    assert "error" in bad and "exit 3" in bad["error"]
+    assert not bad.measured and "exit 3" in bad.error
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -98,16 +100,16 @@ def test_second_round_sets_one_outlier_aside_but_not_two():
 
     # heat2d as seen on this VM: a clear 1.5x with one baseline run that came out as fast as the candidate
     first = summarize([1.80, 1.79, 1.15, 1.81, 1.80], [1.20, 1.21, 1.23, 1.19, 1.22], min_speedup=1.02)
-    assert first["verdict"] == "within noise" and first["speedup"] > 1.4 and first["set_aside"] == 0
+    assert first.verdict == "within noise" and first.speedup > 1.4 and first.set_aside == 0
     second = summarize([1.80, 1.82, 1.79, 1.81, 1.80], [1.20, 1.22, 1.21, 1.19, 1.21], min_speedup=1.02)
-    both = second_round({**first, "reps": 5}, {**second, "reps": 5}, 1.02)
-    assert both["beyond_noise"] and both["verdict"] == "faster" and both["set_aside"] == 1
-    assert both["reps"] == 10 and both["rounds"] == 2 and len(both["a"]) == 10
-    assert both["speedup_min"] < 1.0  # the outlier's ratio stays in the reported spread
+    both = second_round(replace(first, reps=5), replace(second, reps=5), 1.02)
+    assert both.beyond_noise and both.verdict == "faster" and both.set_aside == 1
+    assert both.reps == 10 and both.rounds == 2 and len(both.a) == 10
+    assert both.speedup_min < 1.0  # the outlier's ratio stays in the reported spread
     # two contradicting runs (one per round) are not noise to set aside: the change stays unproven to be faster
     third = summarize([1.80, 1.82, 1.15, 1.81, 1.80], [1.20, 1.22, 1.21, 1.19, 1.21], min_speedup=1.02)
-    assert not second_round({**first, "reps": 5}, {**third, "reps": 5}, 1.02)["beyond_noise"]
+    assert not second_round(replace(first, reps=5), replace(third, reps=5), 1.02).beyond_noise
     # a failed second round leaves the first verdict as it was
-    assert second_round(first, {"error": "time-b-2 failed"}, 1.02) == first
+    assert second_round(first, Timing(error="time-b-2 failed"), 1.02) == first
     # a single round never sets anything aside
-    assert summarize([1.8, 1.8, 1.2, 1.8], [1.2, 1.2, 1.2, 1.2], min_speedup=1.02)["verdict"] == "within noise"
+    assert summarize([1.8, 1.8, 1.2, 1.8], [1.2, 1.2, 1.2, 1.2], min_speedup=1.02).verdict == "within noise"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hpcagent.records import Proposal, loop_id
+from hpcagent.records import Proposal
 
 if TYPE_CHECKING:
     from hpcagent.tools.loops.analysis import LoopReport
@@ -34,18 +34,6 @@ def group_reason(serial_loop: str, members: list[str], pragmas: list[str]) -> st
     loops = ", ".join(f"{m} ({p})" for m, p in zip(members, pragmas))
     return (f"{GROUP_PREFIX}{len(members)} loops inside the serial loop {serial_loop}, parallel together so each "
             f"thread keeps its share of the data across steps: {loops}")
-
-
-def covered_by_groups(loops: list[dict]) -> dict[str, str]:
-    """loop id -> the id of the serial loop whose accepted group covers it, over finished loop records."""
-    out: dict[str, str] = {}
-    for lp in loops:
-        if lp.get("status") != "accepted" or not lp.get("accepted"):
-            continue
-        t = lp["target"]
-        for member in group_members(lp["accepted"].get("proposal")):
-            out.setdefault(member, loop_id(t["file"], t["line"]))
-    return out
 
 
 def top_pick(child: LoopReport, unproven: bool = True) -> Proposal | None:

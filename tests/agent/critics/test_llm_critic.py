@@ -7,16 +7,18 @@ import pytest
 from hpcagent.agent.critics.llm import LLMCritic, raw_evidence
 from hpcagent.agent.models.scripted import ScriptedModel
 from hpcagent.agent.protocols import Critic
+from hpcagent.evidence import Build, Evidence, RaceCheck, RaceRun, RaceSite, TestRun, Timing
 from hpcagent.records import Feedback, LoopTarget, Proposal, Verdict
 
 TARGET = LoopTarget(file="dot.c", line=5, end_line=7, function="dot")
 PROPOSAL = Proposal(file="dot.c", line=5, end_line=7, pragma="#pragma omp parallel for")
-RACE_CHECK = {
-    "build": {"ok": True, "seconds": 0.8},
-    "race": {"ok": False, "report": "WARNING: ThreadSanitizer: data race\n  Write of size 8 at dot.c:6:11\n"
-                                    "  Previous read at dot.c:6:11"},
-    "timing": {"speedup": 1.7},
-}
+RACE_CHECK = Evidence(stage="race", error="1 race(s)", race=RaceCheck(
+    build=Build(ok=True, seconds=0.8, log="clang-16 -fsanitize=thread dot.c"),
+    runs=[RaceRun(threads=2, races=1), RaceRun(threads=4, races=1)],
+    races=[RaceSite(file="dot.c", line=6, other_file="dot.c", other_line=6, kind="write-read", variable="s",
+                    first={"kind": "write", "function": "dot", "file": "dot.c", "line": 6},
+                    second={"kind": "read", "function": "dot", "file": "dot.c", "line": 6})],
+    threads=[2, 4]))
 
 
 class RuleCritic:
@@ -44,7 +46,7 @@ def test_explanation_is_added_and_the_verdict_kept():
                                          "s is written by every iteration; use reduction(+:s).")
     assert verdict.feedback.suggestion == "add a reduction clause" and verdict.feedback.data == {"lines": [6]}
     prompt = model.calls[0][0]["content"]
-    assert "Write of size 8 at dot.c:6:11" in prompt and "#pragma omp parallel for" in prompt
+    assert "dot.c:6 s (write-read with dot.c:6)" in prompt and "#pragma omp parallel for" in prompt
     assert "lines 5-7 of dot.c" in prompt
     kinds = [e["kind"] for e in critic.transcript.events]
     assert kinds == ["model_call", "critic_explained"]
@@ -67,8 +69,13 @@ def test_accepted_changes_need_no_explanation():
     assert model.calls == []
 
 
-def test_raw_evidence_puts_race_reports_first_and_is_bounded():
-    text = raw_evidence(RACE_CHECK)
-    assert text.splitlines()[0].startswith("race.report: WARNING: ThreadSanitizer: data race")
-    assert "timing.speedup: 1.7" in text and "build.seconds" not in text
-    assert len(raw_evidence({"stderr": "x" * 5000})) == 1500
+def test_raw_evidence_puts_races_first_and_is_bounded():
+    lines = raw_evidence(RACE_CHECK).splitlines()
+    assert lines[0] == "race: dot.c:6 s (write-read with dot.c:6), 1 report"
+    assert lines[1] == "  first: write in dot at dot.c:6" and lines[-1] == "stopped at race: 1 race(s)"
+    assert "clang-16" not in "\n".join(lines)  # a build that passed is not evidence of anything
+    slow = Evidence(stage="timing", error="0.9x: slower", timing=Timing(
+        speedup=0.9, speedup_min=0.85, speedup_max=0.95, reps=5, verdict="slower"))
+    assert raw_evidence(slow).splitlines()[-1] == "timing: 0.90x (min 0.85, max 0.95) over 5 interleaved runs: slower"
+    failed = Evidence(stage="test", error="tests fail: exit 1", test=TestRun(ok=False, tail="x" * 5000))
+    assert len(raw_evidence(failed)) == 1500

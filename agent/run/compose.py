@@ -1,0 +1,114 @@
+"""Compose: every accepted change applied together and checked as one program; changes that break or slow it drop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hpcagent.agent.config import Config
+from hpcagent.agent.protocols import Lab
+from hpcagent.agent.run.lab import fresh_copy
+from hpcagent.evidence import Baseline, Evidence
+from hpcagent.records import Composed, Dropped, Edit, LoopResult
+from hpcagent.tools.loops.groups import group_members
+from hpcagent.tools.patch import EditError, apply_edits
+
+SLOWER_SET = 0.9
+"""A composed set whose speedup is under this fraction of its best change's own gets one try without its weakest."""
+TRIAL_GAIN = 1.05
+"""...and the smaller set is kept only if it is this much faster than the full one."""
+
+
+def covered_by_groups(loops: list[LoopResult]) -> dict[str, str]:
+    """loop id -> the id of the serial loop whose accepted group change covers it."""
+    out: dict[str, str] = {}
+    for lp in loops:
+        if lp.status == "accepted" and lp.accepted is not None:
+            for member in group_members(lp.accepted.proposal):
+                out.setdefault(member, lp.loop_id)
+    return out
+
+
+def edits_of(loops: list[LoopResult]) -> list[Edit]:
+    return [e for lp in loops for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
+
+
+def compose(lab: Lab, work: Path, cfg: Config, base: Baseline, loops: list[LoopResult],
+            log: Callable[..., object]) -> Composed:
+    """Apply every accepted change together and check the whole program; drop the latest change until it passes."""
+    kept = [lp for lp in loops if lp.status == "accepted"]
+    dropped: list[Dropped] = []
+    while kept:
+        # a loop accepted alone and also covered by an accepted group: the group's edit makes it parallel already
+        ids = {lp.loop_id for lp in kept}
+        covered = {k: g for k, g in covered_by_groups(kept).items() if k in ids}
+        active = [lp for lp in kept if lp.loop_id not in covered]
+        clash = first_clash(active)
+        if clash is not None:  # two insertions before one line pass the patcher but stack two pragmas
+            kept.remove(clash)
+            dropped.append(Dropped(clash.loop_id, "its edit lands on a line that an earlier accepted change "
+                                                  "already edits"))
+            continue
+        try:
+            files = apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(active))
+        except EditError as exc:
+            result = Evidence(stage="apply", error=str(exc))
+        else:
+            result = lab.evidence(work, "final", cfg, base)
+        log("compose", loops=[lp.loop_id for lp in active], stage=result.stage, error=result.error,
+            timing=result.timing.to_dict() if result.timing else None, covered=covered)
+        if result.passed:
+            weakest = hurting(active, result) if not covered else None  # (a dropped group would hide its loops)
+            if weakest is not None:
+                smaller = without_weakest(lab, work, cfg, base, active, weakest, result, covered, log)
+                if smaller is not None:
+                    return Composed(ok=True, kept=[lp.loop_id for lp in active if lp is not weakest],
+                                    files=smaller[1], dropped=[*dropped, smaller[2]], check=smaller[0],
+                                    covered=covered)
+                apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(active))  # back to the full set
+            return Composed(ok=True, kept=[lp.loop_id for lp in active], files=files, dropped=dropped,
+                            check=result, covered=covered)
+        # Changes that pass alone can interact: drop the most recently accepted one and try again.
+        last = active[-1]
+        kept.remove(last)
+        dropped.append(Dropped(last.loop_id, f"the combined program failed at {result.stage}: {result.error}"))
+    return Composed(ok=False, dropped=dropped)
+
+
+def without_weakest(lab: Lab, work: Path, cfg: Config, base: Baseline, active: list[LoopResult],
+                    weakest: LoopResult, result: Evidence, covered: dict[str, str],
+                    log: Callable[..., object]) -> tuple[Evidence, list[str], Dropped] | None:
+    """The set is clearly slower than its best change alone: one try without the change that gained least.
+    Returns (evidence, files, why dropped) when that is faster by TRIAL_GAIN, else None."""
+    rest = [lp for lp in active if lp is not weakest]
+    files = apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(rest))
+    trial = lab.evidence(work, "final", cfg, base)
+    log("compose", loops=[lp.loop_id for lp in rest], stage=trial.stage, error=trial.error,
+        timing=trial.timing.to_dict() if trial.timing else None, covered=covered, without=weakest.loop_id)
+    before, after = result.speedup, trial.speedup
+    if trial.passed and after > before * TRIAL_GAIN:
+        return trial, files, Dropped(weakest.loop_id, f"the whole program ran faster without it: {after:.2f}x "
+                                                      f"without, {before:.2f}x with")
+    return None
+
+
+def hurting(active: list[LoopResult], result: Evidence) -> LoopResult | None:
+    """The accepted change with the smallest gain alone, if the composed program is clearly slower than the best
+    change alone (changes can interfere: a parallel initialisation moving data away from the threads that use it)."""
+    if len(active) < 2:
+        return None
+    gains = [lp.speedup for lp in active]
+    if result.speedup >= SLOWER_SET * max(gains):
+        return None
+    return active[gains.index(min(gains))]
+
+
+def first_clash(loops: list[LoopResult]) -> LoopResult | None:
+    """The first accepted loop whose edits start on a line an earlier one's edits already start on."""
+    seen: set[tuple[str, int]] = set()
+    for lp in loops:
+        spots = {(e.file, e.start_line) for e in lp.accepted.proposal.edits}  # type: ignore[union-attr]
+        if spots & seen:
+            return lp
+        seen |= spots
+    return None

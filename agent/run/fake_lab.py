@@ -1,0 +1,135 @@
+"""FakeLab: the Lab seam scripted, for tests and demos of the run's logic without a container engine.
+
+It reads the candidate tree it is given like the real lab does: the lines a change added (against work/orig) are
+matched against scripted outcomes, the first outcome whose `match` text appears in an added line decides the
+evidence. An outcome is a dict:
+
+    {"match": "reduction(+:s)",   # text of an added line ('' matches any change)
+     "stage": "passed",           # or race, race_build, build, run, output, test, timing
+     "speedup": 1.8,              # passed / timing: the median speedup the timer reports
+     "variable": "s"}             # race: the racing variable (its line: the line after the first added one)
+
+With no outcome matching, a change times at 1.0x, within the noise. `hpcagent optimize --sandbox fake:FILE` runs
+with the outcomes of a JSON file: {"outcomes": [...], "profile": {...}, "baseline_seconds": 1.0, "delay": 0.0}.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from hpcagent.agent.config import Config
+from hpcagent.errors import ConfigError
+from hpcagent.evidence import Baseline, Build, Diagnostic, Evidence, OutputCheck, RaceCheck, RaceRun, RaceSite, Timing
+
+REPS = 5
+
+
+class FakeLab:
+    """Scripted profile, baseline and evidence; every evidence call is recorded in `calls`."""
+
+    name = "fake"
+
+    def __init__(self, outcomes: list[dict[str, Any]] | None = None, profile: dict[str, Any] | None = None,
+                 baseline_seconds: float = 1.0, delay: float = 0.0):
+        self.outcomes = list(outcomes or [])
+        self._profile = profile
+        self.baseline_seconds = baseline_seconds
+        self.delay = delay
+        """Seconds each call sleeps (a kill -9 test needs steps that take time)."""
+        self.calls: list[tuple[str, list[str]]] = []
+        """(tree, the lines its change added) for each evidence call."""
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> FakeLab:
+        try:
+            spec = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read the fake lab's outcomes from {path}: {exc}",
+                              'give a JSON file {"outcomes": [{"match": ..., "stage": ..., "speedup": ...}]}') from exc
+        return cls(spec.get("outcomes"), spec.get("profile"), spec.get("baseline_seconds", 1.0), spec.get("delay", 0.0))
+
+    def profile(self, work: Path, cfg: Config) -> dict[str, Any]:
+        time.sleep(self.delay)
+        return dict(self._profile) if self._profile else {"error": "the fake lab has no profile"}
+
+    def baseline(self, work: Path, cfg: Config) -> Baseline:
+        time.sleep(self.delay)
+        return Baseline(seconds=self.baseline_seconds, stdout="result 42\n",
+                        race_runs=[RaceRun(threads=t) for t in cfg.threads.race])
+
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
+        time.sleep(self.delay)
+        added = added_lines(work / "orig", work / tree)
+        self.calls.append((tree, [text for _, _, text in added]))
+        chosen = [o for o in self.outcomes if any(o.get("match", "") in text for _, _, text in added)]
+        if tree == "final" and chosen:  # a composed program: the first failure of its changes, else the best gain
+            failing = [o for o in chosen if o.get("stage", "passed") != "passed"]
+            outcome = failing[0] if failing else max(chosen, key=lambda o: o.get("speedup", 1.0))
+        else:
+            outcome = chosen[0] if chosen else {"stage": "timing", "speedup": 1.0}
+        return scripted(outcome, added, work / tree, cfg, base)
+
+
+def added_lines(orig: Path, tree: Path) -> list[tuple[str, int, str]]:
+    """(file, line in the changed file, text) of every line the change added."""
+    out = []
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        rel = path.relative_to(tree)
+        before = (orig / rel).read_text(errors="replace").splitlines() if (orig / rel).is_file() else []
+        after = path.read_text(errors="replace").splitlines()
+        for op, _, _, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+            if op in ("insert", "replace"):
+                out += [(str(rel), j + 1, after[j]) for j in range(j1, j2)]
+    return out
+
+
+def scripted(outcome: dict[str, Any], added: list[tuple[str, int, str]], root: Path, cfg: Config,
+             base: Baseline) -> Evidence:
+    """The evidence an outcome describes, shaped as the real lab shapes it."""
+    stage = outcome.get("stage", "passed")
+    file, line = (added[0][0], added[0][1] + 1) if added else ("?", 0)
+    races = [RaceSite(file=file, line=line, other_file=file, other_line=line, kind="write-write",
+                      variable=outcome.get("variable", ""), location_kind="stack")] if stage == "race" else []
+    built = stage != "race_build"
+    race = RaceCheck(build=Build(ok=built, reason="" if built else "build exited with 1"),
+                     runs=[RaceRun(threads=t, races=len(races)) for t in cfg.threads.race] if built else [],
+                     races=races, ran=built, clean=built and not races, command=cfg.run.race_command,
+                     threads=list(cfg.threads.race))
+    ev = Evidence(stage=stage, root=str(root), race=race)
+    if stage in ("race_build", "race", "race_run"):
+        ev.error = {"race_build": "build exited with 1", "race": f"{len(races)} race(s)",
+                    "race_run": "race-check run failed: exited with 139"}[stage]
+        return ev
+    ev.build = Build(ok=stage != "build", diagnostics=[Diagnostic(file, line, 1, "error", "scripted build error")]
+                     if stage == "build" else [], reason="build exited with 1" if stage == "build" else "")
+    if stage in ("build", "run"):
+        ev.error = ev.build.reason or "run failed: 139"
+        return ev
+    ev.output = OutputCheck(ok=stage != "output", diff="line 1: 42 != 41" if stage == "output" else None)
+    if stage == "output":
+        ev.error = "output differs from the original's: line 1: 42 != 41"
+        return ev
+    if stage == "test":
+        ev.error = "tests fail: exit 1"
+        return ev
+    ev.timing = timing(base.seconds, float(outcome.get("speedup", 1.0)), cfg, stage == "passed")
+    if stage != "passed":
+        ev.error = f"{ev.timing.speedup}x: {ev.timing.verdict}"
+    return ev
+
+
+def timing(seconds: float, speedup: float, cfg: Config, beyond: bool) -> Timing:
+    """Runs that say `speedup`: the original at `seconds`, the candidate at seconds / speedup, a 1% spread."""
+    a = [round(seconds * (1 + 0.01 * (i % 2)), 4) for i in range(REPS)]
+    b = [round(x / speedup, 4) for x in a]
+    verdict = "faster" if beyond else "slower" if speedup < 0.97 else "within noise"
+    ratios = sorted(x / y for x, y in zip(a, b))
+    return Timing(a=a, b=b, median_a=sorted(a)[REPS // 2], median_b=sorted(b)[REPS // 2], min_a=min(a), max_a=max(a),
+                  min_b=min(b), max_b=max(b), speedup=round(speedup, 3), speedup_min=round(ratios[0], 3),
+                  speedup_max=round(ratios[-1], 3), beyond_noise=beyond, verdict=verdict,
+                  min_speedup=cfg.budget.min_speedup, set_aside=0, threads=cfg.threads.count, reps=REPS, warmup=1,
+                  order="AB" * REPS)

@@ -1,0 +1,224 @@
+"""The sandbox work the graph needs (the `Lab` seam of agent/protocols.py), done in a real sandbox: profile,
+baseline, and the evidence for one candidate tree."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from pathlib import Path
+
+from hpcagent.agent.config import Config
+from hpcagent.errors import BadInput, BuildFailed
+from hpcagent.evidence import Baseline, Evidence, OutputCheck, TestRun, Timing
+from hpcagent.sandbox.backends import copy_tree
+from hpcagent.sandbox.build import BuildSpec, build_record, toolchain
+from hpcagent.sandbox.racecheck import prefixes, race_check
+from hpcagent.sandbox.steps import Step
+from hpcagent.sandbox.timer import second_round, time_interleaved
+from hpcagent.tools.compare import compare_text
+
+
+def fresh_copy(src: Path, dest: Path) -> Path:
+    """Replace dest with a copy of src (nodes may run twice after a resume: never assume dest is absent)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    return copy_tree(src, dest)
+
+
+def release_tc(cfg: Config):
+    return toolchain("release", cc=cfg.build.cc, cxx=cfg.build.cxx or None, cflags=cfg.build.cflags)
+
+
+def limits_from(cfg: Config, base: Baseline | None) -> dict[str, float]:
+    """Timeouts for a candidate: a few times what the original took (a far slower candidate is cut short)."""
+    if not base:
+        return {"run": cfg.run.timeout, "test": cfg.test.timeout, "race": cfg.run.timeout}
+    race = max([r.seconds for r in base.race_runs] or [cfg.run.timeout / 10])
+    test = base.test.seconds if base.test and base.test.seconds is not None else cfg.test.timeout / 5
+    return {"run": min(cfg.run.timeout, 5 * base.seconds + 20),
+            "test": min(cfg.test.timeout, 5 * test + 60),
+            "race": min(cfg.run.timeout, 10 * race + 60)}
+
+
+def run_steps(cfg: Config, work: Path, cwd: str, with_test: bool = True, base: Baseline | None = None) -> list[Step]:
+    """The release-build, run and test steps for one tree; tests are built with the same compiler and flags."""
+    limit = limits_from(cfg, base)
+    tc = release_tc(cfg)
+    spec = BuildSpec.detect(work / cwd, cfg.build.command or None)
+    steps = spec.steps(tc, "release", timeout=cfg.build.timeout, cwd=cwd)
+    env = {**tc.env(), "OMP_NUM_THREADS": str(cfg.threads.count)}
+    steps.append(Step("run", cfg.run.command or spec.binary, env=env, cwd=cwd, timeout=limit["run"]))
+    if with_test and cfg.test.command:
+        test = cfg.test.command
+        if test.split()[0] == "make":  # command-line variables beat the Makefile's own assignments
+            test = "make " + " ".join(f"{k}={shlex.quote(v)}" for k, v in tc.env().items()) + test[4:]
+        steps.append(Step("test", test, env=env, cwd=cwd, timeout=limit["test"]))
+    return steps
+
+
+def read_outputs(tree: Path, names: list[str]) -> dict[str, str]:
+    """Read the run's named output files (missing ones read as a marker, which then must match)."""
+    out = {}
+    for name in names:
+        p = tree / name
+        out[name] = p.read_text(errors="replace") if p.is_file() else "<missing>"
+    return out
+
+
+def profile(sandbox, work: Path, cfg: Config) -> dict:
+    """Build with -pg, run the workload, and read gprof's function and line profiles (or say why not)."""
+    from hpcagent.tools.profile import build_profile
+
+    prof = fresh_copy(work / "orig", work / "prof")
+    spec = BuildSpec.detect(prof, cfg.build.command or None)
+    steps = spec.steps(toolchain("profile", cc="gcc"), "profile", timeout=cfg.build.timeout, cwd="prof")
+    steps.append(Step("profile-run", cfg.run.command, cwd="prof", timeout=cfg.run.timeout))
+    res = sandbox.run(work, steps)
+    if not all(r.ok for r in res):
+        bad = next(r for r in res if not r.ok)
+        return {"error": f"profiling build/run failed ({bad.name}: {bad.reason or bad.exit_code})"}
+    binary = find_binary(prof, cfg.run.command)
+    gmon = next(prof.rglob("gmon.out"), None)
+    if binary is None or gmon is None:
+        return {"error": "no gmon.out or program binary found after the profiling run"}
+    b, g = shlex.quote(str(binary.relative_to(prof))), shlex.quote(str(gmon.relative_to(prof)))
+    res = sandbox.run(work, [Step("gprof", f"gprof -b -p {b} {g}", cwd="prof"),
+                             Step("gprof-lines", f"gprof -b -l -p {b} {g}", cwd="prof")])
+    out = build_profile(res[0].stdout, res[1].stdout, prefixes(sandbox, work, "prof"))
+    if not out["functions"]:
+        return {"error": "gprof sampled nothing (the run may be too short: give it a second or more of work)"}
+    return out
+
+
+def find_binary(tree: Path, run_cmd: str) -> Path | None:
+    """The program a run command starts: its first token that is an executable file in the tree."""
+    for token in shlex.split(run_cmd):
+        p = (tree / token).resolve()
+        if is_program(p):
+            return p
+    elfs = [p for p in tree.rglob("*") if is_program(p)]
+    return max(elfs, key=lambda p: p.stat().st_mtime) if elfs else None
+
+
+def is_program(path: Path) -> bool:
+    """An executable ELF file (reads 4 bytes, not the whole file)."""
+    if not path.is_file() or not path.stat().st_mode & 0o111:
+        return False
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"\x7fELF"
+
+
+def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
+    """Build and run the original (release build), run its tests, race-check it; bad input ends the run here."""
+    fresh_copy(work / "orig", work / "base")
+    res = sandbox.run(work, run_steps(cfg, work, "base"))
+    build = build_record(res[0], prefixes(sandbox, work, "base"))
+    if not build.ok:
+        raise BuildFailed(f"the original project does not build: {build.reason}",
+                          "fix the build (or --build) first; the compiler's messages are below",
+                          diagnostics=build.diagnostics, log=build.log)
+    run = res[1]
+    if run.timed_out:
+        raise BadInput(f"the run command `{cfg.run.command}` did not finish in {cfg.run.timeout:g} s",
+                       "give a smaller input, or raise run.timeout (--run-timeout)")
+    if not run.ok:
+        raise BadInput(f"the run command `{cfg.run.command}` fails on the original code: "
+                       f"{run.reason or 'exit ' + str(run.exit_code)}\n{run.stderr[-800:]}",
+                       "fix the command (--run) so it succeeds on the unmodified project")
+    test = res[2] if len(res) > 2 else None
+    if test is not None and not test.ok:
+        raise BadInput(f"the test command `{cfg.test.command}` fails on the original code "
+                       f"({test.reason or 'exit ' + str(test.exit_code)}):\n{(test.stdout + test.stderr)[-800:]}",
+                       "hpcagent needs tests that pass before it changes anything: fix them or the --test command")
+    fresh_copy(work / "orig", work / "race0")
+    race = race_check(sandbox, work, BuildSpec.detect(work / "race0", cfg.build.command or None),
+                      cfg.run.race_command or cfg.run.command, threads=tuple(cfg.threads.race), cwd="race0",
+                      build_timeout=cfg.build.timeout, run_timeout=cfg.run.timeout)
+    if not race.build.ok:
+        raise BuildFailed("the original project does not build with clang-16 -fsanitize=thread, so races cannot "
+                          f"be checked: {race.build.reason}", "make the build honour CC/CFLAGS/LDFLAGS",
+                          diagnostics=race.build.diagnostics, log=race.build.log)
+    shutil.rmtree(work / "race0", ignore_errors=True)
+    return Baseline(seconds=round(run.seconds, 4), stdout=run.stdout,
+                    outputs=read_outputs(work / "base", cfg.run.outputs),
+                    test=None if test is None else TestRun(ok=True, seconds=round(test.seconds, 3)),
+                    races=race.races, race_runs=race.runs)
+
+
+def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
+    """Race-check, build, run, test and time one candidate tree; stop at the first stage that fails."""
+    spec = BuildSpec.detect(work / tree, cfg.build.command or None)
+    limit = limits_from(cfg, base)
+    race = race_check(sandbox, work, spec, cfg.run.race_command or cfg.run.command,
+                      threads=tuple(cfg.threads.race), cwd=tree, build_timeout=cfg.build.timeout,
+                      run_timeout=limit["race"])
+    known = base.known_races
+    race.races = [r for r in race.races if r.key not in known]
+    ev = Evidence(stage="passed", root=str(work / tree), race=race)
+    if not race.build.ok:
+        return fail(ev, "race_build", race.build.reason)
+    if race.races:
+        return fail(ev, "race", f"{len(race.races)} race(s)")
+    if not race.ran:
+        bad = next((r for r in race.runs if not r.ok), None)
+        return fail(ev, "race_run", f"race-check run failed: {bad.reason if bad else '?'}")
+    res = sandbox.run(work, run_steps(cfg, work, tree, base=base))
+    ev.build = build_record(res[0], prefixes(sandbox, work, tree))
+    if not ev.build.ok:
+        return fail(ev, "build", ev.build.reason)
+    if res[1].timed_out:  # the candidate is many times slower than the original: a timing verdict, not a crash
+        error = f"run timed out after {res[1].seconds:.0f} s ({res[1].reason}; the original took {base.seconds:.2f} s)"
+        ev.timing = Timing(error=error)
+        return fail(ev, "timing", error)
+    if not res[1].ok:
+        return fail(ev, "run", f"run failed: {res[1].reason or res[1].exit_code}")
+    diff = compare_text(base.stdout, res[1].stdout, cfg.test.rtol, cfg.test.atol)
+    for name, text in read_outputs(work / tree, cfg.run.outputs).items():
+        file_diff = compare_text(base.outputs.get(name, ""), text, cfg.test.rtol, cfg.test.atol)
+        diff = diff or (file_diff and f"{name}: {file_diff}")
+    ev.output = OutputCheck(ok=diff is None, diff=diff)
+    if diff:
+        return fail(ev, "output", f"output differs from the original's: {diff}")
+    if len(res) > 2:
+        ev.test = TestRun(ok=res[2].ok, exit_code=res[2].exit_code, tail=(res[2].stdout + res[2].stderr)[-1500:])
+        if not res[2].ok:
+            return fail(ev, "test", f"tests fail: {res[2].reason or 'exit ' + str(res[2].exit_code)}")
+
+    def timed() -> Timing:
+        return time_interleaved(sandbox, work, {"cwd": "base", "cmd": cfg.run.command},
+                                {"cwd": tree, "cmd": cfg.run.command}, threads=cfg.threads.count,
+                                reps=cfg.budget.timing_reps, timeout=limit["run"],
+                                min_speedup=cfg.budget.min_speedup)
+
+    timing = timed()
+    if timing.measured and timing.verdict == "within noise" and (timing.speedup or 0) >= cfg.budget.min_speedup:
+        # The median shows a gain but some run contradicts it: a second round decides, with both rounds' runs.
+        timing = second_round(timing, timed(), cfg.budget.min_speedup)
+    ev.timing = timing
+    if not timing.measured:
+        return fail(ev, "timing", timing.error or "no timing")
+    if not timing.beyond_noise:
+        return fail(ev, "timing", f"{timing.speedup}x: {timing.verdict}")
+    return ev
+
+
+def fail(ev: Evidence, stage: str, error: str) -> Evidence:
+    ev.stage, ev.error = stage, error
+    return ev
+
+
+class SandboxLab:
+    """The Lab seam done for real: every step in the given sandbox (Docker or local)."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.name = sandbox.name
+
+    def profile(self, work: Path, cfg: Config) -> dict:
+        return profile(self.sandbox, work, cfg)
+
+    def baseline(self, work: Path, cfg: Config) -> Baseline:
+        return baseline(self.sandbox, work, cfg)
+
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
+        return evidence(self.sandbox, work, tree, cfg, base)

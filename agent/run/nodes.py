@@ -1,0 +1,207 @@
+"""The graph's nodes: one function each, taking the checkpointed state and langgraph's runtime (its context is a
+RunContext) and returning the state update. The state holds plain dicts; the records are rebuilt at this boundary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from hpcagent.agent.config import Config
+from hpcagent.agent.planners.analysis import TreeAnalysis
+from hpcagent.agent.protocols import Critic, Lab, PlanContext, Planner
+from hpcagent.agent.run import compose as composing
+from hpcagent.agent.run.discovery import amdahl, discover_targets
+from hpcagent.agent.run.lab import fresh_copy
+from hpcagent.agent.run.state import RunState
+from hpcagent.agent.run.transcript import Transcript
+from hpcagent.evidence import Baseline, Evidence
+from hpcagent.records import Attempt, LoopResult, LoopTarget, Proposal, Verdict, best_accepted
+from hpcagent.tools.patch import EditError, apply_edits
+
+
+@dataclass
+class RunContext:
+    """What the nodes use besides the state: the seams and the transcript (langgraph's runtime context)."""
+
+    lab: Lab
+    """The sandbox work: profile, baseline, evidence (agent/run/lab.py, or the fake in agent/run/fake_lab.py)."""
+    planner: Planner
+    critic: Critic
+    transcript: Transcript
+    report: Callable[[dict, RunContext], dict]
+    """Writes patch, report and summary from the final state; returns {'outputs': {...}}."""
+    analysis: TreeAnalysis | None = None
+    """The loop analysis of work/orig, shared by the planners (made on first use)."""
+
+    def shared_analysis(self, root: Path) -> TreeAnalysis:
+        if self.analysis is None or self.analysis.root != root:
+            self.analysis = TreeAnalysis(root)
+        return self.analysis
+
+
+Rt = Runtime[RunContext]
+
+
+# Reading the state: the records behind its dicts.
+def config(state: RunState) -> Config:
+    return Config.from_dict(state["config"], "run state")
+
+
+def work(state: RunState) -> Path:
+    return Path(state["run_dir"]) / "work"
+
+
+def target(state: RunState) -> LoopTarget:
+    return LoopTarget.from_dict(state["targets"][state["target_index"]])
+
+
+def attempts(state: RunState) -> list[Attempt]:
+    return [Attempt.from_dict(a) for a in state.get("attempts") or []]
+
+
+def loop_results(state: RunState) -> list[LoopResult]:
+    return [LoopResult.from_dict(lp) for lp in state.get("loops") or []]
+
+
+def over_budget(state: RunState) -> bool:
+    return time.time() - state["started"] > config(state).budget.wall_minutes * 60
+
+
+def finished(state: RunState, tried: list[Attempt], status: str, reason: str) -> dict[str, Any]:
+    """The state update recording one loop's outcome (an accepted loop keeps its best accepted attempt)."""
+    kept = best_accepted(tried) if status == "accepted" else None
+    if kept is not None and not reason:
+        reason = f"kept attempt {kept.number}: " + kept.verdict.feedback.evidence
+    result = LoopResult(target(state), status, reason, tried, kept)  # type: ignore[arg-type]
+    return {"loops": (state.get("loops") or []) + [result.to_dict()]}
+
+
+# The nodes, in the order a run meets them.
+def discover(state: RunState, runtime: Rt) -> dict:
+    ctx = runtime.context
+    ctx.transcript.event("phase", phase="discover", repo=state["repo"])
+    fresh_copy(Path(state["repo"]), work(state) / "orig")
+    found = discover_targets(work(state), config(state), ctx.lab)
+    ctx.transcript.event("targets", targets=found["targets"], profile=found.get("profile"))
+    return {"phase": "baseline", **found, "target_index": -1, "loops": []}
+
+
+def baseline(state: RunState, runtime: Rt) -> dict:
+    log = runtime.context.transcript.event
+    log("phase", phase="baseline")
+    base = runtime.context.lab.baseline(work(state), config(state))
+    log("baseline", seconds=base.seconds, test=base.test.to_dict() if base.test else None,
+        races=[r.to_dict() for r in base.races], runs=[r.to_dict() for r in base.race_runs])
+    return {"phase": "loops", "baseline": base.to_dict()}
+
+
+def select(state: RunState, runtime: Rt) -> dict:
+    log = runtime.context.transcript.event
+    index = state["target_index"] + 1
+    covered = composing.covered_by_groups(loop_results(state))
+    while index < len(state["targets"]) and (loop := LoopTarget.from_dict(state["targets"][index]).loop_id) in covered:
+        # an accepted group change already made this loop parallel together with its siblings
+        log("skip", index=index, loop=loop, group=covered[loop],
+            reason=f"covered by the accepted group change on the serial loop {covered[loop]}")
+        index += 1
+    if index < len(state["targets"]) and not over_budget(state):
+        t = LoopTarget.from_dict(state["targets"][index])
+        log("target", index=index, loop=t.loop_id, function=t.function, share=t.share, verdict=t.verdict)
+    return {"target_index": index, "attempts": [], "proposal": None, "check": None, "exploring": False}
+
+
+def plan(state: RunState, runtime: Rt) -> dict:
+    ctx = runtime.context
+    t, root, history = target(state), work(state) / "orig", attempts(state)
+    analysis = ctx.shared_analysis(root)
+    context = PlanContext(root=root, threads=config(state).threads.count, extra=analysis.facts(t), analysis=analysis)
+    proposal = ctx.planner.propose(t, context, history)
+    ctx.transcript.event("proposal", loop=t.loop_id, attempt=len(history) + 1, planner=ctx.planner.name,
+                         proposal=proposal.to_dict() if proposal else None)
+    if proposal is not None:
+        return {"proposal": proposal.to_dict()}
+    if best_accepted(history):
+        return {"proposal": None, **finished(state, history, "accepted", "")}
+    reason = t.reason if not history else "no untried proposal left after: " + history[-1].verdict.feedback.prose()
+    return {"proposal": None, **finished(state, history, "given_up", reason)}
+
+
+def apply(state: RunState, runtime: Rt) -> dict:
+    log = runtime.context.transcript.event
+    proposal = Proposal.from_dict(state["proposal"])
+    tree = fresh_copy(work(state) / "orig", work(state) / "cand")
+    where = {"loop": target(state).loop_id, "attempt": len(state["attempts"]) + 1}
+    try:
+        apply_edits(tree, proposal.edits)
+    except EditError as exc:
+        log("apply", **where, ok=False, error=str(exc))
+        return {"check": Evidence(stage="apply", error=str(exc)).to_dict()}
+    log("apply", **where, ok=True, files=sorted({e.file for e in proposal.edits}))
+    return {"check": None}
+
+
+def check(state: RunState, runtime: Rt) -> dict:
+    ctx = runtime.context
+    ev = ctx.lab.evidence(work(state), "cand", config(state), Baseline.from_dict(state["baseline"]))
+    d = ev.to_dict()
+    ctx.transcript.event("check", loop=target(state).loop_id, attempt=len(state["attempts"]) + 1, stage=ev.stage,
+                         error=ev.error, race=d.get("race"), build=d.get("build"), test=d.get("test"),
+                         output=d.get("output"), timing=d.get("timing"))
+    return {"check": d}
+
+
+def critique(state: RunState, runtime: Rt) -> dict:
+    ctx, cfg = runtime.context, config(state)
+    t, proposal, history = target(state), Proposal.from_dict(state["proposal"]), attempts(state)
+    ev = Evidence.from_dict(state["check"])
+    verdict: Verdict = ctx.critic.review(t, proposal, ev, history)
+    if verdict.action == "repair" and best_accepted(history):
+        # Exploring past an accepted change: one failed alternative ends it, the accepted one is kept.
+        verdict = Verdict("give_up", verdict.feedback)
+    if verdict.action == "repair" and (len(history) + 1 >= cfg.budget.attempts or over_budget(state)):
+        verdict = Verdict("give_up", replace(verdict.feedback, suggestion="attempt budget spent"))
+    attempt = Attempt(len(history) + 1, proposal, ev.slim(), verdict)
+    ctx.transcript.event("verdict", loop=t.loop_id, attempt=attempt.number, action=verdict.action,
+                         feedback=verdict.feedback.to_dict())
+    tried = [*history, attempt]
+    update: dict[str, Any] = {"attempts": [a.to_dict() for a in tried], "exploring": False}
+    if attempt.accepted and worth_exploring(state, t, tried):
+        ctx.transcript.event("explore", loop=t.loop_id, attempt=attempt.number,
+                             reason="accepted, but well below what the loop's share allows: trying another candidate")
+        return {**update, "exploring": True}
+    if verdict.action == "repair":
+        return update
+    kept = best_accepted(tried)
+    if kept is None or attempt.accepted:
+        return {**update, **finished(state, tried, "accepted" if kept else "given_up", verdict.feedback.prose())}
+    reason = (f"accepted attempt {kept.number} ({kept.check.speedup:.2f}x); another candidate tried for more speed "
+              f"was not better ({verdict.feedback.kind.replace('_', ' ')}: {verdict.feedback.evidence})")
+    return {**update, **finished(state, tried, "accepted", reason)}
+
+
+def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> bool:
+    """One more candidate when the gain is well below Amdahl's bound for the loop's share of the time."""
+    cfg = config(state)
+    explored = sum(1 for a in tried if a.accepted) - 1
+    if explored >= cfg.budget.explore or len(tried) >= cfg.budget.attempts or over_budget(state):
+        return False
+    bound = amdahl(t.share if t.share is not None else 1.0, cfg.threads.count)
+    return tried[-1].check.speedup < 0.9 * bound
+
+
+def compose(state: RunState, runtime: Rt) -> dict:
+    ctx = runtime.context
+    ctx.transcript.event("phase", phase="compose")
+    result = composing.compose(ctx.lab, work(state), config(state), Baseline.from_dict(state["baseline"]),
+                               loop_results(state), ctx.transcript.event)
+    return {"phase": "report", "composed": result.to_dict()}
+
+
+def report(state: RunState, runtime: Rt) -> dict:
+    runtime.context.transcript.event("phase", phase="report")
+    return {"phase": "done", **runtime.context.report(state, runtime.context)}

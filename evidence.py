@@ -1,0 +1,268 @@
+"""The sandbox's evidence about one tree, typed: build, race check, output, tests, timing; and the original's baseline.
+
+Each record serialises to the plain dict the transcript, the checkpoints and summary.json have always held
+(transcript format 1), so runs written before these classes existed still read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from hpcagent.serial import Record
+
+
+@dataclass
+class Diagnostic(Record):
+    """One compiler, linker or build-tool message; line 0 when the tool gives none."""
+
+    file: str
+    line: int
+    column: int
+    severity: str
+    """error, warning, note or fatal."""
+    message: str
+    context: str = ""
+    """Where it arose: "In function 'main'", the include chain, or the linker's "in function `main'"."""
+    tool: str = "compiler"
+    """compiler, linker, driver, make or cmake."""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity in ("error", "fatal")
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "") if self.file else self.tool
+        return f"{where}: {self.severity}: {self.message}"
+
+
+@dataclass
+class Build(Record):
+    """One build step: did it succeed, the parsed diagnostics, the log's tail."""
+
+    ok: bool
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    log: str = ""
+    """The end of the build's output (dropped from the copy kept in each attempt; the transcript has it)."""
+    seconds: float = 0.0
+    reason: str = ""
+    """Why it failed, in words ('' when it did not)."""
+    _nested: ClassVar[dict] = {"diagnostics": Diagnostic}
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+
+@dataclass
+class RaceSite(Record):
+    """One race ThreadSanitizer reported, folded by source-line pair (tools/tsan.py's Race, flattened)."""
+
+    file: str
+    line: int
+    """The access shown first (the one with an exact line)."""
+    other_file: str = ""
+    other_line: int = 0
+    kind: str = ""
+    """e.g. write-read."""
+    variable: str = ""
+    location_kind: str = "unknown"
+    """global, heap, stack or unknown."""
+    location_name: str = ""
+    location_text: str = ""
+    heap_block_size: int | None = None
+    threads: list[str] = field(default_factory=list)
+    count: int = 1
+    runtime_memory: bool = False
+    summary: str = ""
+    first: dict[str, Any] = field(default_factory=dict)
+    """Both accesses in full (kind, size, thread, frames), as TSan reported them."""
+    second: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """What identifies a race across runs: the file and both lines."""
+        return self.file, self.line, self.other_line
+
+
+@dataclass
+class RaceRun(Record):
+    """One run of the race-check build at one thread count."""
+
+    threads: int
+    repeat: int = 0
+    exit_code: int | None = None
+    seconds: float = 0.0
+    races: int = 0
+    """How many race reports this run printed."""
+    ok: bool = True
+    """The run ended normally (exit 0, or TSan's own exit code) within its timeout."""
+    reason: str = ""
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+
+
+@dataclass
+class RaceCheck(Record):
+    """The race check of one tree: the TSan + Archer build, its runs, the races found in any of them."""
+
+    build: Build
+    runs: list[RaceRun] = field(default_factory=list)
+    races: list[RaceSite] = field(default_factory=list)
+    ran: bool = False
+    """Every run ended normally."""
+    clean: bool = False
+    """Built, ran, and no race."""
+    command: str = ""
+    threads: list[int] = field(default_factory=list)
+    """The thread counts asked for."""
+    repeats: int = 1
+    _nested: ClassVar[dict] = {"build": Build, "runs": RaceRun, "races": RaceSite}
+
+    @property
+    def clean_threads(self) -> set[int]:
+        """Thread counts with a run that ended normally and printed no race."""
+        return {r.threads for r in self.runs if r.ok and not r.races}
+
+    def describe(self) -> str:
+        """One line saying which runs were made and what each found."""
+        parts = [f"{r.threads} threads (run {r.repeat + 1}): "
+                 + (f"{r.races} race reports" if r.ok else f"failed, {r.reason}") for r in self.runs]
+        return "; ".join(parts) or "no run (the build failed)"
+
+
+@dataclass
+class Timing(Record):
+    """Interleaved timing of the original (a) against a candidate (b); `error` set when a timed run failed."""
+
+    error: str | None = None
+    stderr_tail: str | None = None
+    a: list[float] | None = None
+    """Seconds of each run of the original, in the order run."""
+    b: list[float] | None = None
+    median_a: float | None = None
+    median_b: float | None = None
+    min_a: float | None = None
+    max_a: float | None = None
+    min_b: float | None = None
+    max_b: float | None = None
+    speedup: float | None = None
+    """median a / median b."""
+    speedup_min: float | None = None
+    """The smallest and largest pairwise ratio a/b."""
+    speedup_max: float | None = None
+    beyond_noise: bool | None = None
+    """Faster beyond the noise: every kept candidate run beat every kept original run, and speedup >= min_speedup."""
+    verdict: str | None = None
+    """faster, slower or within noise."""
+    min_speedup: float | None = None
+    set_aside: int | None = None
+    """How many extreme runs per side the 'faster' test left out (1 after a second round)."""
+    threads: int | None = None
+    reps: int | None = None
+    warmup: int | None = None
+    order: str | None = None
+    """The order the runs were made in, e.g. ABBAAB."""
+    stdout_a: str | None = None
+    stdout_b: str | None = None
+    rounds: int | None = None
+    """2 when a second round was timed and both were judged together."""
+    _omit_none: ClassVar[bool] = True
+
+    @property
+    def measured(self) -> bool:
+        return self.error is None and self.speedup is not None
+
+    def summary(self) -> str:
+        """e.g. '1.85x (min 1.80, max 1.90) over 5 interleaved runs: faster'."""
+        return (f"{self.speedup or 0:.2f}x (min {self.speedup_min or 0:.2f}, max {self.speedup_max or 0:.2f}) over "
+                f"{self.reps} interleaved runs: {self.verdict}")
+
+
+@dataclass
+class OutputCheck(Record):
+    """The candidate's stdout and named output files against the original's."""
+
+    ok: bool
+    diff: str | None = None
+    """The first difference, in words."""
+
+
+@dataclass
+class TestRun(Record):
+    """The project's test command on a tree."""
+
+    ok: bool
+    exit_code: int | None = None
+    tail: str | None = None
+    """The end of its output (candidates)."""
+    seconds: float | None = None
+    """How long it took (the baseline: candidate timeouts scale with it)."""
+    _omit_none: ClassVar[bool] = True
+    __test__: ClassVar[bool] = False  # not a pytest test class
+
+
+STAGES = ("apply", "race_build", "race", "race_run", "build", "run", "output", "test", "timing", "passed")
+"""The stages an evidence run goes through, in order; `Evidence.stage` is the first that failed, or passed."""
+
+
+@dataclass
+class Evidence(Record):
+    """Everything the sandbox found about one candidate tree; it stops at the first stage that fails."""
+
+    stage: str
+    """One of STAGES: where it stopped ('passed' when nothing failed)."""
+    error: str | None = None
+    """Why it stopped, in words."""
+    root: str | None = None
+    """The tree it was run on (the critic reads the lines a race names from it)."""
+    race: RaceCheck | None = None
+    build: Build | None = None
+    """The release build (absent when the race check already failed)."""
+    output: OutputCheck | None = None
+    test: TestRun | None = None
+    timing: Timing | None = None
+    _nested: ClassVar[dict] = {"race": RaceCheck, "build": Build, "output": OutputCheck, "test": TestRun,
+                               "timing": Timing}
+    _omit_none: ClassVar[bool] = True
+
+    @property
+    def passed(self) -> bool:
+        return self.stage == "passed"
+
+    @property
+    def speedup(self) -> float:
+        """The measured speedup, 0.0 when there is none."""
+        return (self.timing.speedup or 0.0) if self.timing else 0.0
+
+    def slim(self) -> Evidence:
+        """A copy without the bulky logs (the transcript keeps them in full), for the attempt records."""
+        race = None
+        if self.race is not None:
+            race = RaceCheck.from_dict({**self.race.to_dict(), "build": {**self.race.build.to_dict(), "log": ""},
+                                        "runs": [{**r.to_dict(), "stdout_tail": "", "stderr_tail": ""}
+                                                 for r in self.race.runs]})
+        build = Build.from_dict({**self.build.to_dict(), "log": ""}) if self.build else None
+        timing = Timing.from_dict({**self.timing.to_dict(), "stdout_a": None, "stdout_b": None}) \
+            if self.timing else None
+        return Evidence(self.stage, self.error, self.root, race, build, self.output, self.test, timing)
+
+
+@dataclass
+class Baseline(Record):
+    """The original program's run: what every candidate is compared with."""
+
+    seconds: float
+    """The release build's run time (candidate timeouts scale with it)."""
+    stdout: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """The named output files' contents."""
+    test: TestRun | None = None
+    races: list[RaceSite] = field(default_factory=list)
+    """Races the original already has (not held against a candidate)."""
+    race_runs: list[RaceRun] = field(default_factory=list)
+    _nested: ClassVar[dict] = {"test": TestRun, "races": RaceSite, "race_runs": RaceRun}
+
+    @property
+    def known_races(self) -> set[tuple[str, int, int]]:
+        return {r.key for r in self.races}
