@@ -1,4 +1,5 @@
-"""Kill -9 a run at random points; `hpcagent resume` ends with the same result and redoes no finished step."""
+"""Kill -9 a run at random points; `hpcagent resume` ends with the same result and redoes no finished step: with the
+scripted Lab (no container engine, fast) and in the real Docker sandbox."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from pathlib import Path
 import pytest
 from conftest import DATA, REPO
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
 HPCAGENT = [sys.executable, "-m", "hpcagent.agent.cli.main"]
 # Events written as a node finishes: after a resume none of these may repeat for a node that had finished.
 END_EVENTS = {"targets", "baseline", "target", "proposal", "apply", "check", "verdict", "compose", "outputs"}
@@ -38,8 +38,8 @@ def key(e: dict) -> tuple:
     return (e["kind"], e.get("loop"), e.get("attempt"), e.get("index"), e.get("phase"), str(e.get("loops")))
 
 
-def start(repo: Path, out: Path, run_id: str) -> subprocess.Popen:
-    return subprocess.Popen([*HPCAGENT, "optimize", str(repo), "--out", str(out), "--run-id", run_id, "--quiet"],
+def start(repo: Path, out: Path, run_id: str, args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([*HPCAGENT, "optimize", str(repo), "--out", str(out), "--run-id", run_id, "--quiet", *args],
                             cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -49,21 +49,37 @@ def outcome(run_dir: Path) -> tuple:
     return accepted, (run_dir / "patch.diff").read_text()
 
 
-def test_kill_and_resume_gives_the_same_result(tmp_path: Path):
+def test_kill_and_resume_with_the_fake_lab(tmp_path: Path):
+    outcomes = [{"match": "reduction(+:s)", "stage": "timing", "speedup": 1.0},
+                {"match": "#pragma omp", "stage": "passed", "speedup": 1.7}]
+    lab = tmp_path / "lab.json"
+    lab.write_text(json.dumps({"outcomes": outcomes, "delay": 0.15}))
+    reference = kill_and_resume(tmp_path, ["--sandbox", f"fake:{lab}"], kills=4)
+    assert "app.c:8" in reference[0] and "app.c:19" not in reference[0] and "#pragma omp for" in reference[1]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_kill_and_resume_in_the_sandbox(tmp_path: Path):
+    kill_and_resume(tmp_path, [], kills=3)
+
+
+def kill_and_resume(tmp_path: Path, args: list[str], kills: int) -> tuple:
+    """A full run, then `kills` runs each killed at a random event and resumed: all end as the full run did."""
     repo = tmp_path / "mini"
     shutil.copytree(DATA / "projects" / "mini", repo)
     out = tmp_path / "runs"
-    full = start(repo, out, "full")
+    full = start(repo, out, "full", args)
     assert full.wait(timeout=900) in (0, 3), full.stderr.read().decode()[-2000:]
     reference = outcome(out / "full")
     total = len(events(out / "full"))
     seed = int(os.environ.get("HPCAGENT_TEST_SEED", time.time()))
     rng = random.Random(seed)
-    points = sorted(rng.sample(range(2, total - 2), 3))
+    points = sorted(rng.sample(range(2, total - 2), kills))
     print(f"seed {seed}: killing after {points} of {total} events")
     for n, point in enumerate(points):
         run_id = f"killed{n}"
-        proc = start(repo, out, run_id)
+        proc = start(repo, out, run_id, args)
         deadline = time.time() + 600
         while len(events(out / run_id)) < point and proc.poll() is None and time.time() < deadline:
             time.sleep(0.05)
@@ -81,3 +97,4 @@ def test_kill_and_resume_gives_the_same_result(tmp_path: Path):
         rerun = [key(e) for e in after if e["kind"] in END_EVENTS and key(e) in finished]
         assert rerun == [], f"seed {seed}: finished steps ran again after resume: {rerun}"
     assert (repo / "app.c").read_text() == (DATA / "projects" / "mini" / "app.c").read_text()
+    return reference
