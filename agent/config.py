@@ -103,7 +103,7 @@ class AgentCfg(Section):
     model: str = "smollm2"
     """For the LLM planner/critic: smollm2 | transformers:PATH | openai:MODEL | scripted:FILE (settings in [model])."""
     sandbox: str = "auto"
-    """auto | docker | local"""
+    """auto | docker | local | fake:FILE (scripted evidence from a JSON file, no engine: demos and tests)"""
     out: str = ".hpcagent/runs"
     """Where runs are written (relative paths are relative to the current directory)."""
 

@@ -26,7 +26,7 @@ def optimize(
     planner: Annotated[str | None, Opt(help="analysis | llm | scripted:FILE")] = None,
     critic: Annotated[str | None, Opt(help="rules | llm")] = None,
     model: Annotated[str | None, Opt(help="smollm2 | transformers:PATH | openai:MODEL | scripted:FILE")] = None,
-    sandbox: Annotated[str | None, Opt(help="auto | docker | local")] = None,
+    sandbox: Annotated[str | None, Opt(help="auto | docker | local | fake:FILE (scripted evidence, no engine)")] = None,
     attempts: Annotated[int | None, Opt(help="Attempts per loop.")] = None,
     max_targets: Annotated[int | None, Opt(help="Loops to try, hottest first.")] = None,
     budget_minutes: Annotated[float | None, Opt(help="Wall-clock budget of the run.")] = None,

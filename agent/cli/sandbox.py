@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from hpcagent.errors import HpcAgentError
-from hpcagent.evidence import RaceCheck
+from hpcagent.evidence import Diagnostic, RaceCheck
 
 
 def fail(exc: HpcAgentError, code: int = 2) -> None:
@@ -18,10 +18,14 @@ def fail(exc: HpcAgentError, code: int = 2) -> None:
     typer.echo(f"error: {exc}", err=True)
     diagnostics = getattr(exc, "diagnostics", None) or []
     for d in diagnostics[:10]:
-        typer.echo(f"  {d.file}:{d.line}:{d.column}: {d.severity}: {d.message}", err=True)
+        typer.echo(f"  {diagnostic_line(d)}", err=True)
     if not diagnostics and getattr(exc, "log", ""):
         typer.echo("  " + "\n  ".join(exc.log.splitlines()[-15:]), err=True)
     raise typer.Exit(code)
+
+
+def diagnostic_line(d: Diagnostic) -> str:
+    return f"{d.file}:{d.line}:{d.column}: {d.severity}: {d.message}"
 
 
 def parse_threads(text: str) -> tuple[int, ...]:
@@ -116,7 +120,7 @@ def _print_check(result: RaceCheck, sandbox: str) -> None:
     if not build.ok:
         typer.echo(f"build FAILED: {build.reason}")
         for d in build.diagnostics[:20]:
-            typer.echo(f"  {d.file}:{d.line}:{d.column}: {d.severity}: {d.message}")
+            typer.echo(f"  {diagnostic_line(d)}")
         if not build.diagnostics:
             typer.echo("  " + "\n  ".join(build.log.splitlines()[-15:]))
         return
