@@ -202,8 +202,28 @@ class TestRun(Record):
     __test__: ClassVar[bool] = False  # not a pytest test class
 
 
-STAGES = ("apply", "race_build", "race", "race_run", "build", "run", "output", "test", "timing", "passed")
-"""The stages an evidence run goes through, in order; `Evidence.stage` is the first that failed, or passed."""
+@dataclass
+class Refusal(Record):
+    """Why the static analysis refused a change before any sandbox work (tools/loops/veto.py): the loop it shares
+    out, what the analysis proved about it, and what would resolve it."""
+
+    loop: str
+    """The loop id (file:line)."""
+    reason: str
+    dependences: list[str] = field(default_factory=list)
+    """The proven dependences: both accesses, their lines, the distance when known."""
+    missing: list[str] = field(default_factory=list)
+    """Clauses that resolve it (a reduction, private, lastprivate); empty when no clause can."""
+
+    def text(self) -> str:
+        deps = f" ({'; '.join(self.dependences[:3])})" if self.dependences else ""
+        fix = f"; missing {', '.join(self.missing)}" if self.missing else ""
+        return f"loop {self.loop}: {self.reason}{deps}{fix}"
+
+
+STAGES = ("veto", "apply", "race_build", "race", "race_run", "build", "run", "output", "test", "timing", "passed")
+"""The stages a change goes through, in order; `Evidence.stage` is the first that failed, or passed. veto: the static
+analysis refused it (a proven dependence it leaves open) before any sandbox work."""
 
 
 @dataclass
@@ -222,8 +242,10 @@ class Evidence(Record):
     output: OutputCheck | None = None
     test: TestRun | None = None
     timing: Timing | None = None
+    refusal: Refusal | None = None
+    """Set when the static analysis refused the change (stage veto)."""
     _nested: ClassVar[dict] = {"race": RaceCheck, "build": Build, "output": OutputCheck, "test": TestRun,
-                               "timing": Timing}
+                               "timing": Timing, "refusal": Refusal}
     _omit_none: ClassVar[bool] = True
 
     @property
@@ -245,7 +267,7 @@ class Evidence(Record):
         build = Build.from_dict({**self.build.to_dict(), "log": ""}) if self.build else None
         timing = Timing.from_dict({**self.timing.to_dict(), "stdout_a": None, "stdout_b": None}) \
             if self.timing else None
-        return Evidence(self.stage, self.error, self.root, race, build, self.output, self.test, timing)
+        return Evidence(self.stage, self.error, self.root, race, build, self.output, self.test, timing, self.refusal)
 
 
 @dataclass

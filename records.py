@@ -116,11 +116,33 @@ class Attempt(Record):
     check: Evidence
     """The sandbox's evidence (without its bulky logs: the transcript has them)."""
     verdict: Verdict
+    revoked: str = ""
+    """Why a later check withdrew this acceptance (a race or a wrong output on the same change); '' if none did."""
     _nested: ClassVar[dict] = {"proposal": Proposal, "check": Evidence, "verdict": Verdict}
 
     @property
     def accepted(self) -> bool:
-        return self.verdict.action == "accept"
+        """Accepted by the critic and not revoked since: evidence only ever takes an acceptance away."""
+        return self.verdict.action == "accept" and not self.revoked
+
+
+def same_change(a: Proposal, b: Proposal) -> bool:
+    """Two proposals make the same edits."""
+    return [(e.file, e.start_line, e.end_line, e.new_text) for e in a.edits] == \
+        [(e.file, e.start_line, e.end_line, e.new_text) for e in b.edits]
+
+
+def revoke(result: LoopResult, change: Proposal, why: str) -> bool:
+    """Withdraw the acceptance of every attempt of a loop that made this change; True if one was withdrawn."""
+    hit = False
+    for a in result.attempts:
+        if a.accepted and same_change(a.proposal, change):
+            a.revoked, hit = why, True
+    if hit:
+        result.accepted = best_accepted(result.attempts)
+        if result.accepted is None:
+            result.status, result.reason = "revoked", f"acceptance revoked: {why}"
+    return hit
 
 
 def best_accepted(attempts: list[Attempt]) -> Attempt | None:
@@ -141,7 +163,8 @@ class LoopResult(Record):
     """How one target loop ended: its status, why, every attempt, and the attempt kept if one was accepted."""
 
     target: LoopTarget
-    status: Literal["accepted", "given_up", "skipped"]
+    status: Literal["accepted", "given_up", "revoked"]
+    """revoked: a change was accepted, then a race or wrong output on that change withdrew it."""
     reason: str
     attempts: list[Attempt] = field(default_factory=list)
     accepted: Attempt | None = None
@@ -180,4 +203,6 @@ class Composed(Record):
     """The whole program's evidence (None when nothing was kept)."""
     covered: dict[str, str] = field(default_factory=dict)
     """Loops accepted alone whose change an accepted group's already makes: loop id -> the group's loop id."""
+    revoked: dict[str, str] = field(default_factory=dict)
+    """Loops whose acceptance the composed program's evidence withdrew (a race in the loop): loop id -> why."""
     _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence}

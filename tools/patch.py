@@ -69,3 +69,18 @@ def unified_diff(orig_root: Path, new_root: Path, files: list[str]) -> str:
                 fixed.append(line + "\n\\ No newline at end of file\n")
         chunks.append(f"diff --git a/{rel} b/{rel}\n" + "".join(fixed))
     return "".join(chunks)
+
+
+def original_line(edits: list[Edit], file: str, line: int) -> int | None:
+    """The original line that line `line` of `file` in the edited tree comes from; None for a line an edit wrote."""
+    shift = 0
+    for e in sorted((e for e in edits if e.file == file), key=lambda e: e.start_line):
+        new_lines = e.new_text.count("\n") + (0 if e.new_text.endswith("\n") or not e.new_text else 1)
+        old_lines = e.end_line - e.start_line + 1
+        first_new = e.start_line + shift
+        if line < first_new:
+            break
+        if line < first_new + new_lines:
+            return None
+        shift += new_lines - old_lines
+    return line - shift

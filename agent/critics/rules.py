@@ -101,6 +101,8 @@ class RuleCritic:
                 f"{t.speedup or 0:.2f}x (min {t.speedup_min or 0:.2f}, max {t.speedup_max or 0:.2f}) beyond the noise"
                 + (f" (two rounds, {t.reps} runs a side; the one slowest candidate run and fastest original run "
                    "set aside)" if t.set_aside else "")))
+        if stage == "veto":
+            return self._vetoed(check, repair_or_give)
         if stage == "apply":
             return Verdict(repair_or_give, Feedback("rejected", error,
                                                     "propose an edit that fits the file and the loop's lines"))
@@ -128,6 +130,16 @@ class RuleCritic:
                                                     "try another schedule, collapse, or loop level",
                                                     {"next_candidate": True}))
         return Verdict("give_up", Feedback("crash", f"unexpected check stage {stage!r}: {error}"))
+
+    def _vetoed(self, check: Evidence, action: str) -> Verdict:
+        """The static analysis refused the change: a proven dependence it leaves open (see tools/loops/veto.py)."""
+        add = check.refusal.missing if check.refusal else []
+        if add:
+            return Verdict(action, Feedback("dependence", check.error or "", f"add {', '.join(add)}",
+                                            {"add_clauses": add, "vetoed": True}))
+        return Verdict(action, Feedback("dependence", check.error or "", "no clause resolves a proven loop-carried "
+                                        "dependence: leave this loop serial or parallelize an inner loop",
+                                        {"try_inner": True, "vetoed": True}))
 
     def _compile_error(self, check: Evidence, proposal: Proposal, action: str) -> Verdict:
         build = check.build or (check.race.build if check.race else None)

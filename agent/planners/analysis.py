@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hpcagent.agent.protocols import PlanContext
-from hpcagent.records import Attempt, Edit, LoopTarget, Proposal, loop_id
+from hpcagent.records import Attempt, Edit, LoopTarget, Proposal, loop_id, same_change
 from hpcagent.tools.loops.analysis import LoopReport, analyze_file, load_program
 from hpcagent.tools.loops.groups import group_reason, sibling_picks
 from hpcagent.tools.loops.proposals import pragma_text
@@ -15,8 +15,7 @@ from hpcagent.tools.loops.proposals import pragma_text
 
 def same(a: Proposal, b: Proposal) -> bool:
     """Two proposals make the same change."""
-    edits = [(e.file, e.start_line, e.end_line, e.new_text) for e in a.edits]
-    return a.kind == b.kind and edits == [(e.file, e.start_line, e.end_line, e.new_text) for e in b.edits]
+    return a.kind == b.kind and same_change(a, b)
 
 
 def with_clauses(last: Proposal, clauses: list[str], why: str) -> Proposal:
@@ -44,6 +43,17 @@ class TreeAnalysis:
         if file not in self._reports:
             self._reports[file] = analyze_file(self.root / file, self.root, load_program(self.root))
         return self._reports[file]
+
+    def reports_of(self, files: set[str]) -> list[LoopReport]:
+        """The reports of every file given that exists and parses (a change naming another file fails to apply)."""
+        out: list[LoopReport] = []
+        for file in sorted(files):
+            if (self.root / file).is_file():
+                try:
+                    out += self.reports(file)
+                except Exception:  # an analysis that cannot read the file proves nothing: the sandbox decides
+                    continue
+        return out
 
     def facts(self, target: LoopTarget) -> dict[str, Any]:
         """The analysis facts and top candidate of a loop, for planners that read them (the LLM planner)."""

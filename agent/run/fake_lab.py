@@ -7,7 +7,8 @@ evidence. An outcome is a dict:
     {"match": "reduction(+:s)",   # text of an added line ('' matches any change)
      "stage": "passed",           # or race, race_build, build, run, output, test, timing
      "speedup": 1.8,              # passed / timing: the median speedup the timer reports
-     "variable": "s"}             # race: the racing variable (its line: the line after the first added one)
+     "variable": "s",             # race: the racing variable (its line: the line after the first added one)
+     "times": 1}                  # optional: the outcome holds for its first N matching checks, then the next one
 
 With no outcome matching, a change times at 1.0x, within the noise. `hpcagent optimize --sandbox fake:FILE` runs
 with the outcomes of a JSON file: {"outcomes": [...], "profile": {...}, "baseline_seconds": 1.0, "delay": 0.0}.
@@ -40,6 +41,8 @@ class FakeLab:
         self.baseline_seconds = baseline_seconds
         self.delay = delay
         """Seconds each call sleeps (a kill -9 test needs steps that take time)."""
+        self.used: dict[int, int] = {}
+        """How often each outcome has decided a check (for `times`)."""
         self.calls: list[tuple[str, list[str]]] = []
         """(tree, the lines its change added) for each evidence call."""
 
@@ -65,12 +68,14 @@ class FakeLab:
         time.sleep(self.delay)
         added = added_lines(work / "orig", work / tree)
         self.calls.append((tree, [text for _, _, text in added]))
-        chosen = [o for o in self.outcomes if any(o.get("match", "") in text for _, _, text in added)]
+        chosen = [o for o in self.outcomes if any(o.get("match", "") in text for _, _, text in added)
+                  and self.used.get(id(o), 0) < o.get("times", float("inf"))]
         if tree == "final" and chosen:  # a composed program: the first failure of its changes, else the best gain
             failing = [o for o in chosen if o.get("stage", "passed") != "passed"]
             outcome = failing[0] if failing else max(chosen, key=lambda o: o.get("speedup", 1.0))
         else:
             outcome = chosen[0] if chosen else {"stage": "timing", "speedup": 1.0}
+        self.used[id(outcome)] = self.used.get(id(outcome), 0) + 1
         return scripted(outcome, added, work / tree, cfg, base)
 
 

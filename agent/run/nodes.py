@@ -20,7 +20,8 @@ from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.agent.run.state import RunState
 from hpcagent.agent.run.transcript import Transcript
 from hpcagent.evidence import Baseline, Evidence
-from hpcagent.records import Attempt, LoopResult, LoopTarget, Proposal, Verdict, best_accepted
+from hpcagent.records import Attempt, LoopResult, LoopTarget, Proposal, Verdict, best_accepted, revoke
+from hpcagent.tools.loops.veto import veto
 from hpcagent.tools.patch import EditError, apply_edits
 
 
@@ -72,13 +73,18 @@ def over_budget(state: RunState) -> bool:
     return time.time() - state["started"] > config(state).budget.wall_minutes * 60
 
 
-def finished(state: RunState, tried: list[Attempt], status: str, reason: str) -> dict[str, Any]:
-    """The state update recording one loop's outcome (an accepted loop keeps its best accepted attempt)."""
+def finished(state: RunState, tried: list[Attempt], status: str, reason: str,
+             loops: list[dict] | None = None) -> dict[str, Any]:
+    """The state update recording one loop's outcome (an accepted loop keeps its best accepted attempt) after the
+    finished loops (`loops`, default the state's)."""
     kept = best_accepted(tried) if status == "accepted" else None
     if kept is not None and not reason:
         reason = f"kept attempt {kept.number}: " + kept.verdict.feedback.evidence
+    withdrawn = next((a.revoked for a in tried if a.revoked), "")
+    if kept is None and withdrawn:
+        status, reason = "revoked", f"acceptance revoked: {withdrawn}"
     result = LoopResult(target(state), status, reason, tried, kept)  # type: ignore[arg-type]
-    return {"loops": (state.get("loops") or []) + [result.to_dict()]}
+    return {"loops": (loops if loops is not None else state.get("loops") or []) + [result.to_dict()]}
 
 
 # The nodes, in the order a run meets them.
@@ -132,10 +138,17 @@ def plan(state: RunState, runtime: Rt) -> dict:
 
 
 def apply(state: RunState, runtime: Rt) -> dict:
-    log = runtime.context.transcript.event
+    """Refuse a change against a proven dependence (no sandbox work), else apply it to a fresh candidate tree."""
+    ctx = runtime.context
+    log = ctx.transcript.event
     proposal = Proposal.from_dict(state["proposal"])
-    tree = fresh_copy(work(state) / "orig", work(state) / "cand")
     where = {"loop": target(state).loop_id, "attempt": len(state["attempts"]) + 1}
+    analysis = ctx.shared_analysis(work(state) / "orig")
+    refused = veto(proposal, analysis.reports_of({e.file for e in proposal.edits}))
+    if refused is not None:
+        log("veto", **where, vetoed=refused.loop, reason=refused.text(), missing=refused.missing)
+        return {"check": Evidence(stage="veto", error=refused.text(), refusal=refused).to_dict()}
+    tree = fresh_copy(work(state) / "orig", work(state) / "cand")
     try:
         apply_edits(tree, proposal.edits)
     except EditError as exc:
@@ -170,18 +183,47 @@ def critique(state: RunState, runtime: Rt) -> dict:
                          feedback=verdict.feedback.to_dict())
     tried = [*history, attempt]
     update: dict[str, Any] = {"attempts": [a.to_dict() for a in tried], "exploring": False}
+    if ev.stage in REVOKING:
+        update.update(revocations(state, t, proposal, attempt, tried, ctx.transcript))
+    tried = [Attempt.from_dict(a) for a in update["attempts"]]
     if attempt.accepted and worth_exploring(state, t, tried):
         ctx.transcript.event("explore", loop=t.loop_id, attempt=attempt.number,
                              reason="accepted, but well below what the loop's share allows: trying another candidate")
         return {**update, "exploring": True}
     if verdict.action == "repair":
         return update
-    kept = best_accepted(tried)
+    kept, loops = best_accepted(tried), update.get("loops")
     if kept is None or attempt.accepted:
-        return {**update, **finished(state, tried, "accepted" if kept else "given_up", verdict.feedback.prose())}
+        status = "accepted" if kept else "given_up"
+        return {**update, **finished(state, tried, status, verdict.feedback.prose(), loops)}
     reason = (f"accepted attempt {kept.number} ({kept.check.speedup:.2f}x); another candidate tried for more speed "
               f"was not better ({verdict.feedback.kind.replace('_', ' ')}: {verdict.feedback.evidence})")
-    return {**update, **finished(state, tried, "accepted", reason)}
+    return {**update, **finished(state, tried, "accepted", reason, loops)}
+
+
+REVOKING = ("race", "output", "test")
+"""Stages whose failure is evidence against the change itself (not its speed or its build): it revokes the same
+change's earlier acceptance, wherever that was."""
+
+
+def revocations(state: RunState, t: LoopTarget, proposal: Proposal, attempt: Attempt, tried: list[Attempt],
+                transcript: Transcript) -> dict[str, Any]:
+    """Withdraw every earlier acceptance of this very change (this loop's attempts and the finished loops'): a race
+    or a wrong output seen once is not outweighed by runs that happened not to show it."""
+    why = f"attempt {attempt.number} on {t.loop_id}, the same change, failed at {attempt.check.stage}: " \
+          f"{attempt.check.error}"
+    here = LoopResult(t, "accepted", "", tried[:-1])
+    update: dict[str, Any] = {}
+    if revoke(here, proposal, why):
+        transcript.event("revoke", loop=t.loop_id, attempts=[a.number for a in here.attempts if a.revoked], reason=why)
+        update["attempts"] = [a.to_dict() for a in [*here.attempts, attempt]]
+    loops = loop_results(state)
+    for lp in loops:
+        if revoke(lp, proposal, why):
+            transcript.event("revoke", loop=lp.loop_id, attempts=[a.number for a in lp.attempts if a.revoked],
+                             reason=why)
+            update["loops"] = [x.to_dict() for x in loops]
+    return update
 
 
 def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> bool:

@@ -62,6 +62,8 @@ class LiveProgress:
             t = e.get("timing") or {}
             extra = f", {t['speedup']:.2f}x ({t['verdict']})" if "speedup" in t else ""
             self.say(f"  checked: {e['stage']}" + (f" - {e['error']}" if e.get("error") else "") + extra)
+        elif kind == "veto":
+            self.say(f"  refused before the sandbox: {e['reason']}")
         elif kind == "verdict":
             self.say(f"  verdict: {e['action']} ({e['feedback']['kind']})")
         elif kind == "fallback":

@@ -227,4 +227,6 @@ def attempt_lines(a: Attempt) -> list[str]:
     fb = v.feedback
     lines.append(f"- verdict: **{v.action}** — {fb.kind}: {fb.evidence}"
                  + (f" Suggestion: {fb.suggestion}" if fb.suggestion else ""))
+    if a.revoked:
+        lines.append(f"- **revoked**: {a.revoked}")
     return lines

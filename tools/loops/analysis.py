@@ -50,6 +50,8 @@ class LoopReport:
     """What the analysis could not prove, when unproven is set."""
     team: Proposal | None = None
     """For a loop that stays serial: one thread team around it, its body's loops shared out (tools/loops/regions.py)."""
+    index: str = ""
+    """The loop's index variable ('' when it has none in canonical form)."""
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "end_line": self.end_line, "function": self.function,
@@ -109,7 +111,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     unproven = next((c.pragma for c in cands if c.proof == "unproven" and c.line == loop.line), None)
     return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
-                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "")
+                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "", index=loop.index or "")
 
 
 def is_team_target(rep: LoopReport, reports: list[LoopReport]) -> bool:

@@ -76,3 +76,95 @@ def test_added_lines_names_what_a_change_inserted(tmp_path: Path):
     (tmp_path / "cand").mkdir()
     (tmp_path / "cand" / "k.c").write_text("int a;\n#pragma omp parallel for\nint b;\n")
     assert added_lines(tmp_path / "orig", tmp_path / "cand") == [("k.c", 2, "#pragma omp parallel for")]
+
+
+RECURRENT = """#include <stdio.h>
+#define N 4000
+double in[N], out[N], vec[N];
+int main(void) {
+    for (int i = 1; i < N - 1; i++)
+        out[i] = (in[i - 1] + in[i] + in[i + 1]) / 3.0;
+    for (int k = 1; k < N; k++)
+        vec[k] = 0.5 * vec[k] + 0.5 * vec[k - 1];
+    printf("%f %f\\n", out[7], vec[N - 1]);
+    return 0;
+}
+"""
+
+
+def test_a_proposal_against_a_proven_dependence_never_reaches_the_sandbox(tmp_path: Path):
+    """What a weak model did: `parallel for` on every loop, the recurrence included. The stencil runs in the lab;
+    the recurrence is refused by the analysis with its dependence named, and the lab never sees it."""
+    from hpcagent.agent.config import Config
+    from hpcagent.agent.planners.scripted import ScriptedPlanner
+    from hpcagent.agent.run import runner
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "s.c").write_text(RECURRENT)
+    cfg = Config()
+    cfg.run.command = "./s"
+    cfg.budget.explore = 0
+    lab = FakeLab([{"match": "#pragma omp", "stage": "passed", "speedup": 1.5}])  # the lab would pass anything
+    planner = ScriptedPlanner({"*": [{"pragma": "#pragma omp parallel for"}, {"pragma": "#pragma omp for simd"}]})
+    original = runner.make_planner
+    runner.make_planner = lambda spec, c, t: planner
+    try:
+        state, run_dir = start(repo, cfg, "test", tmp_path / "runs", run_id="v", lab=lab)
+    finally:
+        runner.make_planner = original
+    loops = {lp.loop_id: lp for lp in map(LoopResult.from_dict, state["loops"])}
+    assert loops["s.c:5"].status == "accepted"
+    rec = loops["s.c:7"]
+    assert rec.status == "given_up" and [a.check.stage for a in rec.attempts] == ["veto", "veto"]
+    feedback = rec.attempts[0].verdict.feedback
+    assert feedback.kind == "dependence" and feedback.data["vetoed"]
+    assert "vec[k] (line 8) vs vec[k - 1] (line 8)" in feedback.evidence and "distance 1" in feedback.evidence
+    assert len(lab.calls) == 2 and all(tree in ("cand", "final") for tree, _ in lab.calls)  # the stencil, compose
+    events = read_transcript(run_dir / "transcript.jsonl")
+    assert [e["vetoed"] for e in events if e["kind"] == "veto"] == ["s.c:7", "s.c:7"]
+    patch = (run_dir / "patch.diff").read_text()
+    assert patch.count("#pragma omp") == 1 and "+    #pragma omp parallel for\n     for (int i = 1" in patch
+
+
+def scripted_run(tmp_path: Path, source: str, script: dict, outcomes: list[dict]) -> tuple[dict, Path, FakeLab]:
+    """A run of `source` with a scripted planner (as a model would answer) and scripted evidence."""
+    from hpcagent.agent.config import Config
+    from hpcagent.agent.planners.scripted import ScriptedPlanner
+    from hpcagent.agent.run import runner
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "s.c").write_text(source)
+    cfg = Config()
+    cfg.run.command = "./s"
+    lab = FakeLab(outcomes)
+    original = runner.make_planner
+    runner.make_planner = lambda spec, c, t: ScriptedPlanner(script)
+    try:
+        state, run_dir = start(repo, cfg, "test", tmp_path / "runs", run_id="v", lab=lab)
+    finally:
+        runner.make_planner = original
+    return state, run_dir, lab
+
+
+def test_a_later_race_on_the_identical_change_revokes_its_acceptance(tmp_path: Path):
+    """As a weak model's run went: a `parallel for` passed one race check (1.29x) and was accepted; the identical
+    pragma, tried again for more speed, raced. The first acceptance must not stand."""
+    script = {"s.c:5": [{"pragma": "#pragma omp parallel for"}] * 2, "s.c:7": []}
+    outcomes = [{"match": "#pragma omp parallel for", "stage": "passed", "speedup": 1.29, "times": 1},
+                {"match": "#pragma omp parallel for", "stage": "race", "variable": "out"}]
+    state, run_dir, lab = scripted_run(tmp_path, RECURRENT, script, outcomes)
+    (loop,) = [lp for lp in map(LoopResult.from_dict, state["loops"]) if lp.loop_id == "s.c:5"]
+    first, second = loop.attempts
+    assert first.verdict.action == "accept" and second.check.stage == "race"
+    assert loop.status == "revoked" and loop.accepted is None and not first.accepted
+    assert first.revoked.startswith("attempt 2 on s.c:5, the same change, failed at race")
+    assert Composed.from_dict(state["composed"]).kept == [] and (run_dir / "patch.diff").read_text() == ""
+    events = read_transcript(run_dir / "transcript.jsonl")
+    assert [(e["loop"], e["attempts"]) for e in events if e["kind"] == "revoke"] == [("s.c:5", [1])]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert {lp["loop"]: lp["status"] for lp in summary["loops"]}["s.c:5"] == "revoked"
+    report = (run_dir / "report.md").read_text()
+    assert "Outcome: acceptance revoked: attempt 2 on s.c:5" in report
+    assert "- **revoked**: attempt 2 on s.c:5, the same change, failed at race" in report
