@@ -154,7 +154,7 @@ def test_a_later_race_on_the_identical_change_revokes_its_acceptance(tmp_path: P
     script = {"s.c:5": [{"pragma": "#pragma omp parallel for"}] * 2, "s.c:7": []}
     outcomes = [{"match": "#pragma omp parallel for", "stage": "passed", "speedup": 1.29, "times": 1},
                 {"match": "#pragma omp parallel for", "stage": "race", "variable": "out"}]
-    state, run_dir, lab = scripted_run(tmp_path, RECURRENT, script, outcomes)
+    state, run_dir, _ = scripted_run(tmp_path, RECURRENT, script, outcomes)
     (loop,) = [lp for lp in map(LoopResult.from_dict, state["loops"]) if lp.loop_id == "s.c:5"]
     first, second = loop.attempts
     assert first.verdict.action == "accept" and second.check.stage == "race"
