@@ -11,7 +11,7 @@ from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.evidence import Baseline, Evidence
 from hpcagent.records import Composed, Dropped, Edit, LoopResult
 from hpcagent.tools.loops.groups import group_members
-from hpcagent.tools.patch import EditError, apply_edits
+from hpcagent.tools.patch import EditError, apply_edits, original_line
 
 SLOWER_SET = 0.9
 """A composed set whose speedup is under this fraction of its best change's own gets one try without its weakest."""
@@ -38,6 +38,7 @@ def compose(lab: Lab, work: Path, cfg: Config, base: Baseline, loops: list[LoopR
     """Apply every accepted change together and check the whole program; drop the latest change until it passes."""
     kept = [lp for lp in loops if lp.status == "accepted"]
     dropped: list[Dropped] = []
+    revoked: dict[str, str] = {}
     while kept:
         # a loop accepted alone and also covered by an accepted group: the group's edit makes it parallel already
         ids = {lp.loop_id for lp in kept}
@@ -64,15 +65,42 @@ def compose(lab: Lab, work: Path, cfg: Config, base: Baseline, loops: list[LoopR
                 if smaller is not None:
                     return Composed(ok=True, kept=[lp.loop_id for lp in active if lp is not weakest],
                                     files=smaller[1], dropped=[*dropped, smaller[2]], check=smaller[0],
-                                    covered=covered)
+                                    covered=covered, revoked=revoked)
                 apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(active))  # back to the full set
             return Composed(ok=True, kept=[lp.loop_id for lp in active], files=files, dropped=dropped,
-                            check=result, covered=covered)
+                            check=result, covered=covered, revoked=revoked)
+        racy = racing_loops(active, result)
+        if racy:
+            # a race inside an accepted loop: evidence against that change itself, whatever passed before
+            for lp, why in racy:
+                kept.remove(lp)
+                revoked[lp.loop_id] = why
+                dropped.append(Dropped(lp.loop_id, f"acceptance revoked: {why}"))
+                log("revoke", loop=lp.loop_id, reason=why, stage="compose")
+            continue
         # Changes that pass alone can interact: drop the most recently accepted one and try again.
         last = active[-1]
         kept.remove(last)
         dropped.append(Dropped(last.loop_id, f"the combined program failed at {result.stage}: {result.error}"))
-    return Composed(ok=False, dropped=dropped)
+    return Composed(ok=False, dropped=dropped, revoked=revoked)
+
+
+def racing_loops(active: list[LoopResult], result: Evidence) -> list[tuple[LoopResult, str]]:
+    """The accepted loops a race of the composed program falls in (its lines mapped back to the original), each
+    with why."""
+    if result.stage != "race" or result.race is None:
+        return []
+    edits, out = edits_of(active), {}
+    for race in result.race.races:
+        for file, line in ((race.file, race.line), (race.other_file or race.file, race.other_line)):
+            orig = original_line(edits, file, line)
+            for lp in active:
+                t = lp.target
+                if orig is not None and t.file == file and t.line <= orig <= t.end_line and lp.loop_id not in out:
+                    out[lp.loop_id] = (lp, f"the composed program races at {race.file}:{race.line} on "
+                                           f"{race.variable or '?'} ({race.kind} with line {race.other_line}), "
+                                           "inside this loop")
+    return list(out.values())
 
 
 def without_weakest(lab: Lab, work: Path, cfg: Config, base: Baseline, active: list[LoopResult],

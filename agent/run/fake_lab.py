@@ -8,7 +8,8 @@ evidence. An outcome is a dict:
      "stage": "passed",           # or race, race_build, build, run, output, test, timing
      "speedup": 1.8,              # passed / timing: the median speedup the timer reports
      "variable": "s",             # race: the racing variable (its line: the line after the first added one)
-     "times": 1}                  # optional: the outcome holds for its first N matching checks, then the next one
+     "times": 1,                  # optional: the outcome holds for its first N matching checks, then the next one
+     "tree": "final"}             # optional: only for this tree (cand: one change; final: the composed program)
 
 With no outcome matching, a change times at 1.0x, within the noise. `hpcagent optimize --sandbox fake:FILE` runs
 with the outcomes of a JSON file: {"outcomes": [...], "profile": {...}, "baseline_seconds": 1.0, "delay": 0.0}.
@@ -69,7 +70,7 @@ class FakeLab:
         added = added_lines(work / "orig", work / tree)
         self.calls.append((tree, [text for _, _, text in added]))
         chosen = [o for o in self.outcomes if any(o.get("match", "") in text for _, _, text in added)
-                  and self.used.get(id(o), 0) < o.get("times", float("inf"))]
+                  and self.used.get(id(o), 0) < o.get("times", float("inf")) and o.get("tree", tree) == tree]
         if tree == "final" and chosen:  # a composed program: the first failure of its changes, else the best gain
             failing = [o for o in chosen if o.get("stage", "passed") != "passed"]
             outcome = failing[0] if failing else max(chosen, key=lambda o: o.get("speedup", 1.0))

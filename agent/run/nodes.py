@@ -239,9 +239,13 @@ def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> boo
 def compose(state: RunState, runtime: Rt) -> dict:
     ctx = runtime.context
     ctx.transcript.event("phase", phase="compose")
+    loops = loop_results(state)
     result = composing.compose(ctx.lab, work(state), config(state), Baseline.from_dict(state["baseline"]),
-                               loop_results(state), ctx.transcript.event)
-    return {"phase": "report", "composed": result.to_dict()}
+                               loops, ctx.transcript.event)
+    for lp in loops:
+        if lp.loop_id in result.revoked and lp.accepted is not None:
+            revoke(lp, lp.accepted.proposal, result.revoked[lp.loop_id])
+    return {"phase": "report", "composed": result.to_dict(), "loops": [lp.to_dict() for lp in loops]}
 
 
 def report(state: RunState, runtime: Rt) -> dict:

@@ -168,3 +168,16 @@ def test_a_later_race_on_the_identical_change_revokes_its_acceptance(tmp_path: P
     report = (run_dir / "report.md").read_text()
     assert "Outcome: acceptance revoked: attempt 2 on s.c:5" in report
     assert "- **revoked**: attempt 2 on s.c:5, the same change, failed at race" in report
+
+
+def test_a_race_in_the_composed_program_revokes_the_loop_result(tmp_path: Path):
+    outcomes = [{"match": "#pragma omp", "tree": "final", "stage": "race", "variable": "out"},
+                {"match": "#pragma omp", "stage": "passed", "speedup": 1.5}]
+    state, run_dir, _ = scripted_run(tmp_path, RECURRENT, {"s.c:5": [{"pragma": "#pragma omp parallel for"}]},
+                                     outcomes)
+    (loop,) = [lp for lp in map(LoopResult.from_dict, state["loops"]) if lp.loop_id == "s.c:5"]
+    assert loop.status == "revoked" and loop.attempts[0].revoked.startswith("the composed program races at s.c:")
+    composed = Composed.from_dict(state["composed"])
+    assert not composed.ok and list(composed.revoked) == ["s.c:5"] and exit_code(state) == 3
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert {lp["loop"]: lp["status"] for lp in summary["loops"]}["s.c:5"] == "revoked"

@@ -240,3 +240,26 @@ def test_compose_drops_a_change_that_makes_the_whole_program_slower(tmp_path: Pa
     result = compose(lab, work, Config(), Baseline(1.0), loops, no_log)
     assert trees == [[FIRST, SECOND], [FIRST]] and result.kept == [FIRST_ID, SECOND_ID]
     assert result.check.timing.speedup == 2.1 and pragma_lines(work / "final") == [FIRST, SECOND]
+
+
+def test_a_race_in_the_composed_program_revokes_the_loop_it_falls_in(tmp_path: Path):
+    """Each sweep passed alone; together a race shows up in the second sweep's lines: that acceptance is withdrawn
+    (not merely the latest change dropped), the first sweep's change stands."""
+    work = tmp_path / "work"
+    make_tree(work / "orig")
+    ctx = PlanContext(work / "orig")
+    first = AnalysisPlanner().propose(LoopTarget("k.c", FIRST, FIRST + 2, "step"), ctx, [])
+    second = AnalysisPlanner().propose(LoopTarget("k.c", SECOND, SECOND + 2, "step"), ctx, [])
+    # listed second-first, so dropping "the latest" would wrongly drop the first sweep
+    loops = [accepted(LoopTarget("k.c", SECOND, SECOND + 2, "step"), second, passed(work, 1.3)),
+             accepted(LoopTarget("k.c", FIRST, FIRST + 2, "step"), first, passed(work, 1.3))]
+
+    def evidence(w: Path, tree: str) -> Evidence:
+        # in the tree with both pragmas, original line SECOND + 2 sits two lines lower
+        return raced(w / tree, SECOND + 2 + 2) if pragma_lines(w / tree) == [FIRST, SECOND] else passed(w / tree, 1.3)
+
+    logged = []
+    result = compose(TreeLab(evidence), work, Config(), Baseline(1.0), loops, lambda kind, **d: logged.append(kind))
+    assert result.ok and result.kept == [FIRST_ID] and list(result.revoked) == [SECOND_ID]
+    assert result.dropped[0].reason.startswith("acceptance revoked: the composed program races at k.c:17 on B")
+    assert "revoke" in logged and pragma_lines(work / "final") == [FIRST]
