@@ -100,6 +100,8 @@ class RaceRun(Record):
     reason: str = ""
     stdout_tail: str = ""
     stderr_tail: str = ""
+    schedule: str = ""
+    """The OMP_SCHEDULE of a schedule-perturbation run (the changed loops built with schedule(runtime)); '' else."""
 
 
 @dataclass
@@ -126,9 +128,17 @@ class RaceCheck(Record):
 
     def describe(self) -> str:
         """One line saying which runs were made and what each found."""
-        parts = [f"{r.threads} threads (run {r.repeat + 1}): "
+        parts = [f"{r.threads} threads" + (f", schedule {r.schedule}" if r.schedule else "") + f" (run {r.repeat + 1}): "
                  + (f"{r.races} race reports" if r.ok else f"failed, {r.reason}") for r in self.runs]
         return "; ".join(parts) or "no run (the build failed)"
+
+    def merged(self, other: RaceCheck) -> RaceCheck:
+        """This check and another of the same program (a schedule-perturbation build) as one: every run, every race."""
+        keys = {r.key for r in self.races}
+        return RaceCheck(build=self.build if not self.build.ok or other.build.ok else other.build,
+                         runs=self.runs + other.runs, races=self.races + [r for r in other.races if r.key not in keys],
+                         ran=self.ran and other.ran, clean=self.clean and other.clean, command=self.command,
+                         threads=self.threads, repeats=self.repeats)
 
 
 @dataclass
@@ -244,6 +254,9 @@ class Evidence(Record):
     timing: Timing | None = None
     refusal: Refusal | None = None
     """Set when the static analysis refused the change (stage veto)."""
+    unexecuted: list[str] | None = None
+    """The changed loops the race-check input never entered (so the race check says nothing about them); None
+    when the original's coverage is unknown."""
     _nested: ClassVar[dict] = {"race": RaceCheck, "build": Build, "output": OutputCheck, "test": TestRun,
                                "timing": Timing, "refusal": Refusal}
     _omit_none: ClassVar[bool] = True
@@ -267,7 +280,8 @@ class Evidence(Record):
         build = Build.from_dict({**self.build.to_dict(), "log": ""}) if self.build else None
         timing = Timing.from_dict({**self.timing.to_dict(), "stdout_a": None, "stdout_b": None}) \
             if self.timing else None
-        return Evidence(self.stage, self.error, self.root, race, build, self.output, self.test, timing, self.refusal)
+        return Evidence(self.stage, self.error, self.root, race, build, self.output, self.test, timing, self.refusal,
+                        self.unexecuted)
 
 
 @dataclass
@@ -283,6 +297,9 @@ class Baseline(Record):
     races: list[RaceSite] = field(default_factory=list)
     """Races the original already has (not held against a candidate)."""
     race_runs: list[RaceRun] = field(default_factory=list)
+    executed: dict[str, list[int]] | None = None
+    """The lines the race-check input executes, per file (None without coverage: see coverage_error)."""
+    coverage_error: str = ""
     _nested: ClassVar[dict] = {"test": TestRun, "races": RaceSite, "race_runs": RaceRun}
 
     @property

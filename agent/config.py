@@ -77,8 +77,13 @@ class SearchCfg(Section):
 class ThreadsCfg(Section):
     count: Positive = 2
     """Threads of the timed runs (baseline runs at the same CPU set)."""
-    race: list[Positive] = Field(default=[2, 4], min_length=1)
-    """Thread counts of the race-check runs (one run each)."""
+    race: list[Positive] = Field(default=[2, 3, 4], min_length=1)
+    """Thread counts of the race-check runs: some races show only at an odd count or above the core count."""
+    race_repeats: Positive = 3
+    """Race-check runs per thread count (a race shows in some schedules only)."""
+    schedules: list[str] = Field(default=["static,1", "dynamic,1"])
+    """OMP_SCHEDULE values the changed loops are also race-checked under (built with schedule(runtime)), at each
+    thread count: neighbouring iterations on different threads. [] = no schedule perturbation."""
 
 
 class BudgetCfg(Section):
@@ -244,7 +249,9 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 
 [threads]
 # count = 2               # threads of the timed runs
-# race = [2, 4]           # thread counts of the race-check runs
+# race = [2, 3, 4]        # thread counts of the race-check runs (an odd one, and above the core count)
+# race_repeats = 3        # race-check runs per thread count
+# schedules = ["static,1", "dynamic,1"]  # OMP_SCHEDULE values the changed loops are also race-checked under
 
 [budget]
 # attempts = 4            # attempts per loop

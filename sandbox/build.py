@@ -44,13 +44,15 @@ VARIANTS = {
     "release": Toolchain("gcc", "g++", "-O3 -fopenmp", "-fopenmp"),
     "serial": Toolchain("gcc", "g++", "-O3"),
     "profile": Toolchain("gcc", "g++", "-O2 -g -pg -fno-omit-frame-pointer -fno-inline-functions", "-pg"),
+    "coverage": Toolchain("clang-16", "clang++-16", "-O0 -g -fopenmp -fprofile-instr-generate -fcoverage-mapping",
+                          "-fopenmp -fprofile-instr-generate"),
 }
 
 
 def toolchain(variant: str, cc: str | None = None, cxx: str | None = None, cflags: str | None = None) -> Toolchain:
     """Return a variant's toolchain with the user's compiler/flags overrides (race keeps TSan whatever)."""
     tc = VARIANTS[variant]
-    if variant == "race":
+    if variant in ("race", "coverage"):
         return tc
     if cc and not cxx:
         cxx = cxx_for(cc)

@@ -18,20 +18,22 @@ def prefixes(sandbox, workdir: Path, cwd: str) -> tuple[str, ...]:
 
 def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads=(2, 4), repeats: int = 1,
                cwd: str = ".", build_timeout: float = 600, run_timeout: float = 300,
-               limits: Limits | None = None) -> RaceCheck:
-    """Build workdir/cwd for race checking and run it len(threads) x repeats times; return the evidence."""
+               limits: Limits | None = None, schedules: tuple[str, ...] = ("",)) -> RaceCheck:
+    """Build workdir/cwd for race checking and run it len(threads) x repeats times under each OMP_SCHEDULE of
+    `schedules` ('' leaves it unset); return the evidence."""
     from hpcagent.tools.tsan import parse_tsan
 
     steps = spec.steps(toolchain("race"), "race", timeout=build_timeout, cwd=cwd)
-    plan = [(t, r) for r in range(repeats) for t in threads]
-    for t, r in plan:
-        env = dict(RACE_ENV, OMP_NUM_THREADS=str(t))
-        steps.append(Step(f"race-run-t{t}-r{r}", run_cmd, env=env, cwd=cwd, timeout=run_timeout))
+    plan = [(t, r, s) for s in schedules for r in range(repeats) for t in threads]
+    for t, r, s in plan:
+        env = dict(RACE_ENV, OMP_NUM_THREADS=str(t), **({"OMP_SCHEDULE": s} if s else {}))
+        name = f"race-run-t{t}-r{r}" + (f"-{s.replace(',', '')}" if s else "")
+        steps.append(Step(name, run_cmd, env=env, cwd=cwd, timeout=run_timeout))
     results = sandbox.run(Path(workdir), steps, limits)
     roots = prefixes(sandbox, workdir, cwd)
     build = build_record(results[0], roots)
     runs, text = [], []
-    for (t, r), res in zip(plan, results[1:]):
+    for (t, r, s), res in zip(plan, results[1:]):
         if res.skipped:
             continue
         races_here = parse_tsan(res.stderr, root_prefixes=roots, source_root=Path(workdir) / cwd)
@@ -39,7 +41,8 @@ def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads
         runs.append(RaceRun(threads=t, repeat=r, exit_code=res.exit_code, seconds=round(res.seconds, 3),
                             races=len(races_here), ok=not failed,
                             reason=res.reason or (f"exited with {res.exit_code}" if failed else ""),
-                            stdout_tail=res.stdout[-2000:], stderr_tail="" if races_here else res.stderr[-2000:]))
+                            stdout_tail=res.stdout[-2000:], stderr_tail="" if races_here else res.stderr[-2000:],
+                            schedule=s))
         text.append(res.stderr)
     races = [r.site() for r in parse_tsan("\n".join(text), root_prefixes=roots,
                                                                  source_root=Path(workdir) / cwd)]

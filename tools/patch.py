@@ -84,3 +84,16 @@ def original_line(edits: list[Edit], file: str, line: int) -> int | None:
             return None
         shift += new_lines - old_lines
     return line - shift
+
+
+def added_lines(orig: Path, tree: Path) -> list[tuple[str, int, str]]:
+    """(file, line in the changed file, text) of every line the change added."""
+    out = []
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        rel = path.relative_to(tree)
+        before = (orig / rel).read_text(errors="replace").splitlines() if (orig / rel).is_file() else []
+        after = path.read_text(errors="replace").splitlines()
+        for op, _, _, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+            if op in ("insert", "replace"):
+                out += [(str(rel), j + 1, after[j]) for j in range(j1, j2)]
+    return out

@@ -17,7 +17,6 @@ with the outcomes of a JSON file: {"outcomes": [...], "profile": {...}, "baselin
 
 from __future__ import annotations
 
-import difflib
 import json
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 from hpcagent.agent.config import Config
 from hpcagent.errors import ConfigError
 from hpcagent.evidence import Baseline, Build, Diagnostic, Evidence, OutputCheck, RaceCheck, RaceRun, RaceSite, Timing
+from hpcagent.tools.patch import added_lines
 
 REPS = 5
 
@@ -78,19 +78,6 @@ class FakeLab:
             outcome = chosen[0] if chosen else {"stage": "timing", "speedup": 1.0}
         self.used[id(outcome)] = self.used.get(id(outcome), 0) + 1
         return scripted(outcome, added, work / tree, cfg, base)
-
-
-def added_lines(orig: Path, tree: Path) -> list[tuple[str, int, str]]:
-    """(file, line in the changed file, text) of every line the change added."""
-    out = []
-    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
-        rel = path.relative_to(tree)
-        before = (orig / rel).read_text(errors="replace").splitlines() if (orig / rel).is_file() else []
-        after = path.read_text(errors="replace").splitlines()
-        for op, _, _, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
-            if op in ("insert", "replace"):
-                out += [(str(rel), j + 1, after[j]) for j in range(j1, j2)]
-    return out
 
 
 def scripted(outcome: dict[str, Any], added: list[tuple[str, int, str]], root: Path, cfg: Config,

@@ -9,13 +9,15 @@ from pathlib import Path
 
 from hpcagent.agent.config import Config
 from hpcagent.errors import BadInput, BuildFailed
-from hpcagent.evidence import Baseline, Evidence, OutputCheck, TestRun, Timing
+from hpcagent.evidence import Baseline, Evidence, OutputCheck, RaceCheck, TestRun, Timing
 from hpcagent.sandbox.backends import copy_tree
 from hpcagent.sandbox.build import BuildSpec, build_record, toolchain
+from hpcagent.sandbox.coverage import line_coverage
 from hpcagent.sandbox.racecheck import prefixes, race_check
 from hpcagent.sandbox.steps import Step
 from hpcagent.sandbox.timer import second_round, time_interleaved
 from hpcagent.tools.compare import compare_text
+from hpcagent.tools.patch import added_lines
 
 
 def fresh_copy(src: Path, dest: Path) -> Path:
@@ -139,19 +141,22 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
                           f"be checked: {race.build.reason}", "make the build honour CC/CFLAGS/LDFLAGS",
                           diagnostics=race.build.diagnostics, log=race.build.log)
     shutil.rmtree(work / "race0", ignore_errors=True)
+    fresh_copy(work / "orig", work / "cov0")
+    covered = line_coverage(sandbox, work, BuildSpec.detect(work / "cov0", cfg.build.command or None),
+                            cfg.run.race_command or cfg.run.command, find_binary, cwd="cov0",
+                            build_timeout=cfg.build.timeout, run_timeout=cfg.run.timeout)
+    shutil.rmtree(work / "cov0", ignore_errors=True)
     return Baseline(seconds=round(run.seconds, 4), stdout=run.stdout,
                     outputs=read_outputs(work / "base", cfg.run.outputs),
                     test=None if test is None else TestRun(ok=True, seconds=round(test.seconds, 3)),
-                    races=race.races, race_runs=race.runs)
+                    races=race.races, race_runs=race.runs, executed=covered if isinstance(covered, dict) else None,
+                    coverage_error=covered if isinstance(covered, str) else "")
 
 
 def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
     """Race-check, build, run, test and time one candidate tree; stop at the first stage that fails."""
-    spec = BuildSpec.detect(work / tree, cfg.build.command or None)
     limit = limits_from(cfg, base)
-    race = race_check(sandbox, work, spec, cfg.run.race_command or cfg.run.command,
-                      threads=tuple(cfg.threads.race), cwd=tree, build_timeout=cfg.build.timeout,
-                      run_timeout=limit["race"])
+    race = race_evidence(sandbox, work, tree, cfg, limit["race"])
     known = base.known_races
     race.races = [r for r in race.races if r.key not in known]
     ev = Evidence(stage="passed", root=str(work / tree), race=race)
@@ -162,6 +167,10 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
     if not race.ran:
         bad = next((r for r in race.runs if not r.ok), None)
         return fail(ev, "race_run", f"race-check run failed: {bad.reason if bad else '?'}")
+    differs = race_output_differs(race, base, cfg)
+    if differs:
+        ev.output = OutputCheck(ok=False, diff=differs)
+        return fail(ev, "output", differs)
     res = sandbox.run(work, run_steps(cfg, work, tree, base=base))
     ev.build = build_record(res[0], prefixes(sandbox, work, tree))
     if not ev.build.ok:
@@ -200,6 +209,56 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
     if not timing.beyond_noise:
         return fail(ev, "timing", f"{timing.speedup}x: {timing.verdict}")
     return ev
+
+
+def race_evidence(sandbox, work: Path, tree: str, cfg: Config, timeout: float) -> RaceCheck:
+    """The race check of a candidate: at 1 thread and each configured count, several runs each; then the changed
+    loops built with schedule(runtime) and run under each configured OMP_SCHEDULE (neighbouring iterations on
+    different threads), when the change leaves their schedule open."""
+    command = cfg.run.race_command or cfg.run.command
+    race = race_check(sandbox, work, BuildSpec.detect(work / tree, cfg.build.command or None), command,
+                      threads=(1, *cfg.threads.race), repeats=cfg.threads.race_repeats, cwd=tree,
+                      build_timeout=cfg.build.timeout, run_timeout=timeout)
+    sched = f"{tree}-sched"
+    if not (race.clean and cfg.threads.schedules and runtime_schedules(work / "orig", work / tree, work / sched)):
+        return race
+    perturbed = race_check(sandbox, work, BuildSpec.detect(work / sched, cfg.build.command or None), command,
+                           threads=tuple(cfg.threads.race), cwd=sched, build_timeout=cfg.build.timeout,
+                           run_timeout=timeout, schedules=tuple(cfg.threads.schedules))
+    shutil.rmtree(work / sched, ignore_errors=True)
+    return race.merged(perturbed)
+
+
+def runtime_schedules(orig: Path, tree: Path, dest: Path) -> bool:
+    """Copy tree to dest with schedule(runtime) on each one-line worksharing pragma the change added without a
+    schedule; False (and no copy) when there is none."""
+    from hpcagent.tools.loops.veto import WORKSHARING, directive
+
+    found = [(f, n) for f, n, text in added_lines(orig, tree) if not text.rstrip().endswith("\\")
+             and (d := directive(text)) is not None and d[0] & WORKSHARING and "schedule" not in d[1]]
+    if not found:
+        return False
+    fresh_copy(tree, dest)
+    for file, line in found:
+        lines = (dest / file).read_text().splitlines(keepends=True)
+        text = lines[line - 1].rstrip("\r\n")
+        lines[line - 1] = text.rstrip() + " schedule(runtime)" + lines[line - 1][len(text):]
+        (dest / file).write_text("".join(lines))
+    return True
+
+
+def race_output_differs(race: RaceCheck, base: Baseline, cfg: Config) -> str | None:
+    """The race-check input's output at every thread count and schedule against the original's (same compiler and
+    flags): a wrong value a checksum would hide at one count can show at another."""
+    reference = next((r.stdout_tail for r in base.race_runs if r.ok), None)
+    if reference is None:
+        return None
+    for run in (r for r in race.runs if r.ok):
+        diff = compare_text(reference, run.stdout_tail, cfg.test.rtol, cfg.test.atol)
+        if diff:
+            where = f"{run.threads} thread(s)" + (f", schedule {run.schedule}" if run.schedule else "")
+            return f"the race-check input's output at {where} differs from the original's: {diff}"
+    return None
 
 
 def fail(ev: Evidence, stage: str, error: str) -> Evidence:

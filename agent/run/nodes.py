@@ -20,8 +20,9 @@ from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.agent.run.state import RunState
 from hpcagent.agent.run.transcript import Transcript
 from hpcagent.evidence import Baseline, Evidence
-from hpcagent.records import Attempt, LoopResult, LoopTarget, Proposal, Verdict, best_accepted, revoke
-from hpcagent.tools.loops.veto import veto
+from hpcagent.records import Attempt, LoopResult, LoopTarget, Proposal, Verdict, best_accepted, loop_id, revoke
+from hpcagent.sandbox.coverage import entered
+from hpcagent.tools.loops.veto import shared_loops, veto
 from hpcagent.tools.patch import EditError, apply_edits
 
 
@@ -102,7 +103,9 @@ def baseline(state: RunState, runtime: Rt) -> dict:
     log("phase", phase="baseline")
     base = runtime.context.lab.baseline(work(state), config(state))
     log("baseline", seconds=base.seconds, test=base.test.to_dict() if base.test else None,
-        races=[r.to_dict() for r in base.races], runs=[r.to_dict() for r in base.race_runs])
+        races=[r.to_dict() for r in base.races], runs=[r.to_dict() for r in base.race_runs],
+        coverage={"files": len(base.executed), "lines": sum(map(len, base.executed.values()))}
+        if base.executed is not None else {"error": base.coverage_error})
     return {"phase": "loops", "baseline": base.to_dict()}
 
 
@@ -160,11 +163,18 @@ def apply(state: RunState, runtime: Rt) -> dict:
 
 def check(state: RunState, runtime: Rt) -> dict:
     ctx = runtime.context
-    ev = ctx.lab.evidence(work(state), "cand", config(state), Baseline.from_dict(state["baseline"]))
+    base = Baseline.from_dict(state["baseline"])
+    ev = ctx.lab.evidence(work(state), "cand", config(state), base)
+    if base.executed is not None:
+        proposal = Proposal.from_dict(state["proposal"])
+        reports = ctx.shared_analysis(work(state) / "orig").reports_of({e.file for e in proposal.edits})
+        loops = [r for e in proposal.edits for r, _, _ in shared_loops(e, reports)]
+        ev.unexecuted = [loop_id(r.file, r.line) for r in loops if not entered(base.executed, r.file, r.line,
+                                                                                r.end_line)]
     d = ev.to_dict()
     ctx.transcript.event("check", loop=target(state).loop_id, attempt=len(state["attempts"]) + 1, stage=ev.stage,
                          error=ev.error, race=d.get("race"), build=d.get("build"), test=d.get("test"),
-                         output=d.get("output"), timing=d.get("timing"))
+                         output=d.get("output"), timing=d.get("timing"), unexecuted=ev.unexecuted)
     return {"check": d}
 
 

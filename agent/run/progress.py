@@ -49,8 +49,11 @@ class LiveProgress:
             for s in prof.get("skipped", []):
                 self.say(f"    not tried: {s['loop']}: {s['reason']}")
         elif kind == "baseline":
+            cov = e.get("coverage") or {}
+            seen = (f"race input runs {cov['lines']} line(s)" if "lines" in cov else
+                    f"no coverage of the race input ({cov['error']})" if cov.get("error") else "")
             self.say(f"baseline: run {e['seconds']:.2f} s, tests {'pass' if e['test'] else 'n/a'}, "
-                     f"{len(e['races'])} pre-existing race(s)")
+                     f"{len(e['races'])} pre-existing race(s)" + (f", {seen}" if seen else ""))
         elif kind == "target":
             self.index = e["index"] + 1
             self.say(f"loop {self.index}/{self.total}: {e['loop']} in {e['function']}")

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from hpcagent.errors import BadInput
-from hpcagent.evidence import Timing
+from hpcagent.evidence import RaceCheck, Timing
 from hpcagent.records import Attempt, Composed, Edit, LoopResult, Proposal
 from hpcagent.tools.loops.groups import group_members, is_group
 from hpcagent.tools.loops.proposals import UNPROVEN_NOTE
@@ -109,13 +109,24 @@ def proof_of(accepted: Attempt | None) -> str | None:
     return "unproven" if accepted.proposal.proof == "unproven" else "static"
 
 
+def race_runs(race: RaceCheck | None) -> str:
+    """e.g. '12 runs at 1, 2, 3, 4 threads, 6 of them with schedules static,1, dynamic,1'."""
+    runs = race.runs if race else []
+    if not runs:
+        return "no run"
+    counts = ", ".join(str(n) for n in sorted({r.threads for r in runs}))
+    scheduled = [r for r in runs if r.schedule]
+    kinds = ", ".join(dict.fromkeys(r.schedule for r in scheduled))
+    return f"{len(runs)} runs at {counts} threads" + (f", {len(scheduled)} of them with schedules {kinds}"
+                                                       if scheduled else "")
+
+
 def unproven_note(lp: LoopResult) -> str:
     """The report's line for an accepted change the analysis did not prove."""
     acc = lp.accepted
     assert acc is not None
     check = acc.check
-    runs = ", ".join(f"{r.threads} threads" for r in (check.race.runs if check.race else []))
-    evidence = [f"race-free in the runs made ({runs or 'none'})"]
+    evidence = [f"race-free in {race_runs(check.race)}"]
     evidence.append("tests pass" if check.test else "no test command")
     evidence.append("output matches the original's")
     # the proposal names what was not proven (for a group, in one of its loops); else the target's own reason
@@ -209,13 +220,18 @@ def apply_to_branch(repo: Path, patch: str, run_id: str) -> str:
 def attempt_lines(a: Attempt) -> list[str]:
     """One attempt in the report: the change, its rationale and evidence, the verdict."""
     p, v, c = a.proposal, a.verdict, a.check
-    runs = ", ".join(f"{r.threads}t:{r.races} races" if r.ok else f"{r.threads}t:failed"
-                     for r in (c.race.runs if c.race else []))
+    runs = race_runs(c.race) if c.race and c.race.runs else ""
+    if c.race and c.race.runs:
+        bad = [f"{r.threads}t" + (f" {r.schedule}" if r.schedule else "") + (f": {r.races} race reports" if r.ok
+                                                                               else ": failed")
+               for r in c.race.runs if r.races or not r.ok]
+        runs += ": " + ("; ".join(bad) if bad else "no race")
     label = change_label(p) if is_group(p) else f"`{p.pragma or 'source rewrite'}`" + other_edits(p)
     mark = ", not proven by the analysis" if p.proof == "unproven" else ""
     lines = ["", f"### attempt {a.number} ({p.source}{mark}): {label}",
              "", f"- rationale: {p.reason}",
-             f"- race check: {runs or 'not run'}",
+             f"- race check: {runs or 'not run'}"
+             + (f" (the race-check input never entered {', '.join(c.unexecuted)})" if c.unexecuted else ""),
              f"- stage reached: {c.stage}" + (f" ({c.error})" if c.error else "")]
     if c.test:
         lines.append(f"- tests: {'pass' if c.test.ok else 'FAIL'}")

@@ -30,7 +30,7 @@ def test_defaults_round_trip_and_a_run_json_without_model_table():
     ('[model]\nretries = 1.5\n', ["model.retries: expected a whole number, got 1.5"]),
     ('[model]\ntoken_budget = 0\n', ["model.token_budget: should be greater than or equal to 1, got 0"]),
     ('[run]\ntimeout = "long"\n', ["hpcagent.toml: run.timeout: expected a number, got 'long'", "under [run]"]),
-    ('[threads]\nrace = []\n', ["threads.race: should have at least 1 item, got []", "`race = [2, 4]`"]),
+    ("[threads]\nrace = []\n", ["threads.race: should have at least 1 item, got []", "`race = [2, 3, 4]`"]),
     ('[search]\nunproven = "yes"\n', ["search.unproven: expected true or false, got 'yes'"]),
     ("model = 3\n", ["[model] must be a table"]),
 ])

@@ -113,3 +113,13 @@ def test_second_round_sets_one_outlier_aside_but_not_two():
     assert second_round(first, Timing(error="time-b-2 failed"), 1.02) == first
     # a single round never sets anything aside
     assert summarize([1.8, 1.8, 1.2, 1.8], [1.2, 1.2, 1.2, 1.2], min_speedup=1.02).verdict == "within noise"
+
+
+def test_lcov_lines_and_loops_entered():
+    from hpcagent.sandbox.coverage import entered, parse_lcov
+
+    text = "SF:/w/cov0/a.c\nDA:3,1\nDA:4,1\nDA:5,0\nDA:6,11\nDA:7,10\nend_of_record\nSF:/usr/include/x.h\nDA:1,2\n"
+    executed = parse_lcov(text, ("/w/cov0/", "/w/"))
+    assert executed == {"a.c": [3, 4, 6, 7], "/usr/include/x.h": [1]}
+    assert not entered(executed, "a.c", 4, 5)          # the header ran once: its body never did
+    assert entered(executed, "a.c", 6, 7) and not entered(executed, "b.c", 6, 7)

@@ -10,10 +10,11 @@ from pathlib import Path
 from conftest import DATA
 
 from hpcagent.agent.config import load_config
-from hpcagent.agent.run.fake_lab import FakeLab, added_lines
+from hpcagent.agent.run.fake_lab import FakeLab
 from hpcagent.agent.run.runner import exit_code, start
 from hpcagent.agent.run.transcript import read_transcript
 from hpcagent.records import Composed, LoopResult
+from hpcagent.tools.patch import added_lines
 
 MAP, SUM, RECURRENCE = "app.c:8", "app.c:19", "app.c:26"
 OUTCOMES = [{"match": "reduction(+:s)", "stage": "timing", "speedup": 1.0},   # the sum: never faster
@@ -181,3 +182,28 @@ def test_a_race_in_the_composed_program_revokes_the_loop_result(tmp_path: Path):
     assert not composed.ok and list(composed.revoked) == ["s.c:5"] and exit_code(state) == 3
     summary = json.loads((run_dir / "summary.json").read_text())
     assert {lp["loop"]: lp["status"] for lp in summary["loops"]}["s.c:5"] == "revoked"
+
+
+def test_schedule_runtime_copy_and_race_output_comparison(tmp_path: Path):
+    from hpcagent.agent.config import Config
+    from hpcagent.agent.run.lab import race_output_differs, runtime_schedules
+    from hpcagent.evidence import Baseline, Build, RaceCheck, RaceRun
+
+    (tmp_path / "orig").mkdir()
+    (tmp_path / "orig" / "k.c").write_text("void f(void) {\n  for (;;) {}\n  for (;;) {}\n}\n")
+    (tmp_path / "cand").mkdir()
+    (tmp_path / "cand" / "k.c").write_text("void f(void) {\n  #pragma omp parallel for reduction(+:s)\n  for (;;) {}\n"
+                                           "  #pragma omp for schedule(static)\n  for (;;) {}\n}\n")
+    assert runtime_schedules(tmp_path / "orig", tmp_path / "cand", tmp_path / "sched")
+    lines = (tmp_path / "sched" / "k.c").read_text().splitlines()
+    assert lines[1] == "  #pragma omp parallel for reduction(+:s) schedule(runtime)"
+    assert lines[3] == "  #pragma omp for schedule(static)"     # a schedule the change chose is left as it is
+    assert not runtime_schedules(tmp_path / "orig", tmp_path / "orig", tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    base = Baseline(1.0, race_runs=[RaceRun(threads=2, stdout_tail="sum 10.000000\n")])
+    same = RaceCheck(Build(ok=True), [RaceRun(threads=1, stdout_tail="sum 10.000000\n"),
+                                      RaceRun(threads=3, stdout_tail="sum 10.0000000001\n")])
+    assert race_output_differs(same, base, Config()) is None
+    wrong = RaceCheck(Build(ok=True), [RaceRun(threads=3, schedule="static,1", stdout_tail="sum 9.5\n")])
+    assert race_output_differs(wrong, base, Config()).startswith(
+        "the race-check input's output at 3 thread(s), schedule static,1 differs from the original's")

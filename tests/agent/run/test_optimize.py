@@ -39,7 +39,11 @@ def assert_evidence_of_accepted(run_dir: Path) -> dict:
     checks = [e for e in events if e["kind"] == "check" and e["stage"] == "passed"]
     for c in checks:
         assert c["race"]["races"] == [] and all(r["ok"] and r["races"] == 0 for r in c["race"]["runs"])
-        assert len(c["race"]["runs"]) >= 2
+        # at 1 thread, an odd count and above the cores, three runs each (the defaults), and the race input ran
+        # every changed loop
+        counts = [r["threads"] for r in c["race"]["runs"] if not r["schedule"]]
+        assert sorted(set(counts)) == [1, 2, 3, 4] and all(counts.count(n) == 3 for n in (1, 2, 3, 4))
+        assert c["unexecuted"] == []
         assert c["test"] is None or c["test"]["ok"]
         assert c["timing"]["beyond_noise"] and c["timing"]["speedup"] >= c["timing"]["min_speedup"]
     return summary
@@ -113,6 +117,13 @@ def test_mini_project_end_to_end(tmp_path: Path, digest):
         assert "OpenMP" in log.stdout
     report = (run_dir / "report.md").read_text()
     assert "## `app.c:8`" in report and "race check:" in report
+    # the transform loop's pragma leaves its schedule open: it is also race-checked under perturbed schedules
+    check = next(e for e in map(json.loads, (run_dir / "transcript.jsonl").read_text().splitlines())
+                 if e["kind"] == "check" and e["loop"] == "app.c:8")
+    assert {r["schedule"] for r in check["race"]["runs"]} == {"", "static,1", "dynamic,1"}
+    baseline = next(e for e in map(json.loads, (run_dir / "transcript.jsonl").read_text().splitlines())
+                    if e["kind"] == "baseline")
+    assert baseline["coverage"]["lines"] > 10
 
 
 @pytest.mark.slow

@@ -260,6 +260,18 @@ def test_report_and_summary_mark_an_accepted_unproven_change(tmp_path: Path):
     assert f"fw.c:{FLOYD_I}" not in {lp["loop"] for lp in summary["loops"]}
     report = (run_dir / "report.md").read_text()
     assert "**Not proven by the analysis:** path[i][j] (line 10) vs path[k][j] (line 8)" in report
-    assert ("accepted on the sandbox's evidence only: race-free in the runs made (2 threads, 4 threads), "
+    assert ("accepted on the sandbox's evidence only: race-free in 3 runs at 2, 3, 4 threads, "
             "no test command, output matches the original's.") in report
     assert "accepted (unproven)" in report and "1 of them not proven by the analysis" in report
+
+
+def test_a_loop_the_race_input_never_entered_is_no_evidence():
+    target = LoopTarget("k.c", ALIAS, ALIAS + 4)
+    static = Proposal("k.c", ALIAS, ALIAS + 4, pragma="#pragma omp parallel for")
+    unproven = Proposal("k.c", ALIAS, ALIAS + 4, pragma="#pragma omp parallel for", proof="unproven")
+    unseen = passed_check()
+    unseen.unexecuted = [f"k.c:{ALIAS}"]
+    verdict = RuleCritic().review(target, unproven, unseen, [])
+    assert verdict.action == "give_up" and f"the race-check input never ran k.c:{ALIAS}" in verdict.feedback.evidence
+    accepted = RuleCritic().review(target, static, unseen, [])
+    assert accepted.action == "accept" and "the analysis's proof stands for it" in accepted.feedback.evidence
