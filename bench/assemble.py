@@ -12,8 +12,9 @@ SECTIONS = [
     ("Kernels: hpcagent against gcc's auto-parallelizer, Polly and hand-written OpenMP (issue 6)",
      "RESULTS_kernels.md"),
     ("Kernels: what the table says", "kernels_analysis.md"),
-    ("Examples end to end: `hpcagent optimize` (issue 5)", "examples_results.md"),
-    ("Race check: `hpcagent check` on the race suite (issue 2)", "race_results.md"),
+    ("Examples end to end: `hpcagent optimize` (issues 5, 11, 12)", "examples_results.md"),
+    ("Race check: `hpcagent check` on the race suite (issues 2, 12)", "race_results.md"),
+    ("Adversarial planner: nothing dependent accepted, whoever proposes it (issue 12)", "adversarial_results.md"),
     ("Loop analysis on the labeled corpus, with gcc autopar and Polly side by side (issue 3)", "loops_results.md"),
     ("LLM planner on the labeled corpus (issue 4)", "llm_results.md"),
 ]

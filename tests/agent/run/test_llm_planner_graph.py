@@ -1,4 +1,5 @@
-"""End to end through the optimize graph: a scripted model's racy pragma is caught by TSan and repaired."""
+"""End to end through the optimize graph: a scripted model's racy pragma is refused by the static veto before any
+sandbox work, the model is told the missing clause, and its repair passes the sandbox."""
 
 from __future__ import annotations
 
@@ -69,15 +70,19 @@ def test_llm_planner_repairs_a_race_inside_the_optimize_graph(tmp_path: Path, lo
     calls = [e for e in events if e["kind"] == "model_call"]
     verdicts = [e for e in events if e["kind"] == "verdict"]
     checks = [e for e in events if e["kind"] == "check"]
+    vetoes = [e for e in events if e["kind"] == "veto"]
     assert len(calls) == 2 and len(verdicts) == 2
-    # Attempt 1: the racy pragma, caught by ThreadSanitizer, sent back for repair.
-    assert checks[0]["stage"] == "race"
-    assert verdicts[0]["action"] == "repair" and verdicts[0]["feedback"]["kind"] == "race"
-    # Attempt 2: the model saw the race feedback and answered with the reduction, which is race-free.
+    # Attempt 1: the racy pragma, refused by the analysis (s is a proven + reduction) with no sandbox run.
+    assert [v["attempt"] for v in vetoes] == [1] and vetoes[0]["missing"] == ["reduction(+:s)"]
+    assert verdicts[0]["action"] == "repair" and verdicts[0]["feedback"]["kind"] == "dependence"
+    assert verdicts[0]["feedback"]["data"]["add_clauses"] == ["reduction(+:s)"]
+    # Attempt 2: the model saw the feedback and answered with the reduction, which the sandbox finds race-free.
     second_prompt = calls[1]["messages"][1]["content"]
-    assert "Attempt 1: #pragma omp parallel for" in second_prompt and "race:" in second_prompt
+    assert "Attempt 1: #pragma omp parallel for" in second_prompt and "dependence:" in second_prompt
+    assert "reduction(+:s)" in second_prompt
     proposals = [e for e in events if e["kind"] == "proposal"]
     assert proposals[1]["planner"] == "llm"
     assert proposals[1]["proposal"]["pragma"] == "#pragma omp parallel for reduction(+:s)"
-    assert checks[1]["stage"] != "race" and checks[1]["output"]["ok"]
-    assert verdicts[1]["feedback"]["kind"] != "race"
+    assert len(checks) == 1 and checks[0]["attempt"] == 2
+    assert checks[0]["stage"] != "race" and checks[0]["output"]["ok"]
+    assert verdicts[1]["feedback"]["kind"] not in ("race", "dependence")
