@@ -60,15 +60,30 @@ def names(args: list[str]) -> dict[str, set[str]]:
     return out
 
 
-def missing_clauses(report: LoopReport, clauses: dict[str, list[str]], collapsed: list[LoopReport]) -> list[str]:
+PRIVATE_CLAUSES = ("private", "firstprivate", "lastprivate", "linear")
+"""Clauses that give each thread (or simd lane) its own copy of a variable."""
+
+
+def privatized(clauses: dict[str, list[str]], collapsed: list[LoopReport]) -> set[str]:
+    """The names a pragma gives each thread its own copy of: its private-like clauses and the indices of the loops a
+    collapse takes in (private without a clause). Reductions are not in it: see missing_clauses."""
+    return ({v for kind in PRIVATE_CLAUSES for v in names(clauses.get(kind, []))}
+            | {r.index for r in collapsed if r.index})
+
+
+def missing_clauses(report: LoopReport, clauses: dict[str, list[str]], collapsed: list[LoopReport],
+                    needed: list[str] | None = None) -> list[str]:
     """The clauses the analysis found necessary (a reduction, private, lastprivate) that the pragma lacks; the
-    indices of the loops a collapse takes in are private without a clause."""
+    indices of the loops a collapse takes in are private without a clause.
+
+    needed: the clauses to hold the pragma against; the analysis's clauses for the loop (report.clauses, set for a
+    loop it proved parallel) when not given.
+    """
     reduced = names(clauses.get("reduction", []))
-    privates = {v for kind in ("private", "firstprivate", "lastprivate", "linear") for v in
-                names(clauses.get(kind, []))} | {r.index for r in collapsed if r.index}
+    privates = privatized(clauses, collapsed)
     last = set(names(clauses.get("lastprivate", [])))
     out = []
-    for clause in report.clauses:
+    for clause in report.clauses if needed is None else needed:
         kind, sep, rest = clause.partition("(")
         if not sep:
             continue
