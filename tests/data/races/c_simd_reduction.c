@@ -1,0 +1,15 @@
+/* The simd sum with its reduction clause. */
+#include <stdio.h>
+
+#define N 1024
+double x[N];
+
+int main(void) {
+  double s = 0.0;
+  for (int i = 0; i < N; i++) x[i] = 0.5 * i;
+#pragma omp simd reduction(+ : s)
+  for (int i = 0; i < N; i++)
+    s += x[i];
+  printf("s %.1f\n", s);
+  return 0;
+}
