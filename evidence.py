@@ -78,6 +78,12 @@ class RaceSite(Record):
     first: dict[str, Any] = field(default_factory=dict)
     """Both accesses in full (kind, size, thread, frames), as TSan reported them."""
     second: dict[str, Any] = field(default_factory=dict)
+    source: str = "dynamic"
+    """dynamic: ThreadSanitizer saw it in a run; static: the loop analysis proved it from the source and the
+    directives (tools/loops/static_races.py), whatever the runs happened to execute."""
+    missing: list[str] = field(default_factory=list)
+    """For a static race: what would resolve it (a reduction, private or lastprivate clause, threadprivate); empty
+    when no clause can (a dependence between iterations)."""
 
     @property
     def key(self) -> tuple[str, int, int]:
