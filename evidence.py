@@ -125,6 +125,8 @@ class RaceCheck(Record):
     threads: list[int] = field(default_factory=list)
     """The thread counts asked for."""
     repeats: int = 1
+    timed_out: bool = False
+    """Some run was killed at its timeout (a racy program may never end); the races it printed before are kept."""
     _nested: ClassVar[dict] = {"build": Build, "runs": RaceRun, "races": RaceSite}
 
     @property

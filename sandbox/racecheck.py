@@ -48,4 +48,5 @@ def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads
                                                                  source_root=Path(workdir) / cwd)]
     ran = bool(runs) and all(r.ok for r in runs)
     return RaceCheck(build=build, runs=runs, races=races, ran=ran, clean=build.ok and ran and not races,
-                     command=run_cmd, threads=list(threads), repeats=repeats)
+                     command=run_cmd, threads=list(threads), repeats=repeats,
+                     timed_out=any(res.timed_out for res in results[1:]))

@@ -191,7 +191,8 @@ def _parse_block(lines: list[str], root_prefixes: tuple[str, ...]) -> Race | Non
 
 def _name_variable(race: Race, source_root: Path | None) -> str:
     if race.location_name:
-        return race.location_name
+        # a static local is a global named after its function: `work.calls` (C), `work(int)::calls` (C++)
+        return re.split(r"\.|::", race.location_name)[-1]
     if source_root is None:
         return ""
     for access in (race.primary, race.other):
@@ -237,10 +238,14 @@ def parse_tsan(text: str, *, root_prefixes: tuple[str, ...] = ("/w/",), source_r
 
 
 def summary_lines(races: list[Race] | list[RaceSite]) -> list[str]:
-    """Return one human line per race: 'racy.c:5 s (write-write with racy.c:5), 3 reports'."""
+    """Return one human line per race: 'racy.c:5 s (write-write with racy.c:5), 3 reports', or for a race the loop
+    analysis proved, 'racy.c:5 s (static: ...)'."""
     out = []
     for race in races:
         r = race.site() if isinstance(race, Race) else race
+        if r.source == "static":
+            out.append(f"{r.file}:{r.line} {r.variable or '?'} (static: {r.summary})")
+            continue
         reports = f"{r.count} report" + ("s" if r.count != 1 else "")
         out.append(f"{r.file}:{r.line} {r.variable or '?'} ({r.kind} with {r.other_file}:{r.other_line}), {reports}")
     return out

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from hpcagent.errors import HpcAgentError
-from hpcagent.evidence import Diagnostic, RaceCheck
+from hpcagent.evidence import Diagnostic, RaceCheck, RaceSite
 
 
 def fail(exc: HpcAgentError, code: int = 2) -> None:
@@ -80,11 +80,16 @@ def check(
     sandbox: Annotated[str, typer.Option(help="auto, docker or local.")] = "auto",
     timeout: Annotated[float, typer.Option(help="Seconds each run may take before it is killed.")] = 120.0,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    static: Annotated[bool, typer.Option("--static/--no-static",
+                                         help="Also report the races the loop analysis proves from the source and "
+                                              "its OpenMP directives (marked static).")] = True,
 ) -> None:
-    """Build PATH for race checking (clang + TSan + Archer) in the sandbox, run it, report races by source line."""
+    """Build PATH for race checking (clang + TSan + Archer) in the sandbox, run it, report races by source line;
+    add the races the loop analysis proves from the directives (static), which no run has to meet."""
     from hpcagent.sandbox.backends import copy_tree, get_sandbox, scratch_dir
     from hpcagent.sandbox.build import BuildSpec
     from hpcagent.sandbox.racecheck import race_check
+    from hpcagent.tools.loops.static_races import static_races
 
     thread_counts = parse_threads(threads)
     try:
@@ -102,6 +107,8 @@ def check(
                             cwd="src", run_timeout=timeout)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if static:
+        result = with_static(result, static_races(path))
     if json_out:
         typer.echo(json.dumps({**result.to_dict(), "sandbox": box.name}, indent=2))
     else:
@@ -111,6 +118,13 @@ def check(
     if result.races:
         raise typer.Exit(1)
     raise typer.Exit(0 if result.ran else 2)
+
+
+def with_static(result: RaceCheck, found: list[RaceSite]) -> RaceCheck:
+    """The race check with the statically proven races added after TSan's (each says its source)."""
+    result.races = [*result.races, *found]
+    result.clean = result.clean and not found
+    return result
 
 
 def _print_check(result: RaceCheck, sandbox: str) -> None:
@@ -125,6 +139,9 @@ def _print_check(result: RaceCheck, sandbox: str) -> None:
             typer.echo("  " + "\n  ".join(build.log.splitlines()[-15:]))
         return
     typer.echo(f"race check ({sandbox} sandbox): {result.describe()}")
+    if result.timed_out:
+        typer.echo("a run timed out and was killed (a racy program may never end): the races it reported before "
+                   "are kept")
     if result.races:
         typer.echo(f"{len(result.races)} data race(s):")
         for line in summary_lines(result.races):
