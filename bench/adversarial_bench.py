@@ -55,6 +55,7 @@ def run(sandbox_on: bool) -> tuple[list[dict], dict]:
 
         lab = SandboxLab(get_sandbox("docker"))
     for path in corpus_files():
+        print(f"{path.name} ...", file=sys.stderr, flush=True)
         reports = analyze_file(path, CORPUS, load_program(CORPUS))
         lines = path.read_text().splitlines()
         base, work = None, None
@@ -78,7 +79,7 @@ def run(sandbox_on: bool) -> tuple[list[dict], dict]:
                 for p in (p for p in weak if veto(p, reports) is None):
                     if base is None:
                         work, base = baseline(lab, path, cfg)
-                    ev = evidence(lab, work, path, p, cfg, base)
+                    ev = evidence(lab, work, p, cfg, base)
                     row["sandbox"].append(f"`{p.pragma}`: {ev.stage}" + (f" ({ev.error})" if ev.error else ""))
                     row["accepted"] += ev.passed
                     row["correct"] += ev.stage in ("passed", "timing")  # race, output and tests all passed
@@ -92,12 +93,13 @@ def baseline(lab, path: Path, cfg: Config):
     work = Path(tempfile.mkdtemp(prefix="hpcagent-adv-"))
     (work / "orig").mkdir()
     shutil.copy(path, work / "orig" / path.name)
-    cfg.build.command = f"$CC $CFLAGS {path.name} -o prog $LDFLAGS -lm"
+    compiler, flags = ("$CXX", "$CXXFLAGS") if path.suffix != ".c" else ("$CC", "$CFLAGS")
+    cfg.build.command = f"{compiler} {flags} {path.name} -o prog $LDFLAGS -lm"
     cfg.run.command = "./prog"
     return work, lab.baseline(work, cfg)
 
 
-def evidence(lab, work: Path, path: Path, p: Proposal, cfg: Config, base):
+def evidence(lab, work: Path, p: Proposal, cfg: Config, base):
     from hpcagent.agent.run.lab import fresh_copy
     from hpcagent.tools.patch import apply_edits
 

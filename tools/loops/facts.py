@@ -14,6 +14,10 @@ IO_FUNCTIONS = {"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc"
                 "fscanf", "fgets", "getchar", "getc", "fgetc", "fflush", "perror", "fopen", "fclose", "write",
                 "read", "cout", "cerr", "cin", "clog", "print", "println"}
 EXIT_FUNCTIONS = {"exit", "abort", "_Exit", "quick_exit", "longjmp", "terminate"}
+HIDDEN_STATE = {"rand", "random", "srand", "srandom", "drand48", "lrand48", "mrand48", "srand48", "strtok", "getenv",
+                "setlocale", "localtime", "gmtime", "asctime", "ctime"}
+"""Library functions that read and update state of their own: each call's result depends on every call before it,
+so the iterations that get which values would depend on the schedule (and most are not thread-safe)."""
 READ_METHODS = {"size", "empty", "begin", "end", "cbegin", "cend", "data", "capacity", "length", "at", "front",
                 "back", "operator[]", "rows", "cols"}
 

@@ -12,7 +12,7 @@ from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
 from hpcagent.tools.loops.calls import Effects, call_problem, file_effects
 from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, walk
-from hpcagent.tools.loops.facts import READ_METHODS, BodyFacts
+from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
 from hpcagent.tools.loops.memory import MemoryAnalysis, MemoryVerdict, root_name
 from hpcagent.tools.loops.nests import Loop, find_loops
@@ -164,6 +164,9 @@ class FileAnalyzer:
             issues.append(("serial", f"early exit ({kind} at line {line})"))
         for name, line in facts.io:
             issues.append(("serial", f"I/O ({name} at line {line}): the output order would change"))
+        for name in sorted({name for name, _ in facts.calls if name in HIDDEN_STATE}):
+            issues.append(("serial", f"{name}() keeps hidden state: which iteration gets which result would depend "
+                                     "on the schedule"))
         if loop.index in facts.writes() and loop.kind != "range":
             issues.append(("serial", f"the index {loop.index} is modified in the body"))
         bound_names = {self.src.text_of(n) for b in loop.bound_nodes for n in walk(b) if n.type == "identifier"}
