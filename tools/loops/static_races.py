@@ -48,6 +48,8 @@ _PAIR = re.compile(r"^(?P<w>.+?) \(line (?P<l1>\d+)\) vs (?P<a>.+?) \(line (?P<l
                    r"(?P<kind>output|flow/anti) dependence (?P<status>\w+), (?P<why>.*)$")
 """One of LoopReport.dependences, as tools/loops/memory.py writes it."""
 _LOCK = re.compile(r"lock|mutex", re.IGNORECASE)
+_STRIPE = re.compile(r"&\s*(?P<array>\w+)\s*\[\s*(?P<index>\w+)\s*(?:%\s*(?P<mod>\d+)\s*)?\]")
+"""A lock chosen by the loop index: &lock[i], &lock[i % 2]."""
 
 
 class FileRaces:
@@ -109,7 +111,8 @@ class FileRaces:
         report = self.loops.get(line_of(c.node))
         if report is None or (report.trip_count is not None and report.trip_count < 2):
             return
-        if self._takes_locks(c.node):
+        striped = self._takes_locks(c.node)
+        if striped and not self._striped(c.node, report.index):
             return
         depth = next((int(a) for a in c.clauses.get("collapse", []) if a.strip().isdigit()), 1)
         collapsed = inner_reports(report, self.reports, depth)
@@ -117,7 +120,8 @@ class FileRaces:
         context |= {r.index for r in [report, *collapsed] if r.index}
         for r in [report, *collapsed]:
             self._scalars(c, r, collapsed, context)
-            self._dependences(c, r, arrays)
+            if not striped:  # an element of a striped array may be what its lock guards: scalars only
+                self._dependences(c, r, arrays)
 
     def _takes_locks(self, node: ts.Node) -> bool:
         """The loop takes a lock, itself or through a function of this file: its accesses may be ordered."""
@@ -129,6 +133,23 @@ class FileRaces:
                 if fn is not None and _LOCK.search(self.src.text_of(fn)):
                     return True
         return False
+
+    def _striped(self, node: ts.Node, index: str) -> bool:
+        """Every lock the loop takes is an element of a lock array chosen by the loop index (lock[i], lock[i % 2]):
+        two iterations hold different locks, so none of them guards a scalar against the other iterations."""
+        arrays, calls = set(), {"omp_set_lock", "omp_unset_lock"}
+        for n in walk(node):
+            fn = self.src.text_of(n.child_by_field_name("function")) if n.type == "call_expression" else ""
+            if fn in self.functions and _LOCK.search(self.src.text_of(self.functions[fn])):
+                return False  # a function of this file that takes a lock of its own
+            if fn in calls:
+                args = n.child_by_field_name("arguments").named_children
+                m = _STRIPE.fullmatch(self.src.text_of(args[0])) if len(args) == 1 else None
+                if m is None or m["index"] != index or (m["mod"] and int(m["mod"]) < 2):
+                    return False
+                arrays.add(m["array"])
+        lockish = {self.src.text_of(n) for n in walk(node) if n.type == "identifier" and _LOCK.search(self.src.text_of(n))}
+        return bool(index and arrays) and lockish <= arrays | calls
 
     def _scalars(self, c: Construct, r: LoopReport, collapsed: list[LoopReport], context: set[str]) -> None:
         for name, role in sorted(r.scalars.items()):

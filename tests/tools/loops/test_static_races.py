@@ -97,6 +97,18 @@ def test_synchronised_or_single_threaded_accesses_are_left_alone():
     assert races(one) == []
 
 
+def test_striped_locks_guard_their_stripe_not_a_scalar():
+    body = ("  omp_lock_t l[2];\n#pragma omp parallel for\n  for (int i = 0; i < N; i++) {{\n"
+            "    omp_set_lock(&l[{0}]);\n    {1} += b[i];\n    omp_unset_lock(&l[{0}]);\n  }}\n")
+    assert races(program(body.format("i % 2", "g"))) == [(9, "g")]
+    assert races(program(body.format("i % 2", "a[i % 2]"))) == []  # each stripe guards its own element
+    assert races(program(body.format("0", "g"))) == []  # one lock for all
+    helper = "void take(omp_lock_t *l) {\n  omp_set_lock(l);\n}\n"
+    assert races(program(body.format("i % 2", "g").replace("    omp_set_lock(&l[i % 2]);\n",
+                                                            "    omp_set_lock(&l[i % 2]);\n    take(l);\n"),
+                         helper)) == []
+
+
 def test_simd_lanes_and_safelen():
     body = "#pragma omp simd{}\n  for (int i = 4; i < N; i++)\n    a[i] = a[i - 4] + 1.0;\n"
     assert races(program(body.format(""))) == [(7, "a")]
