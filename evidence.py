@@ -234,7 +234,8 @@ class Refusal(Record):
     """Clauses that resolve it (a reduction, private, lastprivate); empty when no clause can."""
 
     def text(self) -> str:
-        deps = f" ({'; '.join(self.dependences[:3])})" if self.dependences else ""
+        more = [d for d in self.dependences if d not in self.reason][:3]
+        deps = f" (also {'; '.join(more)})" if more else ""
         fix = f"; missing {', '.join(self.missing)}" if self.missing else ""
         return f"loop {self.loop}: {self.reason}{deps}{fix}"
 
