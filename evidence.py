@@ -146,7 +146,7 @@ class RaceCheck(Record):
         return RaceCheck(build=self.build if not self.build.ok or other.build.ok else other.build,
                          runs=self.runs + other.runs, races=self.races + [r for r in other.races if r.key not in keys],
                          ran=self.ran and other.ran, clean=self.clean and other.clean, command=self.command,
-                         threads=self.threads, repeats=self.repeats)
+                         threads=self.threads, repeats=self.repeats, timed_out=self.timed_out or other.timed_out)
 
 
 @dataclass
