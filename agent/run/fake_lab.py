@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from hpcagent.agent.config import Config
 from hpcagent.errors import ConfigError
 from hpcagent.evidence import Baseline, Build, Diagnostic, Evidence, OutputCheck, RaceCheck, RaceRun, RaceSite, Timing
+from hpcagent.sandbox.timer import summarize
 from hpcagent.tools.patch import added_lines
 
 REPS = 5
@@ -116,13 +118,10 @@ def scripted(outcome: dict[str, Any], added: list[tuple[str, int, str]], root: P
 
 
 def timing(seconds: float, speedup: float, cfg: Config, beyond: bool) -> Timing:
-    """Runs that say `speedup`: the original at `seconds`, the candidate at seconds / speedup, a 1% spread."""
+    """Runs that say `speedup`, summarized by the real timer: the original at `seconds`, the candidate at
+    seconds / speedup, a 1% spread; a change scripted to fail its timing is never beyond the noise."""
     a = [round(seconds * (1 + 0.01 * (i % 2)), 4) for i in range(REPS)]
-    b = [round(x / speedup, 4) for x in a]
-    verdict = "faster" if beyond else "slower" if speedup < 0.97 else "within noise"
-    ratios = sorted(x / y for x, y in zip(a, b))
-    return Timing(a=a, b=b, median_a=sorted(a)[REPS // 2], median_b=sorted(b)[REPS // 2], min_a=min(a), max_a=max(a),
-                  min_b=min(b), max_b=max(b), speedup=round(speedup, 3), speedup_min=round(ratios[0], 3),
-                  speedup_max=round(ratios[-1], 3), beyond_noise=beyond, verdict=verdict,
-                  min_speedup=cfg.budget.min_speedup, set_aside=0, threads=cfg.threads.count, reps=REPS, warmup=1,
-                  order="AB" * REPS)
+    out = summarize(a, [round(x / speedup, 4) for x in a], cfg.budget.min_speedup)
+    if (beyond and not out.beyond_noise) or (not beyond and out.beyond_noise):
+        out = replace(out, beyond_noise=beyond, verdict="faster" if beyond else "within noise")
+    return replace(out, threads=cfg.threads.count, reps=REPS, warmup=1, order="AB" * REPS)
