@@ -47,6 +47,10 @@ class Build(Record):
     seconds: float = 0.0
     reason: str = ""
     """Why it failed, in words ('' when it did not)."""
+    dropped: list[str] = field(default_factory=list)
+    """The project's flags the compiler refused (gcc-only flags under clang), dropped by the compiler wrappers."""
+    ignored: list[str] = field(default_factory=list)
+    """The project's flags the compiler accepted but ignores (it said so)."""
     _nested: ClassVar[dict] = {"diagnostics": Diagnostic}
 
     @property

@@ -9,6 +9,7 @@ from typing import Literal
 
 from hpcagent.errors import BadInput
 from hpcagent.evidence import Build
+from hpcagent.sandbox import wrappers
 from hpcagent.sandbox.steps import Step, StepResult
 from hpcagent.tools.sources import COMPILED, CXX_SOURCES
 
@@ -26,7 +27,8 @@ TSAN_EXIT = 66
 
 @dataclass(frozen=True)
 class Toolchain:
-    """Compilers and flags injected into a build through CC/CXX/CFLAGS/CXXFLAGS/LDFLAGS."""
+    """A variant's compilers and flags, added to every compile and link of a build by the compiler wrappers
+    (sandbox/wrappers.py): the project's own flags are kept, ours come after them."""
 
     cc: str
     cxx: str
@@ -35,8 +37,8 @@ class Toolchain:
     libs: str = "-lm"
 
     def env(self) -> dict[str, str]:
-        return {"CC": self.cc, "CXX": self.cxx, "CFLAGS": self.cflags, "CXXFLAGS": self.cflags,
-                "LDFLAGS": self.ldflags}
+        """The environment of a build (or test) command: the wrappers' settings, CC/CXX naming the wrappers."""
+        return wrappers.env(self.cc, self.cxx, self.cflags, self.ldflags)
 
 
 VARIANTS = {
@@ -107,32 +109,33 @@ class BuildSpec:
                        'say how to build it with --build "CMD" (CC/CFLAGS/... are set for the command)')
 
     def steps(self, tc: Toolchain, variant: str, timeout: float = 600.0, cwd: str = ".") -> list[Step]:
-        """Return the build steps for this variant; compiler and flags go in through the usual variables."""
+        """Return the build steps for this variant. The compiler wrappers go first on PATH, so whatever compiler
+        the project names (`CC = gcc` in a Makefile, `g++` on a link line) gets the variant's compiler and flags
+        after its own; nothing of the project's is overridden."""
         q = shlex.quote
         if self.kind == "file":
-            cxx = Path(self.source).suffix in CXX_SOURCES
-            cc = tc.cxx if cxx else tc.cc
-            cmd = f"{cc} {tc.cflags} {q(self.source)} -o {q(self.binary)} {tc.ldflags} {tc.libs}"
+            cc = "c++" if Path(self.source).suffix in CXX_SOURCES else "cc"
+            cmd = f"{cc} {q(self.source)} -o {q(self.binary)} {tc.libs}"
         elif self.kind == "make":
             # -B: a scratch copy may hold the user's own objects, which must not pass for ours.
-            assigns = " ".join(f"{k}={q(v)}" for k, v in tc.env().items())
-            cmd = f"make -B {assigns} {self.command}".strip()
+            cmd = f"make -B {self.command}".strip()
         elif self.kind == "cmake":
             bdir = f"build-hpcagent-{variant}"
-            cmd = (f"cmake -S . -B {bdir} -DCMAKE_BUILD_TYPE=None -DCMAKE_C_COMPILER={q(tc.cc)} "
-                   f"-DCMAKE_CXX_COMPILER={q(tc.cxx)} -DCMAKE_C_FLAGS={q(tc.cflags)} "
-                   f"-DCMAKE_CXX_FLAGS={q(tc.cflags)} -DCMAKE_EXE_LINKER_FLAGS={q(tc.ldflags)} "
-                   f"&& cmake --build {bdir} -j2")
+            cmd = (f"cmake -S . -B {bdir} -DCMAKE_BUILD_TYPE=None -DCMAKE_C_COMPILER=cc -DCMAKE_CXX_COMPILER=c++ "
+                   f"-DCMAKE_EXPORT_COMPILE_COMMANDS=ON && cmake --build {bdir} -j2")
         else:
             cmd = self.command
-        return [Step(f"build-{variant}", cmd, env=tc.env(), cwd=cwd, timeout=timeout, stop_on_failure=True)]
+        return [Step(f"build-{variant}", wrappers.wrapped(cmd), env=tc.env(), cwd=cwd, timeout=timeout,
+                     stop_on_failure=True, files=wrappers.files())]
 
 
-def build_record(result: StepResult, root_prefixes: tuple[str, ...]) -> Build:
-    """Turn a build step's result into a Build record (diagnostics parsed, the log's tail kept)."""
+def build_record(result: StepResult, root_prefixes: tuple[str, ...], tree: Path | None = None) -> Build:
+    """Turn a build step's result into a Build record (diagnostics parsed, the log's tail kept, and, given the
+    tree that was built, the flags the compiler wrappers dropped)."""
     from hpcagent.tools.diagnostics import parse_diagnostics
 
     log = (result.stdout + "\n" + result.stderr).strip()
+    dropped, ignored = wrappers.dropped_flags(tree) if tree is not None else ([], [])
     return Build(ok=result.ok, diagnostics=parse_diagnostics(log, root_prefixes=root_prefixes), log=log[-8000:],
-                 seconds=round(result.seconds, 3),
+                 seconds=round(result.seconds, 3), dropped=dropped, ignored=ignored,
                  reason=result.reason or ("" if result.ok else f"build exited with {result.exit_code}"))

@@ -31,7 +31,7 @@ def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads
         steps.append(Step(name, run_cmd, env=env, cwd=cwd, timeout=run_timeout))
     results = sandbox.run(Path(workdir), steps, limits)
     roots = prefixes(sandbox, workdir, cwd)
-    build = build_record(results[0], roots)
+    build = build_record(results[0], roots, Path(workdir) / cwd)
     runs, text = [], []
     for (t, r, s), res in zip(plan, results[1:]):
         if res.skipped:

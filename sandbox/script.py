@@ -35,12 +35,20 @@ def render_script(steps: list[Step], root: str) -> str:
 
 
 def prepare(workdir: Path, steps: list[Step], root: str) -> Path:
-    """Write the script into the work dir's control folder (cleared of an earlier run's results)."""
+    """Write the script into the work dir's control folder (cleared of an earlier run's results), and the files the
+    steps need into their directories."""
     ctl = workdir / CONTROL_DIR
     ctl.mkdir(parents=True, exist_ok=True)
     for old in ctl.iterdir():
         if old.name != "pgid":
             old.unlink()
+    for step in steps:
+        for rel, text in step.files.items():
+            path = workdir / step.cwd / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.is_file() or path.read_text() != text:
+                path.write_text(text)
+                path.chmod(0o755)
     script = ctl / "run.sh"
     script.write_text(render_script(steps, root))
     return script

@@ -22,6 +22,8 @@ class Step:
     timeout: float = 600.0
     stop_on_failure: bool = False
     """Skip the remaining steps when this one fails (a build that failed has nothing to run)."""
+    files: dict[str, str] = field(default_factory=dict)
+    """Executable files written under `cwd` before the run (path relative to cwd -> text): the compiler wrappers."""
 
 
 @dataclass

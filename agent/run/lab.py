@@ -15,6 +15,7 @@ from hpcagent.sandbox.build import BuildSpec, build_record, toolchain
 from hpcagent.sandbox.coverage import line_coverage
 from hpcagent.sandbox.racecheck import prefixes, race_check
 from hpcagent.sandbox.steps import Step
+from hpcagent.sandbox.wrappers import wrapped
 from hpcagent.sandbox.timer import second_round, time_interleaved
 from hpcagent.tools.compare import compare_text
 from hpcagent.tools.patch import added_lines
@@ -51,10 +52,8 @@ def run_steps(cfg: Config, work: Path, cwd: str, with_test: bool = True, base: B
     env = {**tc.env(), "OMP_NUM_THREADS": str(cfg.threads.count)}
     steps.append(Step("run", cfg.run.command or spec.binary, env=env, cwd=cwd, timeout=limit["run"]))
     if with_test and cfg.test.command:
-        test = cfg.test.command
-        if test.split()[0] == "make":  # command-line variables beat the Makefile's own assignments
-            test = "make " + " ".join(f"{k}={shlex.quote(v)}" for k, v in tc.env().items()) + test[4:]
-        steps.append(Step("test", test, env=env, cwd=cwd, timeout=limit["test"]))
+        # Through the compiler wrappers, like the build: a test target that compiles gets the release flags.
+        steps.append(Step("test", wrapped(cfg.test.command), env=env, cwd=cwd, timeout=limit["test"]))
     return steps
 
 
@@ -114,7 +113,7 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
     """Build and run the original (release build), run its tests, race-check it; bad input ends the run here."""
     fresh_copy(work / "orig", work / "base")
     res = sandbox.run(work, run_steps(cfg, work, "base"))
-    build = build_record(res[0], prefixes(sandbox, work, "base"))
+    build = build_record(res[0], prefixes(sandbox, work, "base"), work / "base")
     if not build.ok:
         raise BuildFailed(f"the original project does not build: {build.reason}",
                           "fix the build (or --build) first; the compiler's messages are below",
@@ -172,7 +171,7 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
         ev.output = OutputCheck(ok=False, diff=differs)
         return fail(ev, "output", differs)
     res = sandbox.run(work, run_steps(cfg, work, tree, base=base))
-    ev.build = build_record(res[0], prefixes(sandbox, work, tree))
+    ev.build = build_record(res[0], prefixes(sandbox, work, tree), work / tree)
     if not ev.build.ok:
         return fail(ev, "build", ev.build.reason)
     if res[1].timed_out:  # the candidate is many times slower than the original: a timing verdict, not a crash

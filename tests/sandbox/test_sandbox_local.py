@@ -54,16 +54,22 @@ def test_local_race_check_finds_the_race(local_sandbox, digest):
 def test_build_spec_detection_and_injection(tmp_path):
     spec = BuildSpec.detect(SB / "racy_sum.c")
     assert (spec.kind, spec.binary) == ("file", "./racy_sum")
-    cmd = spec.steps(toolchain("race"), "race")[0].cmd
-    assert cmd.startswith("clang-16 ") and "-fsanitize=thread" in cmd and "-fopenmp" in cmd
+    step = spec.steps(toolchain("race"), "race")[0]
+    # the compiler is the wrapper; the variant's compiler and flags travel in its environment
+    assert step.cmd.endswith("cc racy_sum.c -o ./racy_sum -lm") and ".hpcagent-cc:$PATH" in step.cmd
+    assert step.env["HPCAGENT_CC"] == "clang-16" and "-fsanitize=thread" in step.env["HPCAGENT_CFLAGS"]
+    assert "-fsanitize=thread" in step.env["HPCAGENT_LDFLAGS"] and ".hpcagent-cc/gcc" in step.files
     (tmp_path / "Makefile").write_text("all:\n\t$(CC) $(CFLAGS) x.c\n")
     step = BuildSpec.detect(tmp_path).steps(toolchain("release", cc="clang-16"), "release")[0]
-    assert step.cmd.startswith("make -B ") and "CC=clang-16" in step.cmd and "CFLAGS='-O3 -fopenmp'" in step.cmd
-    assert "CXX=clang++-16" in step.cmd
+    # nothing assigned on make's command line: the Makefile's own CC/CFLAGS stand, the wrappers add ours
+    assert step.cmd.endswith("make -B") and "CFLAGS=" not in step.cmd
+    assert (step.env["HPCAGENT_CC"], step.env["HPCAGENT_CXX"]) == ("clang-16", "clang++-16")
+    assert step.env["HPCAGENT_CFLAGS"] == "-O3 -fopenmp" and step.env["CC"] == "cc"
     assert BuildSpec.detect(tmp_path, "make -C sub").command == "-C sub"
     (tmp_path / "Makefile").unlink()
     (tmp_path / "CMakeLists.txt").write_text("project(x C)\n")
-    assert "-DCMAKE_C_FLAGS=" in BuildSpec.detect(tmp_path).steps(toolchain("race"), "race")[0].cmd
+    cmake = BuildSpec.detect(tmp_path).steps(toolchain("race"), "race")[0].cmd
+    assert "-DCMAKE_C_COMPILER=cc" in cmake and "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON" in cmake
     with pytest.raises(BadInput):
         BuildSpec.detect(tmp_path / "missing")
     with pytest.raises(BadInput):
