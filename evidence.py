@@ -6,6 +6,7 @@ Each record serialises to the plain dict the transcript, the checkpoints and sum
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -298,6 +299,40 @@ class Evidence(Record):
 
 
 @dataclass
+class OutputMask(Record):
+    """What of one output stream is compared: the user's settings (test.ignore/only/tolerances) and what two or
+    more runs of the original showed to change from run to run."""
+
+    ignore: list[str] = field(default_factory=list)
+    """Regular expressions: lines matching one are left out of every comparison."""
+    only: list[str] = field(default_factory=list)
+    """Regular expressions: when given, only lines matching one are compared."""
+    tolerances: dict[str, float] = field(default_factory=dict)
+    """Regular expression -> relative tolerance for the numbers of lines matching it."""
+    lines: list[int] = field(default_factory=list)
+    """Lines (0-based, counted after ignore/only) not compared at all: their text changed between the original's
+    runs, or they report a timing, a rate or a time of day."""
+    numbers: list[list[int]] = field(default_factory=list)
+    """[line, n]: the n-th number of that line is not compared (it changed between the original's runs)."""
+    notes: list[str] = field(default_factory=list)
+    """What was left out and why, in words, for the report."""
+
+    def kept(self, text: str) -> list[str]:
+        """The lines of text a comparison looks at (blank ones and the user's ignored ones left out)."""
+        out = []
+        for line in text.splitlines():
+            if not line.strip() or any(re.search(p, line) for p in self.ignore):
+                continue
+            if self.only and not any(re.search(p, line) for p in self.only):
+                continue
+            out.append(line.strip())
+        return out
+
+    def rtol_for(self, line: str, rtol: float) -> float:
+        return next((tol for p, tol in self.tolerances.items() if re.search(p, line)), rtol)
+
+
+@dataclass
 class Baseline(Record):
     """The original program's run: what every candidate is compared with."""
 
@@ -313,7 +348,16 @@ class Baseline(Record):
     executed: dict[str, list[int]] | None = None
     """The lines the race-check input executes, per file (None without coverage: see coverage_error)."""
     coverage_error: str = ""
+    flags: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Per build variant ('release', 'race'): the project's flags its compiler refused ('dropped') or ignores."""
+    masks: dict[str, dict] = field(default_factory=dict)
+    """What of each output is compared ('stdout', 'race' for the race-check input's stdout, each output file):
+    tools/compare.OutputMask as a dict, learned from two runs of the original and the config."""
     _nested: ClassVar[dict] = {"test": TestRun, "races": RaceSite, "race_runs": RaceRun}
+
+    def mask(self, name: str):
+        """The OutputMask of one output (an empty one when none was learned: everything is compared)."""
+        return OutputMask.from_dict(self.masks.get(name) or {})
 
     @property
     def known_races(self) -> set[tuple[str, int, int]]:

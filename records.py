@@ -36,6 +36,8 @@ class LoopTarget(Record):
     """The analysis verdict: parallel, reduction, serial or unknown."""
     reason: str = ""
     """Why the analysis reached that verdict."""
+    proposals: int | None = None
+    """How many changes the analysis has for this loop (a group change counts as one); None = not counted."""
 
     @property
     def loop_id(self) -> str:

@@ -27,6 +27,10 @@ class Section(BaseModel):
 class BuildCfg(Section):
     command: str = ""
     """How to build: 'make [ARGS]', 'cmake', or any command (CC/CXX/CFLAGS/CXXFLAGS/LDFLAGS are set). '' = detect."""
+    race_command: str = ""
+    """How to build for the race check when the problem size is fixed at build time, e.g. 'make CLASS=S' or
+    'make CFLAGS_EXTRA=-DSMALL' (the race check's TSan runs are 5-15x slower): used for the race check and its
+    coverage run, with run.race_command; the timed build stays `command`. '' = `command`."""
     cc: str = "gcc"
     """C compiler of the release (timed) build; the race build always uses clang-16 + TSan."""
     cxx: str = ""
@@ -55,6 +59,16 @@ class TestCfg(Section):
     """Relative tolerance for numbers in outputs (parallel sums reorder floating-point additions)."""
     atol: float = 1e-9
     """Absolute tolerance for numbers in outputs."""
+    ignore: list[str] = []
+    """Regular expressions: output lines matching one are never compared (e.g. '^Run on ', 'Total time')."""
+    only: list[str] = []
+    """Regular expressions: when given, only output lines matching one are compared (e.g. '^checksum')."""
+    tolerances: dict[str, float] = {}
+    """Regular expression -> relative tolerance for the numbers of the lines it matches, e.g. {"energy" = 1e-4}."""
+    auto_ignore: bool = True
+    """Run the original twice and leave out of comparisons the lines and numbers that changed between its own runs,
+    and lines that read as a timing, a rate or a clock time (the report lists each). false = compare everything
+    not in `ignore`."""
     timeout: float = 900.0
     """Seconds the test command may take."""
 
@@ -226,8 +240,8 @@ def load_config(root: Path, path: Path | None = None, overrides: dict[str, Any] 
 TEMPLATE = '''# hpcagent configuration ({detected}). Every key can be overridden on the command line.
 
 [build]
-command = "{build}"      # make [ARGS] | cmake | any command; hpcagent sets CC/CXX/CFLAGS/CXXFLAGS/LDFLAGS
-# cc = "gcc"              # release (timed) build compiler; the race check always uses clang-16 + TSan
+command = "{build}"      # make [ARGS] | cmake | any command; every compile and link gets hpcagent's flags added
+{race_build}# cc = "gcc"              # release (timed) build compiler; the race check always uses clang-16 + TSan
 # cflags = "-O3 -fopenmp"
 
 [run]
@@ -240,6 +254,10 @@ command = "{run}"         # the workload to profile and time (a few seconds seri
 command = "{test}"        # the project's tests; empty = compare the run's outputs with the original's
 # rtol = 1e-6             # numeric tolerance when comparing outputs
 # atol = 1e-9
+# ignore = []             # regular expressions of output lines never compared (timings are found without this)
+# only = []               # when given, only the lines matching one of these are compared
+# tolerances = {{}}         # regular expression -> rtol for the numbers of matching lines, e.g. {{"energy" = 1e-4}}
+# auto_ignore = true      # leave out lines/numbers that change between two runs of the original, and timings
 
 [search]
 # sources = []            # globs of files to consider (default: every C/C++ file)

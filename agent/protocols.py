@@ -91,7 +91,7 @@ class Lab(Protocol):
     name: str
 
     def profile(self, work: Path, cfg: Config) -> dict[str, Any]:
-        """gprof shares {'functions', 'lines', 'seconds'} of the run command, or {'error': why there is none}."""
+        """The run command's sampled profile (tools/profile.build_profile), or {'error': why there is none}."""
         ...
 
     def baseline(self, work: Path, cfg: Config) -> Baseline:

@@ -45,7 +45,7 @@ VARIANTS = {
     "race": Toolchain("clang-16", "clang++-16", "-O1 -g -fopenmp -fsanitize=thread", "-fopenmp -fsanitize=thread"),
     "release": Toolchain("gcc", "g++", "-O3 -fopenmp", "-fopenmp"),
     "serial": Toolchain("gcc", "g++", "-O3"),
-    "profile": Toolchain("gcc", "g++", "-O2 -g -pg -fno-omit-frame-pointer -fno-inline-functions", "-pg"),
+    "profile": Toolchain("gcc", "g++", "-O2 -g -fno-omit-frame-pointer -fopenmp", "-fopenmp"),
     "coverage": Toolchain("clang-16", "clang++-16", "-O0 -g -fopenmp -fprofile-instr-generate -fcoverage-mapping",
                           "-fopenmp -fprofile-instr-generate"),
 }

@@ -24,7 +24,7 @@ PROBES = [
     ("clang-16", "clang-16 --version", BUILD_IMAGE),
     ("make", "make --version", BUILD_IMAGE),
     ("cmake", "cmake --version", BUILD_IMAGE),
-    ("gprof", "gprof --version", BUILD_IMAGE),
+    ("addr2line", "addr2line --version", BUILD_IMAGE),
     ("OpenMP (gcc)",
      "gcc -fopenmp -x c - -o /tmp/g <<'E'\n#include <omp.h>\nint main(){return omp_get_max_threads()<1;}\nE\n/tmp/g",
      BUILD_IMAGE),

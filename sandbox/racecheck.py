@@ -41,7 +41,7 @@ def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads
         runs.append(RaceRun(threads=t, repeat=r, exit_code=res.exit_code, seconds=round(res.seconds, 3),
                             races=len(races_here), ok=not failed,
                             reason=res.reason or (f"exited with {res.exit_code}" if failed else ""),
-                            stdout_tail=res.stdout[-2000:], stderr_tail="" if races_here else res.stderr[-2000:],
+                            stdout_tail=res.stdout[-16000:], stderr_tail="" if races_here else res.stderr[-2000:],
                             schedule=s))
         text.append(res.stderr)
     races = [r.site() for r in parse_tsan("\n".join(text), root_prefixes=roots,

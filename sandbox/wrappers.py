@@ -17,10 +17,10 @@ from pathlib import Path
 from hpcagent.tools.sources import COMPILED
 
 WRAP_DIR = ".hpcagent-cc"
-C_NAMES = ("cc", "gcc", "clang", "icc", "icx") + tuple(f"gcc-{v}" for v in range(9, 15)) + \
-    tuple(f"clang-{v}" for v in range(13, 19))
-CXX_NAMES = ("c++", "g++", "clang++", "icpc", "icpx", "CC") + tuple(f"g++-{v}" for v in range(9, 15)) + \
-    tuple(f"clang++-{v}" for v in range(13, 19))
+VERSIONS = [f"-{v}" for v in range(9, 19)]
+C_NAMES = ("cc", "gcc", "clang", "icc", "icx", *(f"gcc{v}" for v in VERSIONS), *(f"clang{v}" for v in VERSIONS))
+CXX_NAMES = ("c++", "g++", "clang++", "icpc", "icpx", "CC", *(f"g++{v}" for v in VERSIONS),
+             *(f"clang++{v}" for v in VERSIONS))
 
 # Messages of clang and gcc that name a flag they refuse (gcc quotes with ‘’ in a UTF-8 locale).
 SCRIPT = r"""#!/bin/sh
@@ -79,8 +79,8 @@ exit $rc
 
 # Run before a build command: the wrappers first on PATH, CC/CXX naming them (for Makefiles that say `CC ?=`, and
 # CMake), the PATH without them kept for the wrappers' own use.
-PREFIX = ('HPCAGENT_PATH=$PATH; PATH="$PWD/{d}:$PATH"; HPCAGENT_CC_LOG="$PWD/{d}/log"; '
-          'export PATH HPCAGENT_PATH HPCAGENT_CC_LOG; rm -rf "$HPCAGENT_CC_LOG"; ').format(d=WRAP_DIR)
+PREFIX = (f'HPCAGENT_PATH=$PATH; PATH="$PWD/{WRAP_DIR}:$PATH"; HPCAGENT_CC_LOG="$PWD/{WRAP_DIR}/log"; '
+          'export PATH HPCAGENT_PATH HPCAGENT_CC_LOG; rm -rf "$HPCAGENT_CC_LOG"; ')
 
 
 def files() -> dict[str, str]:

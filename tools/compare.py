@@ -1,11 +1,22 @@
-"""Compare program outputs with the baseline's: text must match, numbers within a tolerance."""
+"""Compare program outputs with the original's, line by line: text must match, numbers within a tolerance; lines the
+user leaves out, and lines or numbers that change between the original's own runs (timings, dates), are not
+compared (an `OutputMask`)."""
 
 from __future__ import annotations
 
 import math
 import re
 
+from hpcagent.evidence import OutputMask
+
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
+# Lines that report how long something took, a rate, or a time of day: not results, whatever two runs printed.
+TIMING = re.compile(
+    r"\b(?:elapsed|wall|cpu|run|exec\w*|comput\w*|total|kernel|solve[rd]?|loop)[ _-]*time"
+    r"|\btim(?:e|ing|er)s?\s*(?:\(\s*\w+\s*\))?\s*[:=]"
+    r"|\d\s*(?:s|secs?|seconds?|ms|msecs?|milliseconds?|us|usecs?|microseconds?|ns)\b(?!\s*[=:])"
+    r"|\b[kmgtp]?flops?\b|\b[kmgtp]?flop/s\b|\b[kmgt]i?b/s\b|\d\d:\d\d:\d\d",
+    re.IGNORECASE)
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -26,14 +37,66 @@ def close(a: float, b: float, rtol: float, atol: float) -> bool:
     return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
 
 
-def compare_text(expected: str, actual: str, rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
-    """Return None when the outputs agree, else a one-line description of the first difference."""
-    exp, act = _tokens(expected), _tokens(actual)
-    for i, (e, a) in enumerate(zip(exp, act)):
-        if e[0] != a[0] or (e[0] == "text" and e[1] != a[1]):
-            return f"token {i + 1}: expected {e[1]!r}, got {a[1]!r}"
-        if e[0] == "num" and not close(float(e[1]), float(a[1]), rtol, atol):
-            return f"number {i + 1}: expected {e[1]}, got {a[1]} (rtol {rtol:g}, atol {atol:g})"
+def learn_mask(samples: list[str], ignore: list[str] = (), only: list[str] = (),
+               tolerances: dict[str, float] | None = None, auto: bool = True) -> OutputMask:
+    """The mask of an output from several runs of the original: with `auto`, lines whose text changed between the
+    runs or that read as a timing, and numbers that changed, are left out (and said in `notes`)."""
+    mask = OutputMask(ignore=list(ignore), only=list(only), tolerances=dict(tolerances or {}))
+    if not auto or not samples:
+        return mask
+    runs = [mask.kept(s) for s in samples]
+    first, count = runs[0], min(len(r) for r in runs)
+    for i, line in enumerate(first):
+        if i >= count:
+            mask.lines.append(i)
+            mask.notes.append(f"line {i + 1} `{line[:80]}`: not printed by every run of the original")
+            continue
+        others = [r[i] for r in runs[1:]]
+        if TIMING.search(line):
+            mask.lines.append(i)
+            mask.notes.append(f"line {i + 1} `{line[:80]}`: reads as a timing, a rate or a clock time")
+            continue
+        toks = _tokens(line)
+        shapes = {tuple(t if k == "text" else "#" for k, t in _tokens(o)) for o in others}
+        if shapes != {tuple(t if k == "text" else "#" for k, t in toks)}:
+            mask.lines.append(i)
+            mask.notes.append(f"line {i + 1} `{line[:80]}`: its text changes between runs of the original")
+            continue
+        nums = [t for k, t in toks if k == "num"]
+        for n, value in enumerate(nums):
+            if any([t for k, t in _tokens(o) if k == "num"][n] != value for o in others):
+                mask.numbers.append([i, n])
+                mask.notes.append(f"line {i + 1} `{line[:80]}`: number {n + 1} ({value}) changes between runs "
+                                  "of the original")
+    return mask
+
+
+def _compare_line(e: str, a: str, rtol: float, atol: float, skip: set[int]) -> str | None:
+    exp, act = _tokens(e), _tokens(a)
+    n = -1
+    for (ek, et), (ak, at) in zip(exp, act):
+        n += ek == "num"
+        if ek != ak or (ek == "text" and et != at):
+            return f"expected {et!r}, got {at!r}"
+        if ek == "num" and n not in skip and not close(float(et), float(at), rtol, atol):
+            return f"number {n + 1}: expected {et}, got {at} (rtol {rtol:g}, atol {atol:g})"
     if len(exp) != len(act):
         return f"expected {len(exp)} tokens, got {len(act)}"
+    return None
+
+
+def compare_text(expected: str, actual: str, rtol: float = 1e-6, atol: float = 1e-9,
+                 mask: OutputMask | None = None) -> str | None:
+    """Return None when the outputs agree line by line under the mask, else the first difference in words."""
+    mask = mask or OutputMask()
+    exp, act = mask.kept(expected), mask.kept(actual)
+    skipped = set(mask.lines)
+    for i, (e, a) in enumerate(zip(exp, act)):
+        if i in skipped:
+            continue
+        diff = _compare_line(e, a, mask.rtol_for(e, rtol), atol, {n for ln, n in mask.numbers if ln == i})
+        if diff:
+            return f"line {i + 1} `{e[:60]}`: {diff}"
+    if len(exp) != len(act):
+        return f"expected {len(exp)} lines, got {len(act)}"
     return None

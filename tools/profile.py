@@ -1,65 +1,52 @@
-"""Read gprof's flat profiles (per function, and per source line with -l) into time shares."""
+"""Profiles as the ranking reads them: sampled call stacks of source lines (sandbox/sampler.py), folded into shares
+of the run. A loop's share is inclusive: every sample with a line of the loop anywhere on its stack, so the time of
+the functions a loop calls (and of their inlined code) counts for the loop."""
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from pathlib import Path
 
-# " 95.00      1.90     1.90        1     1.90     1.90  jacobi" (calls columns are optional)
-FLAT = re.compile(r"^\s*(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+\.\d+)\s+(?:\d+\s+\S+\s+\S+\s+)?(\S.*?)\s*$")
-# the name column of `gprof -l`: "heat_step (heat.c:42 @ 401234)"
-AT_LINE = re.compile(r"^(?P<func>\S+) \((?P<file>[^:()]+):(?P<line>\d+) @ [0-9a-fx]+\)$")
+
+def build_profile(stacks: Counter, functions: Counter, samples: int, lost: int = 0, period: float = 0.001) -> dict:
+    """The profile dict a run keeps: {'stacks': [[count, ['file:line', ...]], ...] (interrupted line first),
+    'functions': {name: self share}, 'lines': {'file:line': self share}, 'samples', 'lost', 'seconds'}."""
+    total = max(samples, 1)
+    lines: Counter = Counter()
+    for chain, count in stacks.items():
+        if chain:
+            lines[chain[0]] += count
+    return {"stacks": [[count, list(chain)] for chain, count in stacks.most_common() if chain],
+            "functions": {name: round(n / total, 5) for name, n in functions.most_common()},
+            "lines": {key: round(n / total, 5) for key, n in lines.most_common()},
+            "samples": samples, "lost": lost, "seconds": round(samples * period, 3)}
 
 
-def parse_flat(text: str) -> list[dict]:
-    """Parse the rows of a flat profile: {'share', 'self_seconds', 'name'} (share as a fraction)."""
-    rows, started = [], False
-    for line in text.splitlines():
-        if "cumulative" in line or line.strip().startswith("time"):
-            started = True
-            continue
-        if not started:
-            continue
-        m = FLAT.match(line)
-        if m:
-            rows.append({"share": float(m.group(1)) / 100.0, "self_seconds": float(m.group(3)),
-                         "name": m.group(4)})
-        elif rows and not line.strip():
-            break
-    return rows
-
-
-def build_profile(functions_text: str, lines_text: str = "", root_prefixes: tuple[str, ...] = ()) -> dict:
-    """Return {'functions': {name: share}, 'lines': {'file:line': share}, 'seconds': total sampled}."""
-    functions: dict[str, float] = {}
-    seconds = 0.0
-    for row in parse_flat(functions_text):
-        functions[row["name"]] = functions.get(row["name"], 0.0) + row["share"]
-        seconds += row["self_seconds"]
-    lines: dict[str, float] = {}
-    for row in parse_flat(lines_text):
-        m = AT_LINE.match(row["name"])
-        if not m:
-            continue
-        path = m.group("file")
-        for prefix in root_prefixes:
-            path = path.removeprefix(prefix)
-        key = f"{path}:{m.group('line')}"
-        lines[key] = lines.get(key, 0.0) + row["share"]
-    return {"functions": functions, "lines": lines, "seconds": round(seconds, 3)}
+def _same_file(path: str, file: str) -> bool:
+    return path == file or (not path.startswith("/") and Path(path).name == Path(file).name
+                            and (path.endswith("/" + file) or file.endswith("/" + path) or "/" not in path + file))
 
 
 def loop_share(profile: dict, file: str, line: int, end_line: int, function: str = "") -> float | None:
-    """Share of sampled time inside a loop's lines (per-line data), else its function's share, else None."""
+    """Share of the run's samples with a line of file:line..end_line on their stack (inclusive time); without
+    stacks, the self time of the loop's lines, else its function's share, else None."""
+    if profile.get("stacks") is not None:
+        hits = 0
+        for count, chain in profile["stacks"]:
+            for key in chain:
+                path, _, num = key.rpartition(":")
+                if line <= int(num) <= end_line and _same_file(path, file):
+                    hits += count
+                    break
+        return min(hits / max(profile.get("samples") or 1, 1), 1.0)
     lines = profile.get("lines") or {}
     if lines:
-        base = Path(file).name
         total = 0.0
         for key, share in lines.items():
             path, _, num = key.rpartition(":")
-            if (path == file or Path(path).name == base) and line <= int(num) <= end_line:
+            if line <= int(num) <= end_line and _same_file(path, file):
                 total += share
-        return min(total, 1.0)  # gprof's rounded percentages can add up past 100
+        return min(total, 1.0)
     if function and function in (profile.get("functions") or {}):
         return profile["functions"][function]
     return None

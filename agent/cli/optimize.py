@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -126,6 +127,24 @@ def _finish(state: dict, run_dir: Path, apply: bool, mode: str) -> None:
     raise typer.Exit(code)
 
 
+SIZE_DEFINE = re.compile(r"-D\s*(\w*(?:SIZE|DATASET|CLASS|LEN|DIM)\w*(?:=\S+)?|[A-Z_]\w*=\d+)\b")
+
+
+def race_build_hint(repo: Path) -> str:
+    """The [build] race_command lines of the init template: an offer when a build file fixes sizes with -D."""
+    found = []
+    for name in ("Makefile", "makefile", "GNUmakefile", "CMakeLists.txt", "Makefile.inc", "make.def"):
+        path = Path(repo) / name
+        if path.is_file():
+            found += [f"`-D{m}` in {name}" for m in SIZE_DEFINE.findall(path.read_text(errors="replace"))]
+    if not found:
+        return ('# race_command = ""     # a build for the race check when sizes are fixed at build time, '
+                'e.g. "make CLASS=S"\n')
+    return (f"# Sizes look fixed at build time ({', '.join(dict.fromkeys(found))}): the race check (TSan, 5-15x\n"
+            "# slower) wants a small problem; give it its own build, e.g. race_command = \"make N=64\"\n"
+            '# race_command = ""\n')
+
+
 def init(
     repo: Annotated[Path, typer.Argument(help="The project directory.")],
     force: Annotated[bool, Opt(help="Overwrite an existing hpcagent.toml.")] = False,
@@ -143,5 +162,6 @@ def init(
         build = {"make": "make", "cmake": "cmake"}.get(spec.kind, "")
     except HpcAgentError:
         detected, build = "no Makefile or CMakeLists.txt found: fill in [build]", ""
-    path.write_text(TEMPLATE.format(detected=detected, build=build, run="./app ARGS", test=""))
+    path.write_text(TEMPLATE.format(detected=detected, build=build, run="./app ARGS", test="",
+                                    race_build=race_build_hint(repo)))
     typer.echo(f"wrote {path}: set [run] command (and [test] command) before running hpcagent optimize")

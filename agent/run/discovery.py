@@ -35,7 +35,10 @@ def check_codebase(repo: Path, cfg: Config) -> list[Path]:
 
 
 def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
-    """Profile the run (lab.profile) and rank the loops of work/orig; the static ranking is the fallback."""
+    """Profile the run (lab.profile) and rank the loops of work/orig by their inclusive share of it. Without a
+    profile the ranking is static and every loop is kept for now: the baseline's line coverage then leaves out the
+    loops the workload never runs (`keep_executed`). With the analysis planner, a loop the analysis has no change
+    for is reported as not tried and does not use up search.max_targets."""
     from hpcagent.tools.loops.analysis import rank_targets
 
     root = work / "orig"
@@ -54,10 +57,30 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
                                 "reason": f"{t.share:.1%} of the time: at most {amdahl(t.share, cfg.threads.count):.3f}x "
                                           f"overall, under min_speedup {cfg.budget.min_speedup}"})
                 continue
+        if cfg.agent.planner == "analysis" and t.proposals == 0:
+            skipped.append({"loop": t.loop_id, "share": t.share,
+                            "reason": f"nothing to propose: the analysis says {t.verdict} ({t.reason})"})
+            continue
         chosen.append(t.to_dict())
-    if usable is not None:
-        chosen.sort(key=lambda t: -(t["share"] or 0.0))
+    if usable is None:
+        return {"targets": chosen, "profile": {**prof, "skipped": skipped}, "ranked_statically": True}
+    chosen.sort(key=lambda t: -(t["share"] or 0.0))
     return {"targets": chosen[: cfg.search.max_targets], "profile": {**prof, "skipped": skipped}}
+
+
+def keep_executed(targets: list[dict], executed: dict[str, list[int]] | None, limit: int) -> tuple[list, list]:
+    """Without a profile: the statically ranked loops the workload's run enters (line coverage), at most `limit`,
+    and the others as not tried with the reason."""
+    from hpcagent.records import LoopTarget
+    from hpcagent.sandbox.coverage import entered
+
+    kept, skipped = [], []
+    for t in map(LoopTarget.from_dict, targets):
+        if executed is not None and not entered(executed, t.file, t.line, t.end_line):
+            skipped.append({"loop": t.loop_id, "share": None, "reason": "never executed by the run (line coverage)"})
+        else:
+            kept.append(t.to_dict())
+    return kept[:limit], skipped
 
 
 def amdahl(share: float, threads: int) -> float:

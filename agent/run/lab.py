@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from hpcagent.agent.config import Config
@@ -15,9 +16,9 @@ from hpcagent.sandbox.build import BuildSpec, build_record, toolchain
 from hpcagent.sandbox.coverage import line_coverage
 from hpcagent.sandbox.racecheck import prefixes, race_check
 from hpcagent.sandbox.steps import Step
-from hpcagent.sandbox.wrappers import wrapped
 from hpcagent.sandbox.timer import second_round, time_interleaved
-from hpcagent.tools.compare import compare_text
+from hpcagent.sandbox.wrappers import wrapped
+from hpcagent.tools.compare import compare_text, learn_mask
 from hpcagent.tools.patch import added_lines
 
 
@@ -30,6 +31,12 @@ def fresh_copy(src: Path, dest: Path) -> Path:
 
 def release_tc(cfg: Config):
     return toolchain("release", cc=cfg.build.cc, cxx=cfg.build.cxx or None, cflags=cfg.build.cflags)
+
+
+def race_spec(cfg: Config, tree: Path) -> BuildSpec:
+    """How the race check (and its coverage run) builds tree: build.race_command when the problem size is fixed
+    at build time, else the timed build's command."""
+    return BuildSpec.detect(tree, cfg.build.race_command or cfg.build.command or None)
 
 
 def limits_from(cfg: Config, base: Baseline | None) -> dict[str, float]:
@@ -67,27 +74,41 @@ def read_outputs(tree: Path, names: list[str]) -> dict[str, str]:
 
 
 def profile(sandbox, work: Path, cfg: Config) -> dict:
-    """Build with -pg, run the workload, and read gprof's function and line profiles (or say why not)."""
+    """Build as released plus -g, run the workload once under the stack sampler (sandbox/sampler.py), and fold the
+    samples into source lines; {'error': why} when there is no profile."""
+    from hpcagent.sandbox import sampler
     from hpcagent.tools.profile import build_profile
 
     prof = fresh_copy(work / "orig", work / "prof")
     spec = BuildSpec.detect(prof, cfg.build.command or None)
-    steps = spec.steps(toolchain("profile", cc="gcc"), "profile", timeout=cfg.build.timeout, cwd="prof")
-    steps.append(Step("profile-run", cfg.run.command, cwd="prof", timeout=cfg.run.timeout))
+    tc = toolchain("profile", cc=cfg.build.cc, cxx=cfg.build.cxx or None)
+    steps = [sampler.build_step("prof"), *spec.steps(tc, "profile", timeout=cfg.build.timeout, cwd="prof"),
+             sampler.run_step(cfg.run.command, "prof", cfg.run.timeout)]
     res = sandbox.run(work, steps)
-    if not all(r.ok for r in res):
-        bad = next(r for r in res if not r.ok)
-        return {"error": f"profiling build/run failed ({bad.name}: {bad.reason or bad.exit_code})"}
-    binary = find_binary(prof, cfg.run.command)
-    gmon = next(prof.rglob("gmon.out"), None)
-    if binary is None or gmon is None:
-        return {"error": "no gmon.out or program binary found after the profiling run"}
-    b, g = shlex.quote(str(binary.relative_to(prof))), shlex.quote(str(gmon.relative_to(prof)))
-    res = sandbox.run(work, [Step("gprof", f"gprof -b -p {b} {g}", cwd="prof"),
-                             Step("gprof-lines", f"gprof -b -l -p {b} {g}", cwd="prof")])
-    out = build_profile(res[0].stdout, res[1].stdout, prefixes(sandbox, work, "prof"))
-    if not out["functions"]:
-        return {"error": "gprof sampled nothing (the run may be too short: give it a second or more of work)"}
+    bad = next((r for r in res if not r.ok), None)
+    if bad is not None:
+        detail = (bad.stderr or bad.stdout).strip().splitlines()[-3:]
+        return {"error": f"the profiling {'run' if bad.name == 'profile-run' else 'build'} failed ({bad.name}: "
+                         f"{bad.reason or 'exit ' + str(bad.exit_code)})" + (": " + " / ".join(detail) if detail else "")}
+    roots = prefixes(sandbox, work, "prof")
+
+    def here(path: str) -> Path | None:
+        return next((prof / path[len(r):] for r in roots[:1] if path.startswith(r)), None)
+
+    stacks, lost = sampler.read_samples(prof, here)
+    if not stacks:
+        return {"error": "the sampler recorded nothing: the run may be too short (give it a second or more of "
+                         "work) or may not end through exit()"}
+    lookups, asked = sampler.symbolize_steps(stacks, roots[:1], "prof", prof)
+    symbols = {}
+    for (file, _asked), result in zip(asked, sandbox.run(work, lookups) if lookups else []):
+        for address, frames in sampler.parse_addr2line(result.stdout).items():
+            symbols[(file, address)] = frames
+    folded, functions = sampler.line_stacks(stacks, symbols, roots)
+    out = build_profile(folded, functions, len(stacks), lost)
+    if not out["stacks"]:
+        return {"error": f"none of the {len(stacks)} samples fell in the project's own code with line information "
+                         "(is the program built from this tree, with -g honoured?)"}
     return out
 
 
@@ -131,8 +152,19 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
         raise BadInput(f"the test command `{cfg.test.command}` fails on the original code "
                        f"({test.reason or 'exit ' + str(test.exit_code)}):\n{(test.stdout + test.stderr)[-800:]}",
                        "hpcagent needs tests that pass before it changes anything: fix them or the --test command")
+    # The original once more: what changes between its own runs (timings, dates) is not compared.
+    outputs = read_outputs(work / "base", cfg.run.outputs)
+    again = sandbox.run(work, [replace(run_steps(cfg, work, "base", with_test=False)[1], name="run-again")])[0]
+    if not again.ok:
+        raise BadInput(f"the run command `{cfg.run.command}` succeeded once on the original code and failed the second "
+                       f"time: {again.reason or 'exit ' + str(again.exit_code)}\n{again.stderr[-800:]}",
+                       "a workload that cannot run twice from the same tree cannot be compared: make the run "
+                       "command repeatable (remove or overwrite what it leaves behind)")
+    samples = {"stdout": [run.stdout, again.stdout]}
+    for name, text in read_outputs(work / "base", cfg.run.outputs).items():
+        samples[name] = [outputs[name], text]
     fresh_copy(work / "orig", work / "race0")
-    race = race_check(sandbox, work, BuildSpec.detect(work / "race0", cfg.build.command or None),
+    race = race_check(sandbox, work, race_spec(cfg, work / "race0"),
                       cfg.run.race_command or cfg.run.command, threads=tuple(cfg.threads.race), cwd="race0",
                       build_timeout=cfg.build.timeout, run_timeout=cfg.run.timeout)
     if not race.build.ok:
@@ -141,12 +173,17 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
                           diagnostics=race.build.diagnostics, log=race.build.log)
     shutil.rmtree(work / "race0", ignore_errors=True)
     fresh_copy(work / "orig", work / "cov0")
-    covered = line_coverage(sandbox, work, BuildSpec.detect(work / "cov0", cfg.build.command or None),
+    covered = line_coverage(sandbox, work, race_spec(cfg, work / "cov0"),
                             cfg.run.race_command or cfg.run.command, find_binary, cwd="cov0",
                             build_timeout=cfg.build.timeout, run_timeout=cfg.run.timeout)
     shutil.rmtree(work / "cov0", ignore_errors=True)
-    return Baseline(seconds=round(run.seconds, 4), stdout=run.stdout,
-                    outputs=read_outputs(work / "base", cfg.run.outputs),
+    samples["race"] = [r.stdout_tail for r in race.runs if r.ok]
+    t = cfg.test
+    masks = {name: learn_mask(texts, t.ignore, t.only, t.tolerances, t.auto_ignore).to_dict()
+             for name, texts in samples.items()}
+    flags = {variant: {"dropped": b.dropped, "ignored": b.ignored}
+             for variant, b in (("release", build), ("race", race.build)) if b.dropped or b.ignored}
+    return Baseline(seconds=round(run.seconds, 4), stdout=run.stdout, outputs=outputs, masks=masks, flags=flags,
                     test=None if test is None else TestRun(ok=True, seconds=round(test.seconds, 3)),
                     races=race.races, race_runs=race.runs, executed=covered if isinstance(covered, dict) else None,
                     coverage_error=covered if isinstance(covered, str) else "")
@@ -180,9 +217,9 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
         return fail(ev, "timing", error)
     if not res[1].ok:
         return fail(ev, "run", f"run failed: {res[1].reason or res[1].exit_code}")
-    diff = compare_text(base.stdout, res[1].stdout, cfg.test.rtol, cfg.test.atol)
+    diff = compare_text(base.stdout, res[1].stdout, cfg.test.rtol, cfg.test.atol, base.mask("stdout"))
     for name, text in read_outputs(work / tree, cfg.run.outputs).items():
-        file_diff = compare_text(base.outputs.get(name, ""), text, cfg.test.rtol, cfg.test.atol)
+        file_diff = compare_text(base.outputs.get(name, ""), text, cfg.test.rtol, cfg.test.atol, base.mask(name))
         diff = diff or (file_diff and f"{name}: {file_diff}")
     ev.output = OutputCheck(ok=diff is None, diff=diff)
     if diff:
@@ -215,13 +252,13 @@ def race_evidence(sandbox, work: Path, tree: str, cfg: Config, timeout: float) -
     loops built with schedule(runtime) and run under each configured OMP_SCHEDULE (neighbouring iterations on
     different threads), when the change leaves their schedule open."""
     command = cfg.run.race_command or cfg.run.command
-    race = race_check(sandbox, work, BuildSpec.detect(work / tree, cfg.build.command or None), command,
+    race = race_check(sandbox, work, race_spec(cfg, work / tree), command,
                       threads=(1, *cfg.threads.race), repeats=cfg.threads.race_repeats, cwd=tree,
                       build_timeout=cfg.build.timeout, run_timeout=timeout)
     sched = f"{tree}-sched"
     if not (race.clean and cfg.threads.schedules and runtime_schedules(work / "orig", work / tree, work / sched)):
         return race
-    perturbed = race_check(sandbox, work, BuildSpec.detect(work / sched, cfg.build.command or None), command,
+    perturbed = race_check(sandbox, work, race_spec(cfg, work / sched), command,
                            threads=tuple(cfg.threads.race), cwd=sched, build_timeout=cfg.build.timeout,
                            run_timeout=timeout, schedules=tuple(cfg.threads.schedules))
     shutil.rmtree(work / sched, ignore_errors=True)
@@ -253,7 +290,7 @@ def race_output_differs(race: RaceCheck, base: Baseline, cfg: Config) -> str | N
     if reference is None:
         return None
     for run in (r for r in race.runs if r.ok):
-        diff = compare_text(reference, run.stdout_tail, cfg.test.rtol, cfg.test.atol)
+        diff = compare_text(reference, run.stdout_tail, cfg.test.rtol, cfg.test.atol, base.mask("race"))
         if diff:
             where = f"{run.threads} thread(s)" + (f", schedule {run.schedule}" if run.schedule else "")
             return f"the race-check input's output at {where} differs from the original's: {diff}"

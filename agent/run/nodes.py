@@ -15,7 +15,7 @@ from hpcagent.agent.config import Config
 from hpcagent.agent.planners.analysis import TreeAnalysis
 from hpcagent.agent.protocols import Critic, Lab, PlanContext, Planner
 from hpcagent.agent.run import compose as composing
-from hpcagent.agent.run.discovery import amdahl, discover_targets
+from hpcagent.agent.run.discovery import amdahl, discover_targets, keep_executed
 from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.agent.run.state import RunState
 from hpcagent.agent.run.transcript import Transcript
@@ -106,7 +106,13 @@ def baseline(state: RunState, runtime: Rt) -> dict:
         races=[r.to_dict() for r in base.races], runs=[r.to_dict() for r in base.race_runs],
         coverage={"files": len(base.executed), "lines": sum(map(len, base.executed.values()))}
         if base.executed is not None else {"error": base.coverage_error})
-    return {"phase": "loops", "baseline": base.to_dict()}
+    update: dict[str, Any] = {"phase": "loops", "baseline": base.to_dict()}
+    if state.get("ranked_statically"):  # no profile: never spend the night on code the workload does not run
+        targets, skipped = keep_executed(state["targets"], base.executed, config(state).search.max_targets)
+        profile = {**state["profile"], "skipped": state["profile"].get("skipped", []) + skipped}
+        log("targets", targets=targets, profile=profile, filtered="line coverage of the run")
+        update.update(targets=targets, profile=profile, ranked_statically=False)
+    return update
 
 
 def select(state: RunState, runtime: Rt) -> dict:

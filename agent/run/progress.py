@@ -41,8 +41,13 @@ class LiveProgress:
         elif kind == "targets":
             self.total = len(e["targets"])
             prof = e.get("profile") or {}
-            how = f"profile error: {prof['error']}; static ranking" if "error" in prof else "ranked by gprof"
-            self.say(f"{self.total} loop(s) to try ({how})")
+            if "error" in prof and not e.get("filtered"):
+                self.say(f"WARNING: no profile: {prof['error']}")
+                self.say("    loops are ranked statically; after the baseline, only those the run executes are kept")
+            how = ("static ranking, kept: executed by the run" if e.get("filtered") else "static ranking") \
+                if "error" in prof else "inclusive time from sampled call stacks"
+            self.say(f"{self.total} loop(s) {'to try' if 'error' not in prof or e.get('filtered') else 'ranked'} "
+                     f"({how})")
             for t in map(LoopTarget.from_dict, e["targets"]):
                 share = f"{t.share * 100:.1f}%" if t.share is not None else "n/a"
                 self.say(f"    {t.loop_id} in {t.function}: {share} of time, analysis: {t.verdict}")

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from hpcagent.errors import BadInput
-from hpcagent.evidence import RaceCheck, Timing
+from hpcagent.evidence import Baseline, RaceCheck, Timing
 from hpcagent.records import Attempt, Composed, Edit, LoopResult, Proposal
 from hpcagent.tools.loops.groups import group_members, is_group
 from hpcagent.tools.loops.proposals import UNPROVEN_NOTE
@@ -109,6 +109,33 @@ def proof_of(accepted: Attempt | None) -> str | None:
     return "unproven" if accepted.proposal.proof == "unproven" else "static"
 
 
+def compared_lines(base: Baseline | None) -> list[str]:
+    """The report's account of what the evidence compared: output left out (timings, what changed between the
+    original's own runs, the user's ignore patterns), and the project's flags a compiler dropped or ignores."""
+    if base is None:
+        return []
+    out = []
+    for name in sorted(base.masks):
+        m = base.mask(name)
+        where = {"stdout": "the run's output", "race": "the race-check input's output"}.get(name, f"`{name}`")
+        if m.ignore or m.only:
+            out.append(f"- {where}: " + "; ".join(
+                ([f"lines matching {', '.join(f'`{p}`' for p in m.ignore)} ignored (test.ignore)"] if m.ignore else [])
+                + ([f"only lines matching {', '.join(f'`{p}`' for p in m.only)} (test.only)"] if m.only else [])))
+        out += [f"- {where}, not compared: {note}" for note in m.notes]
+    names = {"release": "the timed build", "race": "the race build (clang-16)"}
+    for variant, kinds in sorted(base.flags.items()):
+        if kinds.get("dropped"):
+            out.append(f"- {names.get(variant, variant)} dropped flags its compiler refuses: "
+                       + ", ".join(f"`{f}`" for f in kinds["dropped"]))
+        if kinds.get("ignored"):
+            out.append(f"- {names.get(variant, variant)}: its compiler ignores "
+                       + ", ".join(f"`{f}`" for f in kinds["ignored"]))
+    return ["", "## What the evidence compares", "",
+            "Outputs are compared line by line with the original's (numbers within test.rtol/atol)."] + out \
+        if out else []
+
+
 def race_runs(race: RaceCheck | None) -> str:
     """e.g. '12 runs at 1, 2, 3, 4 threads, 6 of them with schedules static,1, dynamic,1'."""
     runs = race.runs if race else []
@@ -160,11 +187,15 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
     prof = state.get("profile") or {}
     lines += ["", "## Where the time goes", ""]
     if "error" in prof:
-        lines.append(f"No profile ({prof['error']}); loops were ranked statically (lizard metrics, loop depth).")
+        lines.append(f"**No profile**: {prof['error']}. Loops were ranked statically (lizard metrics, loop depth), "
+                     "and only those the run executes (line coverage of the race-check input) were kept.")
+        lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
     else:
-        lines.append(f"gprof sampled {prof.get('seconds', 0):.2f} s. Loops tried, hottest first:")
+        lines.append(f"{prof.get('samples', 0)} call stacks sampled ({prof.get('seconds', 0):.2f} s of CPU time); loops "
+                     "ranked by inclusive time (their callees' time counts). Loops tried, hottest first:")
         for s in prof.get("skipped", []):
             lines.append(f"- not tried: `{s['loop']}`: {s['reason']}")
+    lines += compared_lines(Baseline.from_dict(state.get("baseline")))
     lines += ["", "| loop | function | share of time | verdict | speedup (min-max) | attempts |",
               "|---|---|---|---|---|---|"]
     for lp in summary["loops"]:

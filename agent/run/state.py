@@ -22,9 +22,13 @@ class RunState(TypedDict, total=False):
     phase: str
     """discover, baseline, loops, compose, report, done."""
     profile: dict[str, Any]
-    """gprof shares {'functions', 'lines', 'seconds'} or {'error': why there is none}."""
+    """The sampled profile (tools/profile.build_profile: stacks of source lines, shares) or {'error': why there is
+    none}; 'skipped' lists the loops not tried, with the reason."""
     targets: list[dict[str, Any]]
     """LoopTarget dicts, hottest first."""
+    ranked_statically: bool
+    """No profile: the targets are every statically ranked loop until the baseline's coverage keeps those the
+    run executes (up to search.max_targets)."""
     target_index: int
     """The loop being worked on (-1 before the first)."""
     baseline: dict[str, Any]

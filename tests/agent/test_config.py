@@ -55,10 +55,18 @@ def test_every_field_is_documented():
             assert field.description, f"{section.annotation.__name__}.{name} has no docstring"
 
 
-def test_template_keys_are_real_keys_with_valid_values_and_model_is_complete():
-    text = TEMPLATE.format(detected="test", build="make", run="./app 1", test="")
+@pytest.mark.parametrize("makefile", ["", "CFLAGS = -O3 -DN=4096 -DLARGE_DATASET\n"])
+def test_template_keys_are_real_keys_with_valid_values_and_model_is_complete(tmp_path: Path, makefile: str):
+    from hpcagent.agent.cli.optimize import race_build_hint
+
+    if makefile:
+        (tmp_path / "Makefile").write_text(makefile)
+    hint = race_build_hint(tmp_path)
+    assert ("`-DN=4096` in Makefile, `-DLARGE_DATASET` in Makefile" in hint) == bool(makefile)
+    text = TEMPLATE.format(detected="test", build="make", run="./app 1", test="", race_build=hint)
     uncommented = "\n".join(line[2:] if re.match(r"# \w+ = ", line) else line for line in text.splitlines())
     cfg = Config.from_dict(tomllib.loads(uncommented), "TEMPLATE")  # an unknown or mistyped key would raise
+    assert cfg.build.race_command == "" and cfg.test.auto_ignore is True
     assert cfg.model.base_url.startswith("http://") and cfg.model.token_budget == 200000
     model_keys = re.findall(r"^# (\w+) = ", text.split("\n[model]\n")[1], flags=re.M)
     assert model_keys == list(ModelCfg.model_fields)

@@ -80,7 +80,8 @@ def test_wrong_output_is_a_reason_not_a_speedup():
     ok = variants.check_output(serial, {"ran": True, "stdout": "gemm N=64 checksum 1.0000000001e+03\n"})
     assert ok["correct"] is True and "reason" not in ok
     bad = variants.check_output(serial, {"ran": True, "stdout": "gemm N=64 checksum 1.1000000000e+03\n"})
-    assert bad["correct"] is False and bad["reason"].startswith("wrong output: number")
+    assert bad["correct"] is False and bad["reason"].startswith("wrong output: line 1 ")
+    assert "number 2: expected" in bad["reason"]
 
 
 def test_geomean_excludes_failed_variants_and_the_table_lists_them():

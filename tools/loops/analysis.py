@@ -273,7 +273,8 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
                 bonus = 1.0 if proven or group else 0.5 if rep.candidates else 0.0  # unproven only: after proven
                 score = (share or 0.0) * 100 + bonus + math.log10(1 + work) / 100 + size / 1000
                 nest.append(LoopTarget(rel, rep.line, rep.end_line, rep.function, rep.depth, share,
-                                       round(score, 6), rep.verdict, rep.reason))
+                                       round(score, 6), rep.verdict, rep.reason,
+                                       proposals=len(rep.candidates) + (1 if group else 0)))
             for g in sorted(groups, key=lambda i: -nest[i].depth):  # a group goes before the loops it covers
                 inside = [t.score for t in nest if nest[g].line < t.line <= nest[g].end_line]
                 nest[g].score = round(max([nest[g].score, *[x + 1e-6 for x in inside]]), 6)

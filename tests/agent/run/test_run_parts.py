@@ -1,4 +1,4 @@
-"""Configuration, patching, output comparison, gprof parsing, the scripted planner, the transcript."""
+"""Configuration, patching, output comparison, profile shares, the scripted planner, the transcript."""
 
 from __future__ import annotations
 
@@ -69,23 +69,19 @@ def test_output_comparison_tolerates_reordered_sums_only():
     assert compare_text("nan", "nan") is None
 
 
-FLAT = """Flat profile:
+def test_a_loops_share_counts_the_time_of_what_it_calls():
+    from collections import Counter
 
-Each sample counts as 0.01 seconds.
-  %   cumulative   self              self     total
- time   seconds   seconds    calls  ms/call  ms/call  name
- 80.00      1.60     1.60                             heat_step (heat.c:66 @ 1330)
- 15.00      1.90     0.30                             heat_step (heat.c:64 @ 136b)
-  5.00      2.00     0.10        4    25.00    25.00  init_grid (heat.c:56 @ 1870)
-"""
-
-
-def test_gprof_line_profile_maps_to_loops():
-    prof = build_profile(FLAT.replace(" (heat.c:66 @ 1330)", "").replace(" (heat.c:64 @ 136b)", "")
-                         .replace(" (heat.c:56 @ 1870)", ""), FLAT)
-    assert prof["functions"]["heat_step"] == pytest.approx(0.95)
-    assert loop_share(prof, "heat.c", 63, 69) == pytest.approx(0.95)
-    assert loop_share(prof, "heat.c", 50, 58) == pytest.approx(0.05)
+    # heat.c: main's time loop (40-48) calls step(), whose sweep (63-69) spends its time partly in a helper at 80
+    stacks = Counter({("heat.c:66", "heat.c:44"): 70, ("heat.c:81", "heat.c:65", "heat.c:44"): 20,
+                      ("heat.c:56", "heat.c:41"): 10})
+    prof = build_profile(stacks, Counter({"step": 90, "init": 10}), samples=100)
+    assert prof["lines"]["heat.c:66"] == pytest.approx(0.7) and prof["functions"]["step"] == pytest.approx(0.9)
+    assert loop_share(prof, "heat.c", 63, 69) == pytest.approx(0.9)  # the helper's 20 count for the sweep
+    assert loop_share(prof, "heat.c", 40, 48) == pytest.approx(1.0)  # and everything for the time loop around it
+    assert loop_share(prof, "heat.c", 50, 58) == pytest.approx(0.1)
+    assert loop_share(prof, "src/heat.c", 63, 69) == pytest.approx(0.9)  # a file named from a subdirectory
+    assert loop_share(prof, "other.c", 63, 69) == 0.0
     assert loop_share({"functions": {"f": 0.4}}, "x.c", 1, 2, "f") == 0.4
 
 

@@ -1,0 +1,61 @@
+"""Output comparison: line by line, numbers within tolerances, and what changes between the original's own runs
+(timings, dates) left out and said."""
+
+from __future__ import annotations
+
+from hpcagent.evidence import Baseline, OutputMask
+from hpcagent.tools.compare import TIMING, compare_text, learn_mask
+
+RUN1 = """Run started Wed Dec  2 17:34:05 2026
+grid 800 x 800, 1500 sweeps
+checksum 1.6783227599e+05
+Elapsed time: 0.015840 s
+iters 12 residual 3.5e-07 seed 81723
+"""
+RUN2 = RUN1.replace("17:34:05", "17:34:07").replace("0.015840", "0.016903").replace("81723", "90211")
+
+
+def test_what_changes_between_the_originals_runs_is_left_out_and_said():
+    mask = learn_mask([RUN1, RUN2])
+    assert mask.lines == [0, 3]  # a clock time, a timing
+    assert mask.numbers == [[4, 2]]  # the seed: the other numbers of that line still count
+    assert any("number 3 (81723)" in note for note in mask.notes)
+    candidate = RUN1.replace("0.015840", "0.009").replace("17:34:05", "18:01:00").replace("81723", "5")
+    assert compare_text(RUN1, candidate, mask=mask) is None
+    wrong = RUN1.replace("3.5e-07", "4.5e-07")
+    assert compare_text(RUN1, wrong, mask=mask) == \
+        "line 5 `iters 12 residual 3.5e-07 seed 81723`: number 2: expected 3.5e-07, got 4.5e-07 (rtol 1e-06, atol 1e-09)"
+    assert "expected 'grid'" in compare_text(RUN1, RUN1.replace("grid", "grud"), mask=mask)
+    assert compare_text(RUN1, RUN1 + "extra line\n", mask=mask) == "expected 5 lines, got 6"
+
+
+def test_without_a_mask_everything_is_compared():
+    assert compare_text(RUN1, RUN2) is not None
+    assert learn_mask([RUN1, RUN2], auto=False).lines == []
+    assert compare_text("sum = 1.000000001e+03\nok\n", "sum = 1.000000002e+03  \n\nok") is None  # blank lines
+
+
+def test_user_patterns_ignore_only_and_tolerances():
+    text = "host node17\nenergy 1.000000\npressure 2.000\n"
+    mask = learn_mask([text, text], ignore=["^host "], tolerances={"^energy": 1e-3})
+    assert compare_text(text, "host node3\nenergy 1.000400\npressure 2.000\n", mask=mask) is None
+    assert "pressure" in compare_text(text, "host node3\nenergy 1.0004\npressure 2.001\n", mask=mask)
+    assert "energy" in compare_text(text, "host node3\nenergy 1.01\npressure 2.000\n", mask=mask)
+    only = learn_mask([text], only=["^energy"])
+    assert compare_text(text, "whatever\nenergy 1.0\nelse 9\n", mask=only) is None
+
+
+def test_timing_pattern_reads_timings_not_results():
+    for line in ("Elapsed time: 1.2", "Total time = 3 s", "kernel took 0.25 s", "Compute time (s): 4.1",
+                 "solver time 2.0", "Performance: 12.3 GFLOP/s", "3.2 MFLOPS", "done at 12:01:33", "Time: 0.4",
+                 "bandwidth 4.5 GB/s", "took 120 ms"):
+        assert TIMING.search(line), line
+    for line in ("checksum 1.6783227599e+05", "Time step 5 energy 1.2", "timestep: 5", "1500 sweeps",
+                 "nodes 12 s=3", "residual 3e-07"):
+        assert not TIMING.search(line), line
+
+
+def test_the_baseline_keeps_masks_as_plain_dicts():
+    mask = learn_mask([RUN1, RUN2], ignore=["^#"])
+    base = Baseline.from_dict(Baseline(seconds=1.0, masks={"stdout": mask.to_dict()}).to_dict())
+    assert base.mask("stdout") == mask and base.mask("missing") == OutputMask()
