@@ -101,7 +101,8 @@ class RuleCritic:
             unseen = (f" (the race-check input never ran {', '.join(check.unexecuted)}: the analysis's proof "
                       "stands for it, the race check does not)") if check.unexecuted else ""
             return Verdict("accept", Feedback(
-                "accepted", f"race-free in {runs} race-check runs{unseen}, tests pass, "
+                "accepted", f"race-free in {runs} race-check runs{unseen}, "
+                f"{'tests pass' if check.test else 'output matches the original (no test command)'}, "
                 f"{t.speedup or 0:.2f}x (min {t.speedup_min or 0:.2f}, max {t.speedup_max or 0:.2f}) beyond the noise"
                 + (f" (two rounds, {t.reps} runs a side; the one slowest candidate run and fastest original run "
                    "set aside)" if t.set_aside else "")))

@@ -247,7 +247,9 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
     """
     root = Path(root)
     files = [Path(f) if Path(f).is_absolute() else root / f for f in files] if files else checked_sources(root)
-    program = load_program(root, files)
+    # the whole tree's functions, headers included (inline functions, C++ members defined in a class body), even
+    # when only some files are searched for loops
+    program = load_program(root)
     targets = []
     for path in files:
         rel = _label(path, root)

@@ -41,7 +41,19 @@ def _params(src: Source, fn: ts.Node) -> list[str]:
 
 def file_effects(src: Source) -> dict[str, Effects]:
     """Summarise each function defined in the file (a call cycle counts as impure)."""
-    defs = dict(functions(src))
+    return program_effects([src], src)
+
+
+def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
+    """Summarise every function defined in the sources (a header's inline functions and C++ members defined in a
+    class body included), as calls from `home` see them: its own definitions first; a name defined more than once
+    elsewhere (overloads, members of several classes) is pure only if every definition is."""
+    defs: dict[str, list[tuple[Source, ts.Node]]] = {}
+    for src in [home, *(s for s in sources if s is not home)]:
+        for name, node in functions(src):
+            if src is not home and name in defs and defs[name][0][0] is home:
+                continue  # the file's own definition wins
+            defs.setdefault(name, []).append((src, node))
     memo: dict[str, Effects] = {}
 
     def effects(name: str, stack: tuple[str, ...]) -> Effects:
@@ -49,7 +61,18 @@ def file_effects(src: Source) -> dict[str, Effects]:
             return memo[name]
         if name in stack:
             return Effects(False, f"{name} is recursive")
-        fn = defs[name]
+        joined = Effects(True)
+        for src, fn in defs[name]:
+            one = effects_of(src, name, fn, stack)
+            if not one.pure:
+                joined = one
+                break
+            joined.reads_args |= one.reads_args
+            joined.reads_globals |= one.reads_globals
+        memo[name] = joined
+        return joined
+
+    def effects_of(src: Source, name: str, fn: ts.Node, stack: tuple[str, ...]) -> Effects:
         symbols = function_symbols(src, fn)
         params = _params(src, fn)
         scanner = Scanner(src, {})
@@ -87,7 +110,6 @@ def file_effects(src: Source) -> dict[str, Effects]:
                 result.reads_globals |= inner.reads_globals
             else:
                 result = Effects(False, f"{name} calls {callee}, not known to be pure")
-        memo[name] = result
         return result
 
     return {name: effects(name, ()) for name in defs}

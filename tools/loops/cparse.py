@@ -54,9 +54,18 @@ def parse(text: str | bytes, lang: str = "c") -> Source:
     return src
 
 
+CXX_SYNTAX = re.compile(rb"^\s*(?:class|namespace|template\s*<|using\s+namespace)\b|\bstd::|\bpublic:|\bprivate:",
+                        re.M)
+
+
 def parse_file(path: Path) -> Source:
-    """Parse a file, choosing the grammar from its suffix (C++ for headers that use C++ syntax is not guessed)."""
-    return parse(path.read_bytes(), lang_for(path) or "c")
+    """Parse a file, choosing the grammar from its suffix; a .h header written in C++ (a class, a namespace, a
+    template, std::) is parsed as C++."""
+    data = path.read_bytes()
+    lang = lang_for(path) or "c"
+    if lang == "c" and path.suffix == ".h" and CXX_SYNTAX.search(data):
+        lang = "cpp"
+    return parse(data, lang)
 
 
 _INT = re.compile(r"^\(?\s*(-?\d+)[uUlL]*\s*\)?$")

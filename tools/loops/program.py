@@ -101,6 +101,21 @@ class Program:
         self._solve()
         self.distinct: dict[int, set[frozenset[str]]] = self._distinct_pairs()
 
+    def member_types(self) -> dict[str, set[str]]:
+        """C++ data members declared in any class or struct of the program: name -> the declared types (a name
+        declared in several classes has several)."""
+        if getattr(self, "_members", None) is None:
+            self._members: dict[str, set[str]] = {}
+            for src in self.sources.values():
+                for n in walk(src.root):
+                    if n.type != "field_declaration" or n.child_by_field_name("type") is None:
+                        continue
+                    kind = src.text_of(n.child_by_field_name("type"))
+                    for d in n.children_by_field_name("declarator"):
+                        if d.type != "function_declarator":
+                            self._members.setdefault(declarator_name(src, d), set()).add(kind)
+        return self._members
+
     @staticmethod
     def from_files(paths: list[Path]) -> Program:
         """Parse the files (keys are their resolved paths)."""

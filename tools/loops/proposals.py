@@ -143,7 +143,9 @@ def short_inner(src: Source, loop: Loop, mine: LoopFacts) -> bool:
     """
     if loop.parent is None or mine.trip is not None:
         return False
-    return any("[" in src.text_of(node) or "->" in src.text_of(node) for node in loop.bound_nodes)
+    # a C++ member (this->n_) is the object's size, not a load per outer iteration
+    return any("[" in src.text_of(node) or "->" in src.text_of(node).replace("this->", "")
+               for node in loop.bound_nodes)
 
 
 def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal | None:

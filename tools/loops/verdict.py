@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
@@ -10,7 +11,7 @@ import tree_sitter as ts
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
-from hpcagent.tools.loops.calls import Effects, call_problem, file_effects
+from hpcagent.tools.loops.calls import Effects, call_problem, file_effects, program_effects
 from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, walk
 from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
@@ -71,6 +72,9 @@ def body_cost(src: Source, node: ts.Node | None, loops: dict[int, Loop]) -> int:
     return COST.get(node.type, 0) + sum(body_cost(src, child, loops) for child in node.children)
 
 
+RANDOM_ACCESS = re.compile(r"\b(?:vector|array|valarray|deque|span|basic_string|string)\s*<|\bstd::string\b")
+
+
 class FileAnalyzer:
     """Analyses every loop of one parsed file."""
 
@@ -80,7 +84,8 @@ class FileAnalyzer:
         """The whole program's call graph, when every file is known (aliasing proved through callers)."""
         self.loops = find_loops(src)
         self.by_node = {lp.node.id: lp for lp in self.loops}
-        self.effects: dict[str, Effects] = file_effects(src)
+        self.effects: dict[str, Effects] = program_effects(list(program.sources.values()), src) \
+            if program is not None else file_effects(src)
         self._symbols: dict[int, dict[str, Decl]] = {}
 
     def distinct(self, loop: Loop) -> set[frozenset[str]]:
@@ -249,7 +254,11 @@ class FileAnalyzer:
         right = loop.node.child_by_field_name("right")
         name = self.src.text_of(right)
         decl = symbols.get(name)
-        if decl is None or not (decl.kind == "array" or "vector" in decl.type_text or "array<" in decl.type_text):
+        members = self.program.member_types().get(name.removeprefix("this->")) \
+            if decl is None and self.program is not None else None
+        if members and all(RANDOM_ACCESS.search(t) for t in members):
+            pass  # a data member of a random-access container type (std::vector, std::array, ...)
+        elif decl is None or not (decl.kind == "array" or RANDOM_ACCESS.search(decl.type_text)):
             issues.append(("unknown", f"range over {name}: random-access iterators not known"))
         elif any(root_name(m.base) == name for m in facts.mem) or name in facts.writes():
             issues.append(("unknown", f"the body also accesses {name} directly"))

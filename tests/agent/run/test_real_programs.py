@@ -1,0 +1,56 @@
+"""Optimize end to end, in Docker, on programs written here in the styles real codes have: a C++ mini-app whose
+Makefile hard-codes its compiler (with a define inside CXX), its link line and a gcc-only flag, and whose hot loop
+is in a member function reading members through an inline accessor, printing its own run time; a proxy app whose
+work is an outer loop calling a per-item function (a binary search). No wrapper script, no Makefile edit: only the
+run commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from test_optimize import assert_evidence_of_accepted, optimize
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def run(tmp_path: Path, name: str, digest, *args: str) -> tuple[dict, str, list[dict]]:
+    repo = tmp_path / name
+    shutil.copytree(DATA / "projects" / name, repo)
+    before = digest(repo)
+    result, run_dir = optimize(repo, tmp_path / "runs", "--budget-minutes", "20", *args)
+    assert result.exit_code == 0, result.output
+    assert digest(repo) == before  # the user's tree is never written
+    events = [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]
+    return assert_evidence_of_accepted(run_dir), (run_dir / "report.md").read_text(), events
+
+
+def test_cxx_member_function_loop_in_a_hard_coded_makefile_project(tmp_path: Path, digest):
+    summary, report, events = run(tmp_path, "cxx_grid", digest, "--build", "make", "--run", "./grid 800 1200",
+                                  "--race-run", "./grid 48 3")
+    targets = next(e for e in events if e["kind"] == "targets")
+    assert "error" not in targets["profile"]  # the C++ profile maps to source lines (demangled members, inlined at())
+    first = targets["targets"][0]
+    assert (first["file"], first["line"], first["function"]) == ("grid.cc", 11, "Grid::smooth")
+    assert first["share"] > 0.8
+    loops = {lp["loop"]: lp for lp in summary["loops"]}
+    assert loops["grid.cc:11"]["status"] == "accepted", report
+    assert loops["grid.cc:11"]["change"].startswith("#pragma omp parallel for")
+    # the race build dropped the gcc-only flag and said so; the program's own timing line was not compared
+    assert "dropped flags its compiler refuses: `-fipa-pta`" in report
+    assert "`Elapsed time:" in report and "reads as a timing" in report
+
+
+def test_outer_loop_calling_a_per_item_function_is_the_target(tmp_path: Path, digest):
+    summary, report, events = run(tmp_path, "lookups", digest, "--build", "make", "--run",
+                                  "./lookups 200000 6000000", "--race-run", "./lookups 2000 20000")
+    targets = next(e for e in events if e["kind"] == "targets")
+    first = targets["targets"][0]
+    # the binary search's while loop and the accumulation are in the callee: their time counts for the caller's loop
+    assert (first["line"], first["function"]) == (43, "main") and first["share"] > 0.5, targets
+    loops = {lp["loop"]: lp for lp in summary["loops"]}
+    assert loops["lookups.c:43"]["status"] == "accepted", report
+    assert loops["lookups.c:43"]["proof"] == "static"
