@@ -13,7 +13,7 @@ NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)
 # Lines that report how long something took, a rate, or a time of day: not results, whatever two runs printed.
 TIMING = re.compile(
     r"\b(?:elapsed|wall|cpu|run|exec\w*|comput\w*|total|kernel|solve[rd]?|loop)[ _-]*time"
-    r"|\btim(?:e|ing|er)s?\s*(?:\(\s*\w+\s*\))?\s*[:=]"
+    r"|\btim(?:e|ing|er)s?\s*(?:\(\s*\w+\s*\))?\s*[:=]|\btook\b|\bseconds\b|\bsecs\b"
     r"|\d\s*(?:s|secs?|seconds?|ms|msecs?|milliseconds?|us|usecs?|microseconds?|ns)\b(?!\s*[=:])"
     r"|\b[kmgtp]?flops?\b|\b[kmgtp]?flop/s\b|\b[kmgt]i?b/s\b|\d\d:\d\d:\d\d",
     re.IGNORECASE)
@@ -63,8 +63,9 @@ def learn_mask(samples: list[str], ignore: list[str] = (), only: list[str] = (),
             mask.notes.append(f"line {i + 1} `{line[:80]}`: its text changes between runs of the original")
             continue
         nums = [t for k, t in toks if k == "num"]
+        theirs = [[t for k, t in _tokens(o) if k == "num"] for o in others]
         for n, value in enumerate(nums):
-            if any([t for k, t in _tokens(o) if k == "num"][n] != value for o in others):
+            if any(t[n] != value for t in theirs):
                 mask.numbers.append([i, n])
                 mask.notes.append(f"line {i + 1} `{line[:80]}`: number {n + 1} ({value}) changes between runs "
                                   "of the original")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hpcagent.records import Edit
+from hpcagent.tools.sources import PARSED
 
 
 class EditError(ValueError):
@@ -27,6 +28,7 @@ def insert_before(file: str, line: int, text: str, lines: Sequence[str]) -> Edit
 def apply_to_text(text: str, edits: list[Edit], name: str = "") -> str:
     """Apply one file's edits to its text (bottom-up so line numbers stay valid); EditError if they do not fit."""
     lines = text.splitlines(keepends=True)
+    crlf = bool(lines) and lines[0].endswith("\r\n")  # a file with Windows line endings keeps them
     last_end = None
     for e in sorted(edits, key=lambda e: (e.start_line, e.end_line), reverse=True):
         if not (1 <= e.start_line <= len(lines) + 1) or e.end_line < e.start_line - 1 or e.end_line > len(lines):
@@ -34,6 +36,8 @@ def apply_to_text(text: str, edits: list[Edit], name: str = "") -> str:
         if last_end is not None and e.end_line >= last_end:
             raise EditError(f"{name}: edits overlap at line {e.end_line}")
         new = e.new_text if e.new_text.endswith("\n") or not e.new_text else e.new_text + "\n"
+        if crlf:
+            new = new.replace("\r\n", "\n").replace("\n", "\r\n")
         lines[e.start_line - 1:e.end_line] = new.splitlines(keepends=True)
         last_end = e.start_line
     return "".join(lines)
@@ -48,16 +52,22 @@ def apply_edits(root: Path, edits: list[Edit]) -> list[str]:
         path = Path(root) / rel
         if not path.is_file():
             raise EditError(f"{rel}: no such file")
-        path.write_text(apply_to_text(path.read_text(), file_edits, rel))
+        path.write_text(apply_to_text(read_exact(path), file_edits, rel), newline="", errors="surrogateescape")
     return sorted(by_file)
+
+
+def read_exact(path: Path) -> str:
+    """A file's text with its line endings as they are (\r\n kept: the patch must apply to the user's file)."""
+    with open(path, newline="", errors="surrogateescape") as fh:
+        return fh.read()
 
 
 def unified_diff(orig_root: Path, new_root: Path, files: list[str]) -> str:
     """Return a git-style diff (a/ b/ prefixes) of the given files between two trees."""
     chunks = []
     for rel in sorted(set(files)):
-        old = (Path(orig_root) / rel).read_text().splitlines(keepends=True)
-        new = (Path(new_root) / rel).read_text().splitlines(keepends=True)
+        old = read_exact(Path(orig_root) / rel).splitlines(keepends=True)
+        new = read_exact(Path(new_root) / rel).splitlines(keepends=True)
         if old == new:
             continue
         body = list(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}", n=3))
@@ -87,10 +97,12 @@ def original_line(edits: list[Edit], file: str, line: int) -> int | None:
 
 
 def added_lines(orig: Path, tree: Path) -> list[tuple[str, int, str]]:
-    """(file, line in the changed file, text) of every line the change added."""
+    """(file, line in the changed file, text) of every line the change added to a C/C++ source."""
     out = []
-    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+    for path in sorted(p for p in tree.rglob("*") if p.is_file() and p.suffix in PARSED):
         rel = path.relative_to(tree)
+        if (orig / rel).is_file() and (orig / rel).read_bytes() == path.read_bytes():
+            continue  # unchanged (data files are never read line by line)
         before = (orig / rel).read_text(errors="replace").splitlines() if (orig / rel).is_file() else []
         after = path.read_text(errors="replace").splitlines()
         for op, _, _, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():

@@ -50,3 +50,22 @@ def loop_share(profile: dict, file: str, line: int, end_line: int, function: str
     if function and function in (profile.get("functions") or {}):
         return profile["functions"][function]
     return None
+
+
+def outside_loops(profile: dict, loops: list[tuple[str, int, int]], least: float = 0.02, most: int = 5) -> list[dict]:
+    """The hottest lines of the samples no loop of `loops` (file, line, end_line) holds anywhere on their stack:
+    time the ranking cannot give to any loop (straight-line code, a loop the analysis did not read), reported so
+    it is never silently dropped. [{'line': 'file:line', 'share'}] with share >= least, at most `most` of them."""
+    total = max(profile.get("samples") or 1, 1)
+    counts: dict[str, int] = {}
+    for count, chain in profile.get("stacks") or []:
+        inside = False
+        for key in chain:
+            path, _, num = key.rpartition(":")
+            if any(start <= int(num) <= end and _same_file(path, file) for file, start, end in loops):
+                inside = True
+                break
+        if not inside and chain:
+            counts[chain[0]] = counts.get(chain[0], 0) + count
+    hot = sorted(counts.items(), key=lambda kv: -kv[1])
+    return [{"line": key, "share": round(n / total, 4)} for key, n in hot if n / total >= least][:most]

@@ -8,6 +8,7 @@ from hpcagent.agent.config import Config
 from hpcagent.agent.protocols import Lab
 from hpcagent.errors import BadInput
 from hpcagent.tools import sources
+from hpcagent.tools.profile import outside_loops
 from hpcagent.tools.sources import COMPILED, build_output
 
 
@@ -65,7 +66,8 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
     if usable is None:
         return {"targets": chosen, "profile": {**prof, "skipped": skipped}, "ranked_statically": True}
     chosen.sort(key=lambda t: -(t["share"] or 0.0))
-    return {"targets": chosen[: cfg.search.max_targets], "profile": {**prof, "skipped": skipped}}
+    outside = outside_loops(prof, [(t.file, t.line, t.end_line) for t in targets])
+    return {"targets": chosen[: cfg.search.max_targets], "profile": {**prof, "skipped": skipped, "outside": outside}}
 
 
 def keep_executed(targets: list[dict], executed: dict[str, list[int]] | None, limit: int) -> tuple[list, list]:

@@ -110,7 +110,7 @@ def baseline(state: RunState, runtime: Rt) -> dict:
     if state.get("ranked_statically"):  # no profile: never spend the night on code the workload does not run
         targets, skipped = keep_executed(state["targets"], base.executed, config(state).search.max_targets)
         profile = {**state["profile"], "skipped": state["profile"].get("skipped", []) + skipped}
-        log("targets", targets=targets, profile=profile, filtered="line coverage of the run")
+        log("kept", targets=targets, profile=profile, filtered="line coverage of the run")
         update.update(targets=targets, profile=profile, ranked_statically=False)
     return update
 

@@ -38,7 +38,7 @@ class LiveProgress:
         kind = e["kind"]
         if kind == "phase":
             self.say(f"{e['phase']}" + (f" {e['repo']}" if e.get("repo") else ""))
-        elif kind == "targets":
+        elif kind in ("targets", "kept"):  # kept: without a profile, the loops the run executes
             self.total = len(e["targets"])
             prof = e.get("profile") or {}
             if "error" in prof and not e.get("filtered"):
@@ -53,6 +53,8 @@ class LiveProgress:
                 self.say(f"    {t.loop_id} in {t.function}: {share} of time, analysis: {t.verdict}")
             for s in prof.get("skipped", []):
                 self.say(f"    not tried: {s['loop']}: {s['reason']}")
+            for o in prof.get("outside", []):
+                self.say(f"    hot, in no loop the analysis read: {o['line']} ({o['share']:.1%})")
         elif kind == "baseline":
             cov = e.get("coverage") or {}
             seen = (f"race input runs {cov['lines']} line(s)" if "lines" in cov else

@@ -195,6 +195,9 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
                      "ranked by inclusive time (their callees' time counts). Loops tried, hottest first:")
         for s in prof.get("skipped", []):
             lines.append(f"- not tried: `{s['loop']}`: {s['reason']}")
+        for o in prof.get("outside", []):
+            lines.append(f"- in no loop the analysis read: `{o['line']}`, {o['share']:.1%} of the samples (straight-line "
+                         "code, or a loop hidden from the analysis, e.g. inside a macro)")
     lines += compared_lines(Baseline.from_dict(state.get("baseline")))
     lines += ["", "| loop | function | share of time | verdict | speedup (min-max) | attempts |",
               "|---|---|---|---|---|---|"]

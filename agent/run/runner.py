@@ -88,7 +88,10 @@ def start(repo: Path, cfg: Config, origin: str, out: Path, run_id: str | None = 
     run_dir = Path(out).resolve() / run_id
     if (run_dir / "run.json").exists():
         raise BadInput(f"run {run_id} already exists in {run_dir.parent}", f"continue it with `hpcagent resume {run_id}`")
-    run_dir.mkdir(parents=True)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise BadInput(f"{run_dir} exists and is not a run of hpcagent's (no run.json)",
+                       "give another --run-id, or remove that folder")
+    run_dir.mkdir(parents=True, exist_ok=True)  # an empty folder (a run killed before it wrote anything) is reused
     meta = {"run_id": run_id, "repo": str(Path(repo).resolve()), "config": cfg.to_dict(), "config_origin": origin}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
     state = initial_state(run_id, meta["repo"], str(run_dir), meta["config"], origin)

@@ -48,7 +48,7 @@ def test_user_patterns_ignore_only_and_tolerances():
 def test_timing_pattern_reads_timings_not_results():
     for line in ("Elapsed time: 1.2", "Total time = 3 s", "kernel took 0.25 s", "Compute time (s): 4.1",
                  "solver time 2.0", "Performance: 12.3 GFLOP/s", "3.2 MFLOPS", "done at 12:01:33", "Time: 0.4",
-                 "bandwidth 4.5 GB/s", "took 120 ms"):
+                 "bandwidth 4.5 GB/s", "took 120 ms", "TIME TO SEND TO GPU TOOK: 0.000001", "elapsed 3 seconds"):
         assert TIMING.search(line), line
     for line in ("checksum 1.6783227599e+05", "Time step 5 energy 1.2", "timestep: 5", "1500 sweeps",
                  "nodes 12 s=3", "residual 3e-07"):
@@ -59,3 +59,10 @@ def test_the_baseline_keeps_masks_as_plain_dicts():
     mask = learn_mask([RUN1, RUN2], ignore=["^#"])
     base = Baseline.from_dict(Baseline(seconds=1.0, masks={"stdout": mask.to_dict()}).to_dict())
     assert base.mask("stdout") == mask and base.mask("missing") == OutputMask()
+
+
+def test_a_long_line_of_numbers_is_learned_number_by_number():
+    line = " ".join(str(i) for i in range(20000))
+    other = line.replace(" 12345 ", " 54321 ")
+    mask = learn_mask([line, other])
+    assert mask.lines == [] and mask.numbers == [[0, 12345]]

@@ -18,7 +18,10 @@ PURE = {
     "tgamma", "copysign", "fma", "ldexp", "frexp_", "isnan", "isinf", "isfinite", "signbit", "fdim", "nearbyint",
     "rint", "min", "max", "MIN", "MAX", "ABS", "SQR", "sqr", "assert", "swap_", "sizeof", "real", "imag",
     "conj", "norm", "arg", "cabs", "creal", "cimag", "isless", "isgreater", "static_cast", "toupper", "tolower",
-    "isdigit", "isalpha", "isspace",
+    "isdigit", "isalpha", "isspace", "atof", "atoi", "atol", "atoll",
+    # C++ functional casts: float(x) converts, it calls nothing
+    "float", "double", "int", "long", "unsigned", "short", "char", "bool", "size_t", "int64_t", "uint64_t",
+    "int32_t", "uint32_t",
 }
 THREAD_SAFE = {"malloc", "calloc", "free", "aligned_alloc", "posix_memalign_"}
 """Not pure, but safe to call concurrently; the memory they return is fresh."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tree_sitter as ts
@@ -175,4 +176,25 @@ def classify(src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl]
         if member and role.role not in ("carried",):
             role = ScalarClass(name, "unknown", reason=f"struct member {name} would need a {role.role} clause")
         out.append(role)
-    return out
+    return private_structs(src, loop, out, symbols, live)
+
+
+def private_structs(src: Source, loop: Loop, roles: list[ScalarClass], symbols: dict[str, Decl],
+                    live: set[str]) -> list[ScalarClass]:
+    """A local struct the loop uses only through members it writes before reading them in every iteration (a
+    scratch `vec d; d.x = ...; ... d.x`), and that is not used after the loop, becomes one private(d)."""
+    private = [r for r in roles if "." in r.name and r.role == "unknown" and r.reason.endswith("a private clause")]
+    body = src.text_of(loop.body) if loop.body is not None else ""
+    for root in sorted({r.name.split(".")[0] for r in private}):
+        decl = symbols.get(root)
+        written = {r.name.split(".", 1)[1] for r in private if r.name.split(".")[0] == root}
+        used = set(re.findall(rf"\b{re.escape(root)}\s*\.\s*(\w+)", body))
+        whole = re.search(rf"(?<![.>\w]){re.escape(root)}\b(?!\s*\.)", body)
+        others = any(r.name.startswith(root + ".") and r not in private for r in roles)
+        if (decl is None or decl.scope == "global" or decl.kind == "scalar_ref" or whole or others
+                or not used <= written or any(n.split(".")[0] == root for n in live)):
+            continue
+        roles = [r for r in roles if r.name.split(".")[0] != root]
+        roles.append(ScalarClass(root, "private", reason=f"the members of {root} the loop uses "
+                                 f"({', '.join(sorted(used))}) are written before they are read"))
+    return roles

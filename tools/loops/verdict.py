@@ -102,8 +102,10 @@ class FileAnalyzer:
     def live_after(self, loop: Loop, names: set[str]) -> set[str]:
         """Names whose value at loop exit may be read later (or by a caller: globals, references)."""
         symbols = self.symbols(loop)
-        live = {n for n in names if n not in symbols or symbols[n].scope == "global"
-                or symbols[n].kind == "scalar_ref" or "." in n}
+        # a member of a local struct (d.x) lives on only if the struct is named again after the loop
+        members = {n: n.split(".")[0] for n in names if "." in n}
+        live = {n for n in names if (root := members.get(n, n)) not in symbols or symbols[root].scope == "global"
+                or symbols[root].kind == "scalar_ref"}
         regions = [(loop.node.end_byte, loop.fn_node.end_byte)]
         regions += [(outer.body.start_byte, loop.node.start_byte) for outer in loop.ancestors() if outer.body]
         for start, end in regions:
@@ -112,8 +114,8 @@ class FileAnalyzer:
                 if node.type == "identifier" and start <= node.start_byte < end:
                     firsts.setdefault(self.src.text_of(node), node)
             for name in names - live:
-                node = firsts.get(name)
-                if node is not None and not self._killed(node, name):
+                node = firsts.get(members.get(name, name))
+                if node is not None and (name in members or not self._killed(node, name)):
                     live.add(name)
         return live
 

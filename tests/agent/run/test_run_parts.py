@@ -15,7 +15,7 @@ from hpcagent.errors import ConfigError
 from hpcagent.records import Edit, LoopTarget
 from hpcagent.tools.compare import compare_text
 from hpcagent.tools.patch import EditError, apply_edits, unified_diff
-from hpcagent.tools.profile import build_profile, loop_share
+from hpcagent.tools.profile import build_profile, loop_share, outside_loops
 
 
 def test_config_file_and_flags(tmp_path: Path):
@@ -74,15 +74,18 @@ def test_a_loops_share_counts_the_time_of_what_it_calls():
 
     # heat.c: main's time loop (40-48) calls step(), whose sweep (63-69) spends its time partly in a helper at 80
     stacks = Counter({("heat.c:66", "heat.c:44"): 70, ("heat.c:81", "heat.c:65", "heat.c:44"): 20,
-                      ("heat.c:56", "heat.c:41"): 10})
+                      ("heat.c:56", "heat.c:38"): 10})
     prof = build_profile(stacks, Counter({"step": 90, "init": 10}), samples=100)
     assert prof["lines"]["heat.c:66"] == pytest.approx(0.7) and prof["functions"]["step"] == pytest.approx(0.9)
     assert loop_share(prof, "heat.c", 63, 69) == pytest.approx(0.9)  # the helper's 20 count for the sweep
-    assert loop_share(prof, "heat.c", 40, 48) == pytest.approx(1.0)  # and everything for the time loop around it
+    assert loop_share(prof, "heat.c", 40, 48) == pytest.approx(0.9)  # and all of it for the time loop around it
     assert loop_share(prof, "heat.c", 50, 58) == pytest.approx(0.1)
     assert loop_share(prof, "src/heat.c", 63, 69) == pytest.approx(0.9)  # a file named from a subdirectory
     assert loop_share(prof, "other.c", 63, 69) == 0.0
     assert loop_share({"functions": {"f": 0.4}}, "x.c", 1, 2, "f") == 0.4
+    # the 10 samples in init() at line 56 come from main's line 38, in no loop: reported, not dropped
+    assert outside_loops(prof, [("heat.c", 40, 48), ("heat.c", 63, 69)]) == [{"line": "heat.c:56", "share": 0.1}]
+    assert outside_loops(prof, [("heat.c", 40, 48), ("heat.c", 50, 58)]) == []
 
 
 def test_scripted_planner_replays_in_order(tmp_path: Path):
