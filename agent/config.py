@@ -258,7 +258,7 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 # only = []               # when given, only the lines matching one of these are compared
 # tolerances = {{}}         # regular expression -> rtol for the numbers of matching lines, e.g. {{"energy" = 1e-4}}
 # auto_ignore = true      # leave out lines/numbers that change between two runs of the original, and timings
-
+{found}
 [search]
 # sources = []            # globs of files to consider (default: every C/C++ file)
 # max_targets = 6         # loops to try, hottest first

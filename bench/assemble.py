@@ -13,6 +13,7 @@ SECTIONS = [
      "RESULTS_kernels.md"),
     ("Kernels: what the table says", "kernels_analysis.md"),
     ("Examples end to end: `hpcagent optimize` (issues 5, 11, 12)", "examples_results.md"),
+    ("Real code: Rodinia OpenMP with its pragmas stripped (issues 13, 17)", "realcode_results.md"),
     ("Race check: `hpcagent check` on the race suite (issues 2, 12)", "race_results.md"),
     ("Adversarial planner: nothing dependent accepted, whoever proposes it (issue 12)", "adversarial_results.md"),
     ("Loop analysis on the labeled corpus, with gcc autopar and Polly side by side (issue 3)", "loops_results.md"),

@@ -127,7 +127,8 @@ def _finish(state: dict, run_dir: Path, apply: bool, mode: str) -> None:
     raise typer.Exit(code)
 
 
-SIZE_DEFINE = re.compile(r"-D\s*(\w*(?:SIZE|DATASET|CLASS|LEN|DIM)\w*(?:=\S+)?|[A-Z_]\w*=\d+)\b")
+# -DN=4096, -DLARGE_DATASET, -DCLASS=B, -DN=$(N): a size chosen when building
+SIZE_DEFINE = re.compile(r"-D\s*(\w*(?:SIZE|DATASET|CLASS|LEN|DIM)\w*(?:=[^\s'\"]+)?|[A-Z_]\w*=(?:\d+\b|\$[({]\w+[)}]))")
 
 
 def race_build_hint(repo: Path) -> str:
@@ -148,6 +149,10 @@ def race_build_hint(repo: Path) -> str:
 def init(
     repo: Annotated[Path, typer.Argument(help="The project directory.")],
     force: Annotated[bool, Opt(help="Overwrite an existing hpcagent.toml.")] = False,
+    run: Annotated[str | None, Opt(help="The workload: with it, init builds and runs the original twice in the "
+                                        "sandbox and writes down which output lines change from run to run.")] = None,
+    build: Annotated[str | None, Opt(help='Build command, e.g. "make" (default: detected).')] = None,
+    sandbox: Annotated[str, Opt(help="auto | docker | local (for --run)")] = "auto",
 ) -> None:
     """Write a commented hpcagent.toml for REPO to edit (the only file hpcagent ever writes in your tree)."""
     from hpcagent.agent.config import CONFIG_NAME, TEMPLATE
@@ -157,11 +162,38 @@ def init(
     if path.exists() and not force:
         fail(BadInput(f"{path} exists", "edit it, or pass --force to overwrite it"))
     try:
-        spec = BuildSpec.detect(repo)
+        spec = BuildSpec.detect(repo, build)
         detected = f"detected a {spec.kind} project"
-        build = {"make": "make", "cmake": "cmake"}.get(spec.kind, "")
+        build = build or {"make": "make", "cmake": "cmake"}.get(spec.kind, "")
     except HpcAgentError:
-        detected, build = "no Makefile or CMakeLists.txt found: fill in [build]", ""
-    path.write_text(TEMPLATE.format(detected=detected, build=build, run="./app ARGS", test="",
-                                    race_build=race_build_hint(repo)))
-    typer.echo(f"wrote {path}: set [run] command (and [test] command) before running hpcagent optimize")
+        detected, build = "no Makefile or CMakeLists.txt found: fill in [build]", build or ""
+    found = ""
+    if run:
+        try:
+            notes = output_survey(repo, build, run, sandbox)
+        except HpcAgentError as exc:
+            fail(exc)
+        found = "".join(f"#   {n}\n" for n in notes) or "#   (nothing: every line matched between the two runs)\n"
+        found = "# Two runs of the original: these output lines/numbers change, and are left out automatically:\n" \
+            + found
+    path.write_text(TEMPLATE.format(detected=detected, build=build, run=run or "./app ARGS", test="",
+                                    race_build=race_build_hint(repo), found=found))
+    typer.echo(f"wrote {path}" + ("" if run else ": set [run] command (and [test] command) before running "
+                                                  "hpcagent optimize"))
+
+
+def output_survey(repo: Path, build: str, run: str, sandbox_name: str) -> list[str]:
+    """Build and run the original twice in a scratch copy; the notes of what its output comparison leaves out."""
+    import shutil
+
+    from hpcagent.agent.config import Config
+    from hpcagent.agent.run.lab import fresh_copy, survey_output
+    from hpcagent.sandbox.backends import get_sandbox, scratch_dir
+
+    work = scratch_dir()
+    try:
+        fresh_copy(repo, work / "orig")
+        cfg = Config.from_dict({"build": {"command": build}, "run": {"command": run}})
+        return survey_output(get_sandbox(sandbox_name), work, cfg)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -112,6 +112,23 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
     return out
 
 
+def survey_output(sandbox, work: Path, cfg: Config) -> list[str]:
+    """Build the original in work/orig as released and run it twice: what the comparison would leave out of its
+    output (OutputMask notes), for `hpcagent init --run`. BadInput when it does not build or run."""
+    fresh_copy(work / "orig", work / "base")
+    res = sandbox.run(work, run_steps(cfg, work, "base", with_test=False))
+    if not res[0].ok:
+        raise BuildFailed(f"the project does not build: {res[0].reason or 'exit ' + str(res[0].exit_code)}",
+                          "set [build] command", log=(res[0].stdout + res[0].stderr)[-3000:])
+    again = sandbox.run(work, [replace(run_steps(cfg, work, "base", with_test=False)[1], name="run-again")])[0]
+    if not (res[1].ok and again.ok):
+        bad = res[1] if not res[1].ok else again
+        raise BadInput(f"the run command `{cfg.run.command}` fails: {bad.reason or 'exit ' + str(bad.exit_code)}",
+                       "give a command that runs the unmodified project (--run)")
+    t = cfg.test
+    return learn_mask([res[1].stdout, again.stdout], t.ignore, t.only, t.tolerances, t.auto_ignore).notes
+
+
 def find_binary(tree: Path, run_cmd: str) -> Path | None:
     """The program a run command starts: its first token that is an executable file in the tree."""
     for token in shlex.split(run_cmd):

@@ -63,7 +63,8 @@ def test_template_keys_are_real_keys_with_valid_values_and_model_is_complete(tmp
         (tmp_path / "Makefile").write_text(makefile)
     hint = race_build_hint(tmp_path)
     assert ("`-DN=4096` in Makefile, `-DLARGE_DATASET` in Makefile" in hint) == bool(makefile)
-    text = TEMPLATE.format(detected="test", build="make", run="./app 1", test="", race_build=hint)
+    text = TEMPLATE.format(detected="test", build="make", run="./app 1", test="", race_build=hint,
+                           found="# Two runs of the original: ...\n#   line 3 `Elapsed`: reads as a timing\n")
     uncommented = "\n".join(line[2:] if re.match(r"# \w+ = ", line) else line for line in text.splitlines())
     cfg = Config.from_dict(tomllib.loads(uncommented), "TEMPLATE")  # an unknown or mistyped key would raise
     assert cfg.build.race_command == "" and cfg.test.auto_ignore is True

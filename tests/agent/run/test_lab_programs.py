@@ -69,3 +69,26 @@ def test_a_correct_change_passes_the_output_checks_and_a_wrong_one_does_not(lab_
     racy = candidate(work, "racy", SUM_LOOP, "        #pragma omp parallel for\n" + SUM_LOOP)
     ev = lab.evidence(work, racy, cfg, base)
     assert ev.stage == "race" and {r.variable for r in ev.race.races} == {"sum"}, (ev.stage, ev.error)
+
+
+def test_init_runs_the_original_twice_and_writes_down_what_it_leaves_out(tmp_path, digest):
+    import tomllib
+
+    from typer.testing import CliRunner
+
+    from hpcagent.agent.cli.main import app
+
+    repo = tmp_path / "app"
+    shutil.copytree(APP, repo)
+    before = digest(repo)
+    result = CliRunner().invoke(app, ["init", str(repo), "--run", "./app", "--sandbox", "local"])
+    assert result.exit_code == 0, result.output
+    text = (repo / "hpcagent.toml").read_text()
+    assert "line 1 `Run started" in text and "line 4 `Elapsed time" in text and "reads as a timing" in text
+    assert "`-DN=$(N)` in Makefile" in text  # the size fixed at build time: a race build offered
+    cfg = tomllib.loads(text)
+    assert cfg["run"]["command"] == "./app" and cfg["build"]["command"] == "make"
+    after = digest(repo)
+    assert {k: v for k, v in after.items() if k != "hpcagent.toml"} == before  # nothing else written
+    bad = CliRunner().invoke(app, ["init", str(repo), "--force", "--run", "./no-such-program", "--sandbox", "local"])
+    assert bad.exit_code == 2 and "fails" in bad.output
