@@ -1,7 +1,8 @@
 """A sampling profiler of whole call stacks, for the ranking of loops by inclusive time.
 
-A small C library (SOURCE, built in the sandbox) is preloaded into the workload: every millisecond of CPU time it
-records the interrupted address and the return addresses above it (glibc's backtrace, which unwinds through code
+A small C library (SOURCE, built in the sandbox) is preloaded into the workload: every millisecond of the main
+thread's wall-clock time (a high-resolution POSIX timer; the CPU-time timer, its fall-back, only fires at the kernel's
+tick) it records the interrupted address and the return addresses above it (glibc's backtrace, which unwinds through code
 built without frame pointers, libm and libstdc++ included), and at exit writes them with the process's memory map.
 The addresses in the program's own files are then turned into source lines by addr2line, inline chains included,
 so time spent in a callee, an inlined C++ accessor or a libm call counts for the loop that made the call. Unlike
@@ -25,7 +26,9 @@ SOURCE = r"""/* hpcagent's stack sampler: preloaded into the workload; see sandb
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -35,6 +38,7 @@ SOURCE = r"""/* hpcagent's stack sampler: preloaded into the workload; see sandb
 static void **buf;
 static long used, lost;
 static int on;
+static timer_t timer;
 
 static void sample(int sig, siginfo_t *info, void *context) {
     void *frames[DEPTH + 4];
@@ -59,6 +63,18 @@ __attribute__((constructor)) static void start(void) {
     sa.sa_sigaction = sample;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigaction(SIGPROF, &sa, NULL);
+    /* A 1 ms timer on the main thread's wall clock (a high-resolution timer): the process CPU-time timer only
+       fires at the kernel's tick (often 4 ms). The profiled run is serial; blocked time is sampled too. */
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGPROF;
+    ev._sigev_un._tid = gettid();
+    struct itimerspec ms = {{0, 1000000}, {0, 1000000}};
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer) == 0 && timer_settime(timer, 0, &ms, NULL) == 0) {
+        on = 2;
+        return;
+    }
     struct itimerval every = {{0, 1000}, {0, 1000}};
     setitimer(ITIMER_PROF, &every, NULL);
     on = 1;
@@ -66,8 +82,12 @@ __attribute__((constructor)) static void start(void) {
 
 __attribute__((destructor)) static void finish(void) {
     if (!on) return;
-    struct itimerval off = {{0, 0}, {0, 0}};
-    setitimer(ITIMER_PROF, &off, NULL);
+    if (on == 2) {
+        timer_delete(timer);
+    } else {
+        struct itimerval off = {{0, 0}, {0, 0}};
+        setitimer(ITIMER_PROF, &off, NULL);
+    }
     on = 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/samples.%ld", getenv("HPCAGENT_SAMPLES"), (long)getpid());
@@ -86,6 +106,9 @@ __attribute__((destructor)) static void finish(void) {
         at += len;
     }
     fprintf(out, "L %ld\n", lost);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        fprintf(out, "T %.6f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec));
     fclose(out);
 }
 """
@@ -105,11 +128,11 @@ def run_step(cmd: str, cwd: str, timeout: float) -> Step:
     return Step("profile-run", setup + cmd, env={"OMP_NUM_THREADS": "1"}, cwd=cwd, timeout=timeout)
 
 
-def read_samples(tree: Path, here) -> tuple[list[list[tuple[str, int]]], int]:
+def read_samples(tree: Path, here) -> tuple[list[list[tuple[str, int]]], int, float]:
     """Every stack sampled in the tree's run, as (file in the sandbox, address in that file's own terms) frames
     from the interrupted one outwards, and how many samples the buffer had no room for. `here(path)` is the host
     path of a sandbox path, or None for a file outside the tree (its frames are kept with their raw address)."""
-    stacks, lost = [], 0
+    stacks, lost, cpu = [], 0, 0.0
     for path in sorted((Path(tree) / LIB_DIR / "out").glob(f"{OUT_PREFIX}.*")):
         maps: list[tuple[int, int, str]] = []
         bias: dict[str, int] = {}
@@ -133,7 +156,9 @@ def read_samples(tree: Path, here) -> tuple[list[list[tuple[str, int]]], int]:
                 stacks.append(frames)
             elif kind == "L":
                 lost += int(rest or 0)
-    return stacks, lost
+            elif kind == "T":
+                cpu += float(rest or 0)
+    return stacks, lost, cpu
 
 
 def _mapping(text: str) -> tuple[int, int, int, str, str] | None:

@@ -8,9 +8,11 @@ from collections import Counter
 from pathlib import Path
 
 
-def build_profile(stacks: Counter, functions: Counter, samples: int, lost: int = 0, period: float = 0.001) -> dict:
+def build_profile(stacks: Counter, functions: Counter, samples: int, lost: int = 0,
+                  cpu_seconds: float | None = None) -> dict:
     """The profile dict a run keeps: {'stacks': [[count, ['file:line', ...]], ...] (interrupted line first),
-    'functions': {name: self share}, 'lines': {'file:line': self share}, 'samples', 'lost', 'seconds'}."""
+    'functions': {name: self share}, 'lines': {'file:line': self share}, 'samples', 'lost', 'seconds' (the CPU time
+    the profiled processes used, as they measured it; None when unknown)}."""
     total = max(samples, 1)
     lines: Counter = Counter()
     for chain, count in stacks.items():
@@ -19,7 +21,8 @@ def build_profile(stacks: Counter, functions: Counter, samples: int, lost: int =
     return {"stacks": [[count, list(chain)] for chain, count in stacks.most_common() if chain],
             "functions": {name: round(n / total, 5) for name, n in functions.most_common()},
             "lines": {key: round(n / total, 5) for key, n in lines.most_common()},
-            "samples": samples, "lost": lost, "seconds": round(samples * period, 3)}
+            "samples": samples, "lost": lost,
+            "seconds": round(cpu_seconds, 3) if cpu_seconds is not None else None}
 
 
 def _same_file(path: str, file: str) -> bool:

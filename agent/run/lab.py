@@ -95,7 +95,7 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
     def here(path: str) -> Path | None:
         return next((prof / path[len(r):] for r in roots[:1] if path.startswith(r)), None)
 
-    stacks, lost = sampler.read_samples(prof, here)
+    stacks, lost, cpu = sampler.read_samples(prof, here)
     if not stacks:
         return {"error": "the sampler recorded nothing: the run may be too short (give it a second or more of "
                          "work) or may not end through exit()"}
@@ -105,7 +105,7 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
         for address, frames in sampler.parse_addr2line(result.stdout).items():
             symbols[(file, address)] = frames
     folded, functions = sampler.line_stacks(stacks, symbols, roots)
-    out = build_profile(folded, functions, len(stacks), lost)
+    out = build_profile(folded, functions, len(stacks), lost, cpu_seconds=cpu)
     if not out["stacks"]:
         return {"error": f"none of the {len(stacks)} samples fell in the project's own code with line information "
                          "(is the program built from this tree, with -g honoured?)"}

@@ -191,8 +191,9 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
                      "and only those the run executes (line coverage of the race-check input) were kept.")
         lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
     else:
-        lines.append(f"{prof.get('samples', 0)} call stacks sampled ({prof.get('seconds', 0):.2f} s of CPU time); loops "
-                     "ranked by inclusive time (their callees' time counts). Loops tried, hottest first:")
+        cpu = f" over {prof['seconds']:.2f} s of CPU time" if prof.get("seconds") else ""
+        lines.append(f"{prof.get('samples', 0)} call stacks sampled{cpu}; loops ranked by inclusive time (their "
+                     "callees' time counts). Loops tried, hottest first:")
         for s in prof.get("skipped", []):
             lines.append(f"- not tried: `{s['loop']}`: {s['reason']}")
         for o in prof.get("outside", []):
