@@ -239,6 +239,11 @@ def _nest_targets(reports: dict[int, LoopReport], loop) -> list:
     return [rep, *inner] if group else inner
 
 
+def _descendants(loop) -> list:
+    """The loop and every loop nested in it, outermost first."""
+    return [loop, *(d for child in loop.children for d in _descendants(child))]
+
+
 def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | None = None) -> list[LoopTarget]:
     """Rank one loop per nest (its outermost parallel loop, else the nest itself), best first.
 
@@ -261,7 +266,8 @@ def rank_targets(root: Path, files: list[Path] | None = None, profile: dict | No
         for loop in (lp for lp in fa.loops if lp.depth == 1):
             nest: list[LoopTarget] = []
             groups: list[int] = []
-            for rep in _nest_targets(reports, loop) or [reports[loop.node.id]]:
+            # a nest with nothing to propose anywhere: every loop of it, so each one's reason is reported
+            for rep in _nest_targets(reports, loop) or [reports[lp.node.id] for lp in _descendants(loop)]:
                 work = (rep.trip_count or UNKNOWN_TRIP) * rep.cost
                 fm = metrics_at(metrics, rep.line)
                 size = math.log10(1 + (fm.nloc * fm.ccn if fm else 1))

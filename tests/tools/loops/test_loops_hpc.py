@@ -198,3 +198,22 @@ def test_rank_targets_uses_the_whole_program(tmp_path):
     (tmp_path / "main.c").write_text(CHAIN_MAIN)
     target = next(t for t in rank_targets(tmp_path) if t.function == "axpy")
     assert target.verdict == "parallel"
+
+
+def test_a_nest_with_nothing_to_propose_lists_every_loop_with_its_reason(tmp_path):
+    (tmp_path / "scan.c").write_text(
+        "#include <stdio.h>\n"
+        "void scan(FILE *fp, float *z, int n) {\n"
+        "    char buf[100];\n"
+        "    float *rec;\n"
+        "    while (fread(buf, 1, 100, fp) == 100) {\n"
+        "        rec = z;\n"
+        "        for (int i = 0; i < n; i++) {\n"
+        "            *rec = buf[i] * 2.0f;\n"
+        "            rec++;\n"
+        "        }\n"
+        "    }\n"
+        "}\n")
+    found = {t.loop_id: t for t in rank_targets(tmp_path)}
+    assert set(found) == {"scan.c:5", "scan.c:7"}  # the inner loop is named too, not hidden behind the while
+    assert found["scan.c:7"].proposals == 0 and "rec is modified" in found["scan.c:7"].reason
