@@ -112,6 +112,11 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
     return out
 
 
+def run_again(sandbox, work: Path, cfg: Config):
+    """The run step of work/base once more (the original's second run: what changes between its runs)."""
+    return sandbox.run(work, [replace(run_steps(cfg, work, "base", with_test=False)[1], name="run-again")])[0]
+
+
 def survey_output(sandbox, work: Path, cfg: Config) -> list[str]:
     """Build the original in work/orig as released and run it twice: what the comparison would leave out of its
     output (OutputMask notes), for `hpcagent init --run`. BadInput when it does not build or run."""
@@ -120,7 +125,7 @@ def survey_output(sandbox, work: Path, cfg: Config) -> list[str]:
     if not res[0].ok:
         raise BuildFailed(f"the project does not build: {res[0].reason or 'exit ' + str(res[0].exit_code)}",
                           "set [build] command", log=(res[0].stdout + res[0].stderr)[-3000:])
-    again = sandbox.run(work, [replace(run_steps(cfg, work, "base", with_test=False)[1], name="run-again")])[0]
+    again = run_again(sandbox, work, cfg)
     if not (res[1].ok and again.ok):
         bad = res[1] if not res[1].ok else again
         raise BadInput(f"the run command `{cfg.run.command}` fails: {bad.reason or 'exit ' + str(bad.exit_code)}",
@@ -171,7 +176,7 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
                        "hpcagent needs tests that pass before it changes anything: fix them or the --test command")
     # The original once more: what changes between its own runs (timings, dates) is not compared.
     outputs = read_outputs(work / "base", cfg.run.outputs)
-    again = sandbox.run(work, [replace(run_steps(cfg, work, "base", with_test=False)[1], name="run-again")])[0]
+    again = run_again(sandbox, work, cfg)
     if not again.ok:
         raise BadInput(f"the run command `{cfg.run.command}` succeeded once on the original code and failed the second "
                        f"time: {again.reason or 'exit ' + str(again.exit_code)}\n{again.stderr[-800:]}",

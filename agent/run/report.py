@@ -189,16 +189,14 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
     if "error" in prof:
         lines.append(f"**No profile**: {prof['error']}. Loops were ranked statically (lizard metrics, loop depth), "
                      "and only those the run executes (line coverage of the race-check input) were kept.")
-        lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
     else:
         cpu = f" over {prof['seconds']:.2f} s of CPU time" if prof.get("seconds") else ""
         lines.append(f"{prof.get('samples', 0)} call stacks sampled{cpu}; loops ranked by inclusive time (their "
                      "callees' time counts). Loops tried, hottest first:")
-        for s in prof.get("skipped", []):
-            lines.append(f"- not tried: `{s['loop']}`: {s['reason']}")
-        for o in prof.get("outside", []):
-            lines.append(f"- in no loop the analysis read: `{o['line']}`, {o['share']:.1%} of the samples (straight-line "
-                         "code, or a loop hidden from the analysis, e.g. inside a macro)")
+    lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
+    for o in prof.get("outside", []):  # only a profile has them
+        lines.append(f"- in no loop the analysis read: `{o['line']}`, {o['share']:.1%} of the samples (straight-line "
+                     "code, or a loop hidden from the analysis, e.g. inside a macro)")
     lines += compared_lines(Baseline.from_dict(state.get("baseline")))
     lines += ["", "| loop | function | share of time | verdict | speedup (min-max) | attempts |",
               "|---|---|---|---|---|---|"]
