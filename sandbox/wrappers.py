@@ -109,11 +109,29 @@ def dropped_flags(tree: Path) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(_lines(log / "dropped"))), list(dict.fromkeys(_lines(log / "ignored")))
 
 
+def logged_compiles(tree: Path) -> list[tuple[str, list[str]]]:
+    """The compiles the wrappers logged in a tree, as the compiler saw them: (directory inside the sandbox, argv
+    with the real compiler first)."""
+    log = Path(tree) / WRAP_DIR / "log"
+    out = []
+    for rec in sorted(log.glob("cmd.*")) if log.is_dir() else []:
+        lines = rec.read_text(errors="replace").splitlines()
+        if len(lines) >= 2:
+            out.append((lines[0], lines[1:]))
+    return out
+
+
+def sources_of(argv: list[str]) -> list[str]:
+    """The arguments of a compile command that name C/C++ translation units."""
+    after_o = {i + 1 for i, a in enumerate(argv) if a == "-o"}
+    return [a for i, a in enumerate(argv) if i and i not in after_o and not a.startswith("-")
+            and Path(a).suffix in COMPILED]
+
+
 def compile_commands(tree: Path, root_prefixes: tuple[str, ...] = ()) -> list[dict]:
     """The compiles the wrappers logged, as compile_commands.json entries with paths on this side of the sandbox
     (`directory` and `file` under `tree`; root_prefixes are the tree's path inside the sandbox)."""
     tree = Path(tree).resolve()
-    log = tree / WRAP_DIR / "log"
 
     def here(path: str) -> str:
         for prefix in root_prefixes:
@@ -122,17 +140,11 @@ def compile_commands(tree: Path, root_prefixes: tuple[str, ...] = ()) -> list[di
         return path
 
     entries = []
-    for rec in sorted(log.glob("cmd.*")) if log.is_dir() else []:
-        lines = rec.read_text(errors="replace").splitlines()
-        if len(lines) < 2:
-            continue
-        directory, argv = here(lines[0]), lines[1:]
-        after_o = {i + 1 for i, a in enumerate(argv) if a == "-o"}
-        for i, arg in enumerate(argv):
-            if i and i not in after_o and not arg.startswith("-") and Path(arg).suffix in COMPILED:
-                file = str(Path(directory, arg)) if not Path(arg).is_absolute() else here(arg)
-                entries.append({"directory": directory, "arguments": argv, "file": file,
-                                "command": shlex.join(argv)})
+    for directory, argv in logged_compiles(tree):
+        directory = here(directory)
+        for arg in sources_of(argv):
+            file = str(Path(directory, arg)) if not Path(arg).is_absolute() else here(arg)
+            entries.append({"directory": directory, "arguments": argv, "file": file, "command": shlex.join(argv)})
     return entries
 
 

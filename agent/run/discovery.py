@@ -8,6 +8,8 @@ from hpcagent.agent.config import Config
 from hpcagent.agent.protocols import Lab
 from hpcagent.errors import BadInput
 from hpcagent.tools import sources
+from hpcagent.tools.loops import views
+from hpcagent.tools.loops.views import Views
 from hpcagent.tools.profile import outside_loops
 from hpcagent.tools.sources import COMPILED, build_output
 
@@ -45,6 +47,7 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
     root = work / "orig"
     files = source_files(root, cfg)
     prof = lab.profile(work, cfg)
+    read = use_views(work, files, root, lab.name)
     usable = prof if "error" not in prof else None
     targets = rank_targets(root, files, usable)
     chosen, skipped = [], []
@@ -64,10 +67,29 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
             continue
         chosen.append(t.to_dict())
     if usable is None:
-        return {"targets": chosen, "profile": {**prof, "skipped": skipped}, "ranked_statically": True}
+        return {"targets": chosen, "profile": {**prof, "skipped": skipped, "views": read}, "ranked_statically": True}
     chosen.sort(key=lambda t: -(t["share"] or 0.0))
     outside = outside_loops(prof, [(t.file, t.line, t.end_line) for t in targets])
-    return {"targets": chosen[: cfg.search.max_targets], "profile": {**prof, "skipped": skipped, "outside": outside}}
+    return {"targets": chosen[: cfg.search.max_targets],
+            "profile": {**prof, "skipped": skipped, "outside": outside, "views": read}}
+
+
+def use_views(work: Path, files: list[Path], root: Path, lab: str) -> dict:
+    """Register the views the profile build left in work/views (tools/loops/views.py) for this process's analysis;
+    what was read as the compiler sees it, and which translation units as written and why."""
+    found = Views.load(work / "views")
+    if found is None:
+        views.use({})
+        why = ("the fake lab records no compile commands" if lab == "fake" else
+               "no compile command was recorded (the profile build did not finish)")
+        return {"preprocessed": [], "raw": {str(f.relative_to(root)): why for f in files}}
+    found.register()
+    read = found.summary()
+    for f in files:
+        rel = str(f.relative_to(root))
+        if rel not in found.views and rel not in read["raw"]:
+            read["raw"][rel] = "no compile command: the build did not compile it"
+    return read
 
 
 def keep_executed(targets: list[dict], executed: dict[str, list[int]] | None, limit: int) -> tuple[list, list]:

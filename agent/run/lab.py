@@ -3,6 +3,7 @@ baseline, and the evidence for one candidate tree."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 from dataclasses import replace
@@ -19,6 +20,8 @@ from hpcagent.sandbox.steps import Step
 from hpcagent.sandbox.timer import second_round, time_interleaved
 from hpcagent.sandbox.wrappers import wrapped
 from hpcagent.tools.compare import compare_text, learn_mask
+from hpcagent.tools.loops import views
+from hpcagent.tools.loops.views import Views
 from hpcagent.tools.patch import added_lines
 
 
@@ -85,6 +88,8 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
     steps = [sampler.build_step("prof"), *spec.steps(tc, "profile", timeout=cfg.build.timeout, cwd="prof"),
              sampler.run_step(cfg.run.command, "prof", cfg.run.timeout)]
     res = sandbox.run(work, steps)
+    if all(r.ok for r in res[:-1]):  # built: the sources as this build compiled them, for the analysis
+        preprocess(sandbox, work, "prof")
     bad = next((r for r in res if not r.ok), None)
     if bad is not None:
         detail = (bad.stderr or bad.stdout).strip().splitlines()[-3:]
@@ -110,6 +115,52 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
         return {"error": f"none of the {len(stacks)} samples fell in the project's own code with line information "
                          "(is the program built from this tree, with -g honoured?)"}
     return out
+
+
+def preprocess(sandbox, work: Path, tree: str, timeout: float = 600.0) -> Views:
+    """Preprocess each source the build of work/tree compiled, with its logged command, in the sandbox; fold the
+    output into views of the project's files (tools/loops/views.py) and save them in work/views for the analysis."""
+    from hpcagent.sandbox.wrappers import WRAP_DIR, logged_compiles, sources_of
+
+    root = work / tree
+    roots = prefixes(sandbox, work, tree)
+
+    def here(path: str) -> Path | None:
+        return next((root / path[len(r):] for r in roots[:1] if path.startswith(r)), None)
+
+    units, lines, seen = [], [], set()
+    for directory, argv in logged_compiles(root):
+        for arg in sources_of(argv):
+            local = here(os.path.normpath(os.path.join(directory, arg)))
+            if local is None or not local.is_file():
+                continue
+            rel = str(local.resolve().relative_to(root.resolve()))
+            if rel in seen:
+                continue
+            seen.add(rel)
+            out = f"{roots[0]}{WRAP_DIR}/pp/{len(units)}.i"
+            cmd = shlex.join(views.preprocess_argv(argv, arg, out))
+            lines.append(f"(cd {shlex.quote(directory)} && {cmd}) 2>/dev/null; echo $? > {shlex.quote(out)}.rc")
+            units.append((rel, directory))
+    found = Views()
+    if units:
+        script = f"#!/bin/sh\nmkdir -p {shlex.quote(roots[0] + WRAP_DIR + '/pp')}\n" + "\n".join(lines) + "\n"
+        step = Step("preprocess", f"sh {WRAP_DIR}/pp.sh", cwd=tree, timeout=timeout, files={f"{WRAP_DIR}/pp.sh": script})
+        sandbox.run(work, [step])
+        pp = root / WRAP_DIR / "pp"
+        codes, outputs = [], {}
+        for i, (rel, directory) in enumerate(units):
+            rc = (pp / f"{i}.i.rc").read_text().strip() if (pp / f"{i}.i.rc").is_file() else "127"
+            outputs[rel] = (pp / f"{i}.i").read_text(errors="replace") if (pp / f"{i}.i").is_file() else ""
+            codes.append((rel, directory, int(rc) if rc.isdigit() else 127))
+
+        def local_path(path: str) -> str | None:
+            p = here(path)
+            return None if p is None else str(p)
+
+        found = views.build(root, codes, outputs, local_path)
+    found.save(work / "views")
+    return found
 
 
 def run_again(sandbox, work: Path, cfg: Config):

@@ -109,6 +109,18 @@ def proof_of(accepted: Attempt | None) -> str | None:
     return "unproven" if accepted.proposal.proof == "unproven" else "static"
 
 
+def views_lines(read: dict | None) -> list[str]:
+    """What the analysis read: the sources as the compiler saw them, or as written (and why)."""
+    if not read:
+        return []
+    out = []
+    if read["preprocessed"]:
+        out.append(f"- analysed as the compiler sees them (preprocessed with the build's own commands: macros "
+                   f"expanded, inactive `#if` branches left out): {', '.join(f'`{f}`' for f in read['preprocessed'])}")
+    out += [f"- analysed as written: `{rel}`: {why}" for rel, why in read["raw"].items()]
+    return out
+
+
 def compared_lines(base: Baseline | None) -> list[str]:
     """The report's account of what the evidence compared: output left out (timings, what changed between the
     original's own runs, the user's ignore patterns), and the project's flags a compiler dropped or ignores."""
@@ -193,6 +205,7 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         cpu = f" over {prof['seconds']:.2f} s of CPU time" if prof.get("seconds") else ""
         lines.append(f"{prof.get('samples', 0)} call stacks sampled{cpu}; loops ranked by inclusive time (their "
                      "callees' time counts). Loops tried, hottest first:")
+    lines += views_lines(prof.get("views"))
     lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
     for o in prof.get("outside", []):  # only a profile has them
         lines.append(f"- in no loop the analysis read: `{o['line']}`, {o['share']:.1%} of the samples (straight-line "

@@ -60,8 +60,13 @@ def open_run(run_dir: Path, meta: dict, echo: Callable[[dict], None] | None, san
 def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sandbox=None,
             lab: Lab | None = None) -> dict:
     """Invoke (or continue) the graph; return the final state. Errors are recorded in the transcript."""
+    from hpcagent.tools.loops import views
+
     graph, ctx, conn = open_run(run_dir, meta, echo, sandbox, lab)
     config: Any = {"configurable": {"thread_id": meta["run_id"]}, "recursion_limit": RECURSION_LIMIT}
+    # a resumed run analyses the sources as its discovery did (the views its profile build left)
+    found = views.Views.load(run_dir / "work" / "views")
+    views.use({}) if found is None else found.register()
     try:
         ctx.transcript.event("start" if first_input else "resume", run_id=meta["run_id"], planner=ctx.planner.name,
                              critic=ctx.critic.name, sandbox=ctx.lab.name)
@@ -78,6 +83,7 @@ def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sand
         ctx.transcript.event("crash", error=repr(exc), traceback=traceback.format_exc())
         raise
     finally:
+        views.use({})
         conn.close()
 
 

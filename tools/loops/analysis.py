@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hpcagent.errors import BadInput
 from hpcagent.records import LoopTarget, Proposal, loop_id
+from hpcagent.tools.loops import views
 from hpcagent.tools.loops.cparse import Source, parse_file
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
 from hpcagent.tools.loops.interchange import interchange_candidates
@@ -17,7 +19,7 @@ from hpcagent.tools.loops.regions import team_around, team_at_call_sites
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
 from hpcagent.tools.metrics import function_metrics, metrics_at
 from hpcagent.tools.profile import loop_share
-from hpcagent.tools.sources import PARSED, source_files
+from hpcagent.tools.sources import COMPILED, PARSED, source_files
 
 UNKNOWN_TRIP = 100
 
@@ -135,11 +137,35 @@ def _inner_proven(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop, file: str
     return out
 
 
+def _keep_to_the_file(src: Source, rep: LoopReport) -> None:
+    """On a preprocessed view: a loop that comes from a macro's body gets no change, and a change that rewrites
+    lines a macro expanded is dropped (it would write the expansion into the file)."""
+    if views.in_macro(src.raw, rep.line):
+        rep.candidates, rep.pragma, rep.unproven = [], None, None
+        rep.reason += " (the loop is written inside a macro: hpcagent does not edit macro bodies)"
+        return
+    rep.candidates = [c for c in rep.candidates if _on_the_file(src, c)]
+
+
+def _on_the_file(src: Source, change: Proposal) -> bool:
+    """No edit of the change inserts before a loop that comes from a macro or rewrites lines a macro expanded."""
+    for e in change.edits:
+        if e.end_line < e.start_line:
+            if views.from_macro(src.raw, src.text, e.start_line):
+                return False
+        elif not views.same_lines(src.raw, src.text, e.start_line, e.end_line):
+            return False
+    return True
+
+
 def _reports(fa: FileAnalyzer, file: str) -> dict[int, LoopReport]:
     """Every loop's report, keyed by its node's id. A loop that stays serial and has no candidate of its own gets
     its team (tools/loops/regions.py), from the top candidates of the loops in its body."""
     facts = {f.loop.node.id: f for f in fa.analyze_all()}
     reports = {key: _report(fa, facts, f, file) for key, f in facts.items()}
+    if fa.src.raw is not None:
+        for rep in reports.values():
+            _keep_to_the_file(fa.src, rep)
     for key, rep in reports.items():
         loop = facts[key].loop
         if facts[key].parallel or not loop.children or any(c.line == loop.line for c in rep.candidates):
@@ -147,6 +173,8 @@ def _reports(fa: FileAnalyzer, file: str) -> dict[int, LoopReport]:
         picks = {child.line: pick for child in loop.children
                  if child.node.id in reports and (pick := top_pick(reports[child.node.id])) is not None}
         rep.team = team_around(fa.src, facts, loop, file, picks)
+        if rep.team is not None and fa.src.raw is not None and not _on_the_file(fa.src, rep.team):
+            rep.team = None
     return reports
 
 
@@ -181,7 +209,7 @@ _PROGRAMS: dict[tuple, Program] = {}
 def load_program(root: Path, files: list[Path] | None = None) -> Program:
     """The whole program at root (every C/C++ file, or the files given), parsed once per file state."""
     files = [Path(f).resolve() for f in (files or checked_sources(Path(root)))]
-    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    key = (tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files), views.generation())
     if key not in _PROGRAMS:
         _PROGRAMS.clear()  # one program at a time: the cache is for repeated planner calls on one tree
         _PROGRAMS[key] = Program.from_files(files)
@@ -201,14 +229,40 @@ def checked_sources(path: Path) -> list[Path]:
     return files
 
 
-def analyze_path(path: Path) -> dict:
-    """Return {'loops': [...]} for a file or a directory, in the JSON shape of `hpcagent analyze --json`."""
+def analyze_path(path: Path, compile_commands: Path | None = None) -> dict:
+    """Return {'loops': [...]} for a file or a directory, in the JSON shape of `hpcagent analyze --json`.
+
+    With compile_commands (a compile_commands.json), each translation unit it covers is preprocessed on this machine
+    with its command and analysed as the compiler sees it (tools/loops/views.py); 'views' then says which files
+    were read that way and which were read as written, and why."""
     path = Path(path)
     root = path if path.is_dir() else path.parent
     files = checked_sources(path)
-    program = load_program(root, files)
-    loops = [r.to_json() for f in files for r in analyze_file(f, root, program)]
-    return {"loops": loops}
+    summary = None
+    if compile_commands is not None:
+        entries = read_compile_commands(Path(compile_commands))
+        found = views.from_compile_commands(root, entries, [f for f in files if f.suffix in COMPILED])
+        found.register()
+        summary = found.summary()
+    try:
+        program = load_program(root, files)
+        loops = [r.to_json() for f in files for r in analyze_file(f, root, program)]
+    finally:
+        views.use({})
+    return {"loops": loops, **({"views": summary} if summary is not None else {})}
+
+
+def read_compile_commands(path: Path) -> list[dict]:
+    """The entries of a compile_commands.json; BadInput when it is not one."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot read {path} as compile_commands.json: {exc}",
+                       "give the file CMake (CMAKE_EXPORT_COMPILE_COMMANDS) or Bear wrote") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and "file" in e for e in entries):
+        raise BadInput(f"{path} is not a list of compile commands (objects with 'file', 'directory', 'arguments')",
+                       "give the file CMake (CMAKE_EXPORT_COMPILE_COMMANDS) or Bear wrote")
+    return entries
 
 
 def format_table(result: dict) -> str:
@@ -225,6 +279,11 @@ def format_table(result: dict) -> str:
     for lp in result["loops"]:
         counts[lp["verdict"]] = counts.get(lp["verdict"], 0) + 1
     lines.append(f"{len(result['loops'])} loops: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    read = result.get("views")
+    if read is not None:
+        lines.append(f"read as the compiler sees them (preprocessed with their compile commands): "
+                     f"{', '.join(read['preprocessed']) or 'none'}")
+        lines += [f"read as written: {rel}: {why}" for rel, why in read["raw"].items()]
     return "\n".join(lines)
 
 

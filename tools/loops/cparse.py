@@ -1,4 +1,5 @@
-"""Parse C/C++ with tree-sitter (no preprocessing) and answer small questions about the syntax tree."""
+"""Parse C/C++ with tree-sitter (as written, or as preprocessed: tools/loops/views.py) and answer small questions
+about the syntax tree."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tree_sitter as ts
 import tree_sitter_c
 import tree_sitter_cpp
 
+from hpcagent.tools.loops import views
 from hpcagent.tools.sources import lang_for
 
 LOOP_TYPES = {"for_statement", "while_statement", "do_statement", "for_range_loop"}
@@ -31,6 +33,8 @@ class Source:
     lang: str
     tree: ts.Tree
     constants: dict[str, int] = field(default_factory=dict)
+    raw: bytes | None = None
+    """The file as written when `text` is its preprocessed view (tools/loops/views.py), else None."""
 
     @property
     def root(self) -> ts.Node:
@@ -60,12 +64,18 @@ CXX_SYNTAX = re.compile(rb"^\s*(?:class|namespace|template\s*<|using\s+namespace
 
 def parse_file(path: Path) -> Source:
     """Parse a file, choosing the grammar from its suffix; a .h header written in C++ (a class, a namespace, a
-    template, std::) is parsed as C++."""
+    template, std::) is parsed as C++. A file with a registered view (tools/loops/views.py) is parsed as the
+    compiler sees it, on its own line numbers."""
     data = path.read_bytes()
     lang = lang_for(path) or "c"
     if lang == "c" and path.suffix == ".h" and CXX_SYNTAX.search(data):
         lang = "cpp"
-    return parse(data, lang)
+    view = views.view_of(data)
+    if view is None:
+        return parse(data, lang)
+    src = parse(view, lang)
+    src.raw = data
+    return src
 
 
 _INT = re.compile(r"^\(?\s*(-?\d+)[uUlL]*\s*\)?$")
