@@ -29,8 +29,9 @@ PURE |= {f + "f" for f in list(PURE)} | {f + "l" for f in list(PURE)}
 # What the C library's macros expand to once preprocessed (tools/loops/views.py): compiler builtins of the pure
 # functions above, glibc's classification helpers and assert's failure call (it ends the program).
 PURE |= {"__builtin_" + f for f in list(PURE)} | {
-    "__builtin_expect", "__builtin_constant_p", "__builtin_isinf_sign", "__builtin_isless", "__builtin_isgreater", "__builtin_islessequal",
-    "__builtin_isgreaterequal", "__builtin_isunordered", "__builtin_fpclassify", "__builtin_huge_val",
+    "__builtin_expect", "__builtin_constant_p", "__builtin_isinf_sign", "__builtin_isless", "__builtin_isgreater",
+    "__builtin_islessequal", "__builtin_isgreaterequal", "__builtin_isunordered", "__builtin_fpclassify",
+    "__builtin_huge_val",
     "__builtin_huge_valf", "__builtin_inf", "__builtin_inff", "__builtin_nan", "__builtin_nanf",
     "__assert_fail", "__assert_rtn", "__assert", "__assert_perror_fail",
     "__ctype_b_loc", "__ctype_tolower_loc", "__ctype_toupper_loc",

@@ -95,7 +95,7 @@ def fold(pp_text: str, directory: str) -> dict[str, list[str]]:
     pieces: dict[str, dict[int, list[str]]] = {}
     cur: str | None = None
     line = 0
-    for text in pp_text.split("\n"):
+    for text in pp_text.removesuffix("\n").split("\n"):
         m = MARKER.match(text)
         if m:
             line = int(m.group(1))

@@ -54,3 +54,21 @@ def test_outer_loop_calling_a_per_item_function_is_the_target(tmp_path: Path, di
     loops = {lp["loop"]: lp for lp in summary["loops"]}
     assert loops["lookups.c:43"]["status"] == "accepted", report
     assert loops["lookups.c:43"]["proof"] == "static"
+
+
+def test_macro_heavy_kernels_are_analysed_as_the_compiler_sees_them(tmp_path: Path, digest):
+    summary, report, events = run(tmp_path, "macro_kernels", digest, "--build", "make", "--run", "./kernels 2000",
+                                  "--race-run", "./kernels 3")
+    targets = next(e for e in events if e["kind"] == "targets")
+    read = targets["profile"]["views"]
+    assert read["preprocessed"] == ["kernels.c", "kernels.h"] and read["raw"] == {}, read
+    # the sweeps behind LIT(), (REAL) casts and NX/NY from the Makefile's -D: parallel, and the time loop around them
+    # is tried as one group change
+    tried = {t["line"]: t for t in targets["targets"]}
+    assert tried[26]["verdict"] == "serial" and tried[27]["verdict"] == "parallel", tried
+    accepted = [lp for lp in summary["loops"] if lp["status"] == "accepted"]
+    assert {lp["loop"] for lp in accepted} & {"kernels.c:26", "kernels.c:27", "kernels.c:30"}, report
+    patch = (tmp_path / "runs" / "r" / "patch.diff").read_text().splitlines()
+    added = [ln[1:].strip() for ln in patch if ln.startswith("+") and not ln.startswith("+++")]
+    assert added and all(ln.startswith("#pragma omp") for ln in added), added  # no macro expansion written back
+    assert "analysed as the compiler sees them" in report
