@@ -259,6 +259,7 @@ class Scanner:
         else:
             name = callee_name(self.src, node)
             self.facts.calls.append((name, node))
+            self.facts.call_loops[node.id] = tuple(self.inner)
             if name in IO_FUNCTIONS:
                 self.facts.io.append((name, line_of(node)))
             if name in EXIT_FUNCTIONS:

@@ -47,7 +47,17 @@ class Effects:
     pure: bool
     reason: str = ""
     reads_args: set[int] = field(default_factory=set)
+    """Pointer parameters read other than at subscripts it is handed (see indexed)."""
     reads_globals: set[str] = field(default_factory=set)
+    indexed: list[tuple[int, tuple[int, ...], bool]] = field(default_factory=list)
+    """Element accesses through a pointer parameter at subscripts that are scalar parameters, as (pointer
+    parameter, subscript parameters, write): `seed[index] = ...` in f(int *seed, int index) is (0, (1,), True)."""
+    only_indexed: bool = False
+    """Not pure only because of the element writes in `indexed`: a caller that passes the pointer and the
+    subscripts can hold those writes against its loop like its own `seed[x] = ...` (see verdict.py)."""
+
+    def element_writes(self) -> str:
+        return ", ".join(f"#{p + 1}[{']['.join(f'#{q + 1}' for q in subs)}]" for p, subs, w in self.indexed if w)
 
 
 def _params(src: Source, fn: ts.Node) -> list[str]:
@@ -84,6 +94,9 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                 break
             joined.reads_args |= one.reads_args
             joined.reads_globals |= one.reads_globals
+            joined.indexed += one.indexed
+        if len(defs[name]) > 1 and not joined.pure:
+            joined = Effects(False, joined.reason)  # overloads: no element-level summary
         memo[name] = joined
         return joined
 
@@ -95,6 +108,10 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
         facts = scanner.facts
         result = Effects(True)
         local = facts.declared
+        written = facts.writes()
+        scalar_params = {p for p in params if symbols.get(p) is not None and symbols[p].kind == "scalar"
+                         and p not in written}
+        indexed: list[tuple[int, tuple[int, ...], bool]] = []
         for site in facts.sites:
             decl = symbols.get(site.name)
             if site.name in local:
@@ -105,7 +122,11 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                 result.reads_globals.add(site.name)
         for m in facts.mem:
             root = m.base.split("[")[0].split("->")[0].strip("*& ()")
-            if m.write and root not in local:
+            subs = [src.text_of(x).strip() for x in m.subscripts]
+            if (root in params and m.base == root and m.via == "subscript" and subs and m.offset is None
+                    and all(x in scalar_params for x in subs) and root not in written):
+                indexed.append((params.index(root), tuple(params.index(x) for x in subs), m.write))
+            elif m.write and root not in local:
                 result = Effects(False, f"{name} writes {m.base}")
             elif root in params:
                 result.reads_args.add(params.index(root))
@@ -115,19 +136,46 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
             result = Effects(False, f"{name} does I/O")
         if "static" in src.text_of(fn.child_by_field_name("body")).split():
             result = Effects(False, f"{name} has static state")
-        for callee, _ in facts.calls:
+        for callee, node in facts.calls:
             if callee in PURE:
                 continue
             if callee in defs:
                 inner = effects(callee, (*stack, name))
+                passed = _passed_params(src, node, params, scalar_params)
+                if inner.only_indexed and passed is not None:
+                    mapped = [(passed[p], tuple(passed[q] for q in subs), w) for p, subs, w in inner.indexed
+                              if passed.get(p) is not None and all(passed.get(q) is not None for q in subs)]
+                    if len(mapped) == len(inner.indexed) and all(params[p] not in scalar_params for p, _, _ in mapped):
+                        indexed += mapped
+                        result.reads_args |= {passed[i] for i in inner.reads_args if passed.get(i) is not None}
+                        result.reads_globals |= inner.reads_globals
+                        continue
                 if not inner.pure:
                     result = Effects(False, f"{name} calls {callee}: {inner.reason}")
                 result.reads_globals |= inner.reads_globals
             else:
                 result = Effects(False, f"{name} calls {callee}, not known to be pure")
+        if result.pure and any(w for _, _, w in indexed):
+            writes = ", ".join(sorted({f"{params[p]}[{']['.join(params[q] for q in subs)}]"
+                                       for p, subs, w in indexed if w}))
+            return Effects(False, f"{name} writes {writes}", result.reads_args, result.reads_globals, indexed, True)
+        result.indexed = indexed
         return result
 
     return {name: effects(name, ()) for name in defs}
+
+
+def _passed_params(src: Source, call: ts.Node, params: list[str], scalars: set[str]) -> dict[int, int | None] | None:
+    """For a call inside a function: argument position -> the index of the caller's parameter passed there as is
+    (None for any other argument); None when the call has no argument list."""
+    args = call.child_by_field_name("arguments")
+    if args is None:
+        return None
+    out: dict[int, int | None] = {}
+    for i, arg in enumerate(args.named_children):
+        text = src.text_of(arg).strip()
+        out[i] = params.index(text) if arg.type == "identifier" and text in params else None
+    return out
 
 
 def call_problem(name: str, effects: dict[str, Effects]) -> str | None:

@@ -70,6 +70,8 @@ class BodyFacts:
     address_taken: set[str] = field(default_factory=set)
     methods: list[tuple[str, str, ts.Node]] = field(default_factory=list)
     """(object, method, node) for C++ member calls."""
+    call_loops: dict[int, tuple[Loop, ...]] = field(default_factory=dict)
+    """id of a call's node -> the loops inside the analysed loop that enclose it (as MemAccess.inner)."""
 
     def reads(self) -> set[str]:
         return {s.name for s in self.sites if not s.write}

@@ -143,6 +143,30 @@ def as_reduction(src: Source, name: str, facts: BodyFacts) -> str | None:
     return ops.pop()
 
 
+def _root(base: str) -> str:
+    return re.split(r"->|\.|\[|\s|\(|\)", base.strip("(*& "), maxsplit=1)[0]
+
+
+def _cursor(src: Source, name: str, facts: BodyFacts, live: set[str]) -> bool:
+    """A pointer each iteration sets before using it (`p = base + i * stride;`), never writes through, and that is
+    dead after the loop; nothing the loop writes is what it is set from: a private cursor into read-only data."""
+    if name in facts.exposed or name in live or name in facts.address_taken:
+        return False
+    written = {_root(m.base) for m in facts.mem if m.write}
+    if name in written:
+        return False
+    for site in facts.sites:
+        if site.name != name or not site.write:
+            continue
+        node = site.node
+        if node.type != "assignment_expression" or src.text_of(node.child_by_field_name("operator")) != "=":
+            return False
+        sources = {src.text_of(n) for n in walk(node.child_by_field_name("right")) if n.type == "identifier"}
+        if sources & (written | facts.writes()):
+            return False
+    return True
+
+
 def classify(src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl],
              live: set[str]) -> list[ScalarClass]:
     """Classify each scalar written in the loop body and declared outside it."""
@@ -150,7 +174,11 @@ def classify(src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl]
     for name in sorted(facts.writes() - facts.declared - {loop.index}):
         decl = symbols.get(name)
         if decl is not None and decl.is_memory and decl.kind != "container":
-            out.append(ScalarClass(name, "unknown", reason=f"pointer {name} is modified in the loop"))
+            if _cursor(src, name, facts, live):
+                out.append(ScalarClass(name, "private", reason=f"pointer {name} is set before it is used in every "
+                                       "iteration and only read through"))
+            else:
+                out.append(ScalarClass(name, "unknown", reason=f"pointer {name} is modified in the loop"))
             continue
         if name in facts.address_taken:
             out.append(ScalarClass(name, "unknown", reason=f"the address of {name} is taken"))

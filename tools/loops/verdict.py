@@ -13,7 +13,7 @@ from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
 from hpcagent.tools.loops.calls import Effects, call_problem, file_effects, program_effects
 from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, walk
-from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts
+from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts, MemAccess
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
 from hpcagent.tools.loops.memory import MemoryAnalysis, MemoryVerdict, root_name
 from hpcagent.tools.loops.nests import Loop, find_loops
@@ -179,15 +179,22 @@ class FileAnalyzer:
         bound_names = {self.src.text_of(n) for b in loop.bound_nodes for n in walk(b) if n.type == "identifier"}
         for name in sorted(bound_names & facts.writes()):
             issues.append(("serial", f"the loop bound depends on {name}, which the body modifies"))
+        # a call that reads or writes elements of an array it is handed, at subscripts it is handed too
+        # (randn(seed, x) advancing seed[x]): those accesses, written out at the call, are the loop's own
+        unfolded = {node.id: handed for name, node in facts.calls
+                    if (handed := self._element_accesses(node, self.effects.get(name), facts, symbols)) is not None}
         written_mem = {root_name(m.base) for m in facts.mem if m.write}
         for name, node in facts.calls:
             out.calls.append(name)
             problem = call_problem(name, self.effects)
             eff = self.effects.get(name)
+            if problem is not None and eff is not None and eff.only_indexed and node.id in unfolded:
+                problem = None
             if problem is None and eff is not None:
                 args = node.child_by_field_name("arguments")
                 # every name in an argument (a + i reads a); a scalar passed by value cannot be read later
                 passed = {n for a in (args.named_children if args is not None else []) for n in self._handed(a)}
+                passed -= unfolded.get(node.id, set())
                 pointers = {n for n in facts.writes() if n not in symbols or symbols[n].is_memory}
                 clash = (passed & (written_mem | pointers)) | (eff.reads_globals & (written_mem | facts.writes()))
                 if clash:
@@ -219,6 +226,31 @@ class FileAnalyzer:
         self._unproven(out, memory)
         privatize(self, out, memory, others)
         return out
+
+    def _element_accesses(self, call: ts.Node, eff: Effects | None, facts: BodyFacts,
+                          symbols: dict[str, Decl]) -> set[str] | None:
+        """The element accesses a call makes through the arrays it is handed (Effects.indexed), added to
+        facts.mem as if written at the call (`seed[x]` for randn(seed, x)); the names of those arrays, or None when
+        the call has no such summary or its arguments are not plain names (nothing is added then)."""
+        args = call.child_by_field_name("arguments")
+        if eff is None or not eff.indexed or args is None:
+            return None
+        argv = args.named_children
+        used = {p for p, _, _ in eff.indexed} | {q for _, subs, _ in eff.indexed for q in subs}
+        if any(i >= len(argv) for i in used):
+            return None
+        arrays = {p for p, _, _ in eff.indexed}
+        for p in arrays:
+            if argv[p].type != "identifier" or symbols.get(self.src.text_of(argv[p])) is None:
+                return None
+            if not symbols[self.src.text_of(argv[p])].is_memory:
+                return None
+        inner = facts.call_loops.get(call.id, ())
+        for p, subs, write in eff.indexed:
+            facts.mem.append(MemAccess(self.src.text_of(argv[p]), [argv[q] for q in subs], write, call, inner))
+        # the arrays read only at the handed subscripts are no longer read whole
+        whole = {p for p in eff.reads_args if p not in arrays}
+        return {self.src.text_of(argv[p]) for p in arrays if p not in whole}
 
     def _array_reductions(self, out: LoopFacts, updates: dict[str, list], symbols: dict[str, Decl]) -> None:
         """A clause for each histogram-style array; atomic updates when its size is not known."""

@@ -115,8 +115,7 @@ def fold(pp_text: str, directory: str) -> dict[str, list[str]]:
 def view_text(raw: bytes, folded: list[str]) -> bytes | None:
     """The view of a file: as many lines as the raw file, each the preprocessed text of that line; None when the
     preprocessor's lines cannot be those of this file (more lines than the file has)."""
-    newline = b"\r\n" if b"\r\n" in raw else b"\n"
-    raw_lines = raw.split(newline)
+    raw_lines = raw.split(b"\n")  # line numbers as the parser counts them (a CR before the LF is on its line)
     if len(folded) > len(raw_lines) + 1:
         return None
     lines = [folded[i] if i < len(folded) else "" for i in range(len(raw_lines))]
@@ -124,8 +123,8 @@ def view_text(raw: bytes, folded: list[str]) -> bytes | None:
 
 
 def raw_line(raw: bytes, line: int) -> str:
-    lines = raw.decode("utf-8", "replace").splitlines()
-    return lines[line - 1] if 0 < line <= len(lines) else ""
+    lines = raw.decode("utf-8", "replace").split("\n")
+    return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
 
 
 def in_macro(raw: bytes, line: int) -> bool:
@@ -142,8 +141,8 @@ def from_macro(raw: bytes, view: bytes, line: int) -> bool:
 def same_lines(raw: bytes, view: bytes, start: int, end: int) -> bool:
     """Whether lines start..end read the same in the file and its view (no macro expanded there): what a change
     that rewrites those lines may replace."""
-    r = raw.decode("utf-8", "replace").splitlines()
-    v = view.decode("utf-8", "replace").splitlines()
+    r = raw.decode("utf-8", "replace").split("\n")
+    v = view.decode("utf-8", "replace").split("\n")
     for i in range(start - 1, end):
         a = r[i] if i < len(r) else ""
         b = v[i] if i < len(v) else ""
