@@ -57,11 +57,53 @@ def open_run(run_dir: Path, meta: dict, echo: Callable[[dict], None] | None, san
     return build_graph(SqliteSaver(conn)), ctx, conn
 
 
+LOCK = "run.lock"
+
+
+def hold_lock(run_dir: Path):
+    """Take the run's lock for as long as this process works on it (released by the kernel if the process dies,
+    kill -9 included); BadInput when another process holds it. `hpcagent runs` reads it as "running"."""
+    import fcntl
+    import os
+
+    fh = open(run_dir / LOCK, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip()
+        fh.close()
+        raise BadInput(f"run {run_dir.name} is being worked on by another process ({holder or 'unknown pid'})",
+                       "wait for it to finish, or stop that process first") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
+def is_locked(run_dir: Path) -> bool:
+    """Whether some process holds the run's lock now (the run is in progress)."""
+    import fcntl
+
+    path = run_dir / LOCK
+    if not path.exists():
+        return False
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
+
+
 def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sandbox=None,
             lab: Lab | None = None) -> dict:
     """Invoke (or continue) the graph; return the final state. Errors are recorded in the transcript."""
     from hpcagent.tools.loops import views
 
+    lock = hold_lock(run_dir)
     graph, ctx, conn = open_run(run_dir, meta, echo, sandbox, lab)
     config: Any = {"configurable": {"thread_id": meta["run_id"]}, "recursion_limit": RECURSION_LIMIT}
     # a resumed run analyses the sources as its discovery did (the views its profile build left)
@@ -85,6 +127,7 @@ def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sand
     finally:
         views.use({})
         conn.close()
+        lock.close()
 
 
 def start(repo: Path, cfg: Config, origin: str, out: Path, run_id: str | None = None, echo=None,

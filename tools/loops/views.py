@@ -3,7 +3,7 @@ back onto the lines of the files it came from.
 
 tree-sitter reads a file as written: a type macro, a scalar macro that expands to its argument, a `DOT(a, b)`
 helper or an `#ifdef VERBOSE` block all look like calls to unknown functions or dead code it cannot judge. The
-compiler's preprocessor settles all of that. Each source is run through `-E -C` with the arguments of the compile
+compiler's preprocessor settles all of that. Each source is run through `-E` with the arguments of the compile
 that built it (its defines and include paths); the line markers of the output say, for every line, which file and
 line it came from. A *view* of a file keeps its line numbering: line N of the view is what the preprocessor made
 of line N of the file (a blank line for a directive or an inactive `#if` branch, the expansion for a line that uses
@@ -68,7 +68,7 @@ def source_argument(arguments: list[str], directory: str, file: str) -> str | No
 
 def preprocess_argv(arguments: list[str], source: str, out: str) -> list[str]:
     """The compile command `arguments` turned into one that preprocesses its argument `source` alone into `out`
-    (`-` for standard output), comments kept: output, dependency and link-only arguments dropped, the command's
+    (`-` for standard output; comments go, as `-C` would shift lines after a multi-line comment): output, dependency and link-only arguments dropped, the command's
     other sources and objects left out."""
     argv = [arguments[0]]
     skip = False
@@ -86,7 +86,7 @@ def preprocess_argv(arguments: list[str], source: str, out: str) -> list[str]:
         argv.append(arg)
     if source not in argv[1:]:
         argv.append(source)
-    return [*argv, "-E", "-C", "-o", out]
+    return [*argv, "-E", "-o", out]
 
 
 def fold(pp_text: str, directory: str) -> dict[str, list[str]]:
@@ -119,6 +119,8 @@ def view_text(raw: bytes, folded: list[str]) -> bytes | None:
     if len(folded) > len(raw_lines) + 1:
         return None
     lines = [folded[i] if i < len(folded) else "" for i in range(len(raw_lines))]
+    if any(v.strip() and not r.strip() for r, v in zip(raw_lines, lines)):
+        return None  # text where the file has an empty line: the lines have drifted apart
     return "\n".join(lines).encode()
 
 
