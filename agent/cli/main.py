@@ -13,6 +13,7 @@ app.add_typer(sandbox_app, name="sandbox")
 def _register() -> None:
     from hpcagent.agent.cli import analyze as cli_analyze
     from hpcagent.agent.cli import optimize as cli_optimize
+    from hpcagent.agent.cli import review as cli_review
     from hpcagent.agent.cli import sandbox as cli_sandbox
 
     app.command("optimize")(cli_optimize.optimize)
@@ -22,6 +23,11 @@ def _register() -> None:
     app.command("check")(cli_sandbox.check)
     sandbox_app.command("build")(cli_sandbox.build)
     app.command("analyze")(cli_analyze.analyze)
+    app.command("runs")(cli_review.runs)
+    app.command("show")(cli_review.show)
+    app.command("review")(cli_review.review)
+    app.command("report")(cli_review.report)
+    app.command("replay")(cli_review.replay)
 
 
 _register()

@@ -6,9 +6,11 @@ Keys: n / p next and previous step, v next verdict, f next failure, l next loop,
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
@@ -64,6 +66,13 @@ def render_step(step: Step) -> RenderableType:
     return Group(head, meta, *(render_section(s) for s in step.sections))
 
 
+def plain(renderable: RenderableType, width: int = 100) -> str:
+    """A renderable as the plain text the detail pane shows (for tests and for copying)."""
+    console = Console(width=width, file=io.StringIO(), color_system=None, record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
 class StepItem(ListItem):
     def __init__(self, step: Step):
         mark = MARKS.get(step.outcome, " ")
@@ -78,7 +87,7 @@ class ReviewApp(App):
     #steps { width: 45%; border-right: solid $primary; }
     #detail { width: 55%; padding: 0 1; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("n", "step(1)", "next"), Binding("p", "step(-1)", "previous"),
         Binding("v", "seek('verdict')", "next verdict"), Binding("f", "seek('failure')", "next failure"),
         Binding("l", "seek('loop')", "next loop"), Binding("g", "jump(0)", "first", show=False),
@@ -90,6 +99,8 @@ class ReviewApp(App):
         self.view = RunView(run_dir)
         self.follow = follow
         self.poll = poll
+        self.detail_text = ""
+        """The selected step's detail as plain text."""
         self.title = f"hpcagent review {self.view.dir.name}"
         self.sub_title = self.view.meta.get("repo", "")
 
@@ -116,7 +127,9 @@ class ReviewApp(App):
         return self.view.steps[index] if index is not None and 0 <= index < len(self.view.steps) else None
 
     def show(self, step: Step) -> None:
-        self.query_one("#body", Static).update(render_step(step))
+        shown = render_step(step)
+        self.detail_text = plain(shown)
+        self.query_one("#body", Static).update(shown)
         self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:

@@ -209,9 +209,14 @@ def critique(state: RunState, runtime: Rt) -> dict:
     if verdict.action == "repair":
         return update
     kept, loops = best_accepted(tried), update.get("loops")
-    if kept is None or attempt.accepted:
-        status = "accepted" if kept else "given_up"
-        return {**update, **finished(state, tried, status, verdict.feedback.prose(), loops)}
+    if kept is None:
+        return {**update, **finished(state, tried, "given_up", verdict.feedback.prose(), loops)}
+    if attempt.accepted:
+        # the outcome quotes the attempt kept, which need not be the last one accepted
+        reason = verdict.feedback.prose() if kept.number == attempt.number else (
+            f"kept attempt {kept.number} ({kept.check.speedup:.2f}x), faster than attempt {attempt.number} "
+            f"({attempt.check.speedup:.2f}x): {kept.verdict.feedback.evidence}")
+        return {**update, **finished(state, tried, "accepted", reason, loops)}
     reason = (f"accepted attempt {kept.number} ({kept.check.speedup:.2f}x); another candidate tried for more speed "
               f"was not better ({verdict.feedback.kind.replace('_', ' ')}: {verdict.feedback.evidence})")
     return {**update, **finished(state, tried, "accepted", reason, loops)}

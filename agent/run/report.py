@@ -227,7 +227,7 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         if lp.accepted is not None and is_group(lp.accepted.proposal):
             lines += ["", "Change (one group, accepted together): " + change_label(lp.accepted.proposal)]
         for a in lp.attempts:
-            lines += attempt_lines(a)
+            lines += attempt_lines(a, lp.loop_id)
     for loop, group in composed.covered.items():
         lines += ["", f"Covered by a group: `{loop}` was accepted alone too; the accepted group change on "
                       f"`{group}` already makes it parallel, so its own edit is not applied again."]
@@ -263,8 +263,9 @@ def apply_to_branch(repo: Path, patch: str, run_id: str) -> str:
     return branch
 
 
-def attempt_lines(a: Attempt) -> list[str]:
-    """One attempt in the report: the change, its rationale and evidence, the verdict."""
+def attempt_lines(a: Attempt, target: str = "") -> list[str]:
+    """One attempt in the report: the change (and where, when that is not the target loop), its rationale and
+    evidence, the verdict."""
     p, v, c = a.proposal, a.verdict, a.check
     runs = race_runs(c.race) if c.race and c.race.runs else ""
     if c.race and c.race.runs:
@@ -274,6 +275,9 @@ def attempt_lines(a: Attempt) -> list[str]:
         runs += ": " + ("; ".join(bad) if bad else "no race")
     label = change_label(p) if is_group(p) else f"`{p.pragma or 'source rewrite'}`" + other_edits(p)
     mark = ", not proven by the analysis" if p.proof == "unproven" else ""
+    here = f"{p.file}:{p.line}"
+    if target and here != target and not is_group(p):
+        label += f" on `{here}`, not on the target loop itself"
     lines = ["", f"### attempt {a.number} ({p.source}{mark}): {label}",
              "", f"- rationale: {p.reason}",
              f"- race check: {runs or 'not run'}"

@@ -143,27 +143,18 @@ def as_reduction(src: Source, name: str, facts: BodyFacts) -> str | None:
     return ops.pop()
 
 
-def _root(base: str) -> str:
-    return re.split(r"->|\.|\[|\s|\(|\)", base.strip("(*& "), maxsplit=1)[0]
-
-
 def _cursor(src: Source, name: str, facts: BodyFacts, live: set[str]) -> bool:
-    """A pointer each iteration sets before using it (`p = base + i * stride;`), never writes through, and that is
-    dead after the loop; nothing the loop writes is what it is set from: a private cursor into read-only data."""
+    """A pointer each iteration sets (`p = base + i * stride;`, `p = &a[off[i]]`) before using it, and that is dead
+    after the loop: the pointer itself is private. Where it points is not decided here: the accesses through it are
+    held against the others by the memory analysis (tools/loops/memory.py follows row pointers into their array and
+    takes any other local pointer to reach anything)."""
     if name in facts.exposed or name in live or name in facts.address_taken:
         return False
-    written = {_root(m.base) for m in facts.mem if m.write}
-    if name in written:
-        return False
     for site in facts.sites:
-        if site.name != name or not site.write:
-            continue
-        node = site.node
-        if node.type != "assignment_expression" or src.text_of(node.child_by_field_name("operator")) != "=":
-            return False
-        sources = {src.text_of(n) for n in walk(node.child_by_field_name("right")) if n.type == "identifier"}
-        if sources & (written | facts.writes()):
-            return False
+        if site.name == name and site.write:
+            node = site.node
+            if node.type != "assignment_expression" or src.text_of(node.child_by_field_name("operator")) != "=":
+                return False
     return True
 
 
@@ -176,7 +167,7 @@ def classify(src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl]
         if decl is not None and decl.is_memory and decl.kind != "container":
             if _cursor(src, name, facts, live):
                 out.append(ScalarClass(name, "private", reason=f"pointer {name} is set before it is used in every "
-                                       "iteration and only read through"))
+                                       "iteration and not used after the loop"))
             else:
                 out.append(ScalarClass(name, "unknown", reason=f"pointer {name} is modified in the loop"))
             continue

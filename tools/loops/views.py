@@ -68,8 +68,8 @@ def source_argument(arguments: list[str], directory: str, file: str) -> str | No
 
 def preprocess_argv(arguments: list[str], source: str, out: str) -> list[str]:
     """The compile command `arguments` turned into one that preprocesses its argument `source` alone into `out`
-    (`-` for standard output; comments go, as `-C` would shift lines after a multi-line comment): output, dependency and link-only arguments dropped, the command's
-    other sources and objects left out."""
+    (`-` for standard output; comments go, as `-C` would shift lines after a multi-line comment): output,
+    dependency and link-only arguments dropped, the command's other sources and objects left out."""
     argv = [arguments[0]]
     skip = False
     for arg in arguments[1:]:

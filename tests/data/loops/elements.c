@@ -86,6 +86,27 @@ void shifted_setter(int n)
     shift_put(y, i, x[i] + y[i + 1]);
 }
 
+void row_cursor(int rows, int cols)
+{
+  double *row;
+  /* expect: parallel private(row) */
+  for (int r = 0; r < rows; r++) {
+    row = &grid[r][0];
+    for (int c = 0; c < cols; c++)
+      row[c] = 0.25 * row[c] + r;
+  }
+}
+
+void fixed_cursor(int n)
+{
+  double *acc;
+  /* expect: serial */
+  for (int i = 0; i < n; i++) {
+    acc = &y[0];
+    acc[0] += x[i];
+  }
+}
+
 int main(void)
 {
   for (int i = 0; i < N; i++) {
@@ -101,6 +122,8 @@ int main(void)
   getter_same(N);
   setter_rows(64, N / 64);
   shifted_setter(N);
+  row_cursor(64, N / 64);
+  fixed_cursor(N);
   double s = 0.0;
   for (int i = 0; i < N; i++)
     s += x[i] + y[i] + grid[i % 64][i % (N / 64)];
