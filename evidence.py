@@ -190,6 +190,8 @@ class Timing(Record):
     stdout_b: str | None = None
     rounds: int | None = None
     """2 when a second round was timed and both were judged together."""
+    unreliable: str | None = None
+    """Why the machine was not quiet enough to trust this timing (sandbox/quiet.py); None when it was, or unguarded."""
     _omit_none: ClassVar[bool] = True
 
     @property

@@ -165,7 +165,7 @@ class LoopResult(Record):
     """How one target loop ended: its status, why, every attempt, and the attempt kept if one was accepted."""
 
     target: LoopTarget
-    status: Literal["accepted", "given_up", "revoked"]
+    status: Literal["accepted", "given_up", "revoked", "unmeasured"]
     """revoked: a change was accepted, then a race or wrong output on that change withdrew it."""
     reason: str
     attempts: list[Attempt] = field(default_factory=list)

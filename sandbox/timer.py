@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 from dataclasses import replace
 from pathlib import Path
@@ -49,13 +50,18 @@ def second_round(first: Timing, second: Timing, min_speedup: float) -> Timing:
     both = summarize(first.a + second.a, first.b + second.b, min_speedup, set_aside=1)
     return replace(both, threads=first.threads, warmup=first.warmup, order=first.order, stdout_a=first.stdout_a,
                    stdout_b=first.stdout_b, reps=(first.reps or len(first.a)) + (second.reps or len(second.a)),
-                   rounds=2)
+                   rounds=2, unreliable=first.unreliable or second.unreliable)
 
 
 def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int = 2, reps: int = 5,
                      warmup: int = 1, timeout: float = 300, min_speedup: float = 1.05,
-                     limits: Limits | None = None) -> Timing:
-    """Time a = {cwd, cmd, env} against b alternately; return the summary, or a Timing with only `error`."""
+                     limits: Limits | None = None, quiet_wait: float | None = None) -> Timing:
+    """Time a = {cwd, cmd, env} against b alternately; return the summary, or a Timing with only `error`.
+
+    quiet_wait: when set, wait up to that many seconds for the timing CPUs to be idle and watch the load during
+    the timing (sandbox/quiet.py); a disturbed timing comes back with `unreliable` saying why."""
+    from hpcagent.sandbox.quiet import Guard
+
     limits = limits or Limits()
     limits.cpus = tuple(range(threads))
     # The runtime's default wait policy, as users run: a passive policy made frequent parallel regions ~20% slower.
@@ -68,7 +74,13 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
     steps = [step(s, f"warmup-{n}") for _ in range(warmup) for n, s in (("a", a), ("b", b))]
     seq = order(reps)
     steps += [step(a if side == "a" else b, f"time-{side}-{i}") for i, side in enumerate(seq)]
-    results = sandbox.run(Path(workdir), steps, limits)
+    guard = None
+    if quiet_wait is not None:
+        cpus = tuple(c for c in limits.cpus if c < (os.cpu_count() or 1)) or (0,)
+        with Guard(cpus, threads, wait=quiet_wait) as guard:
+            results = sandbox.run(Path(workdir), steps, limits)
+    else:
+        results = sandbox.run(Path(workdir), steps, limits)
     bad = next((r for r in results if not r.ok), None)
     if bad is not None:
         return Timing(error=f"{bad.name} ({bad.cmd}) failed: {bad.reason or 'exit ' + str(bad.exit_code)}",
@@ -78,4 +90,5 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
     times_b = [r.seconds for r, side in zip(timed, seq) if side == "b"]
     return replace(summarize(times_a, times_b, min_speedup), threads=threads, reps=reps, warmup=warmup,
                    order="".join(seq).upper(), stdout_a=timed[seq.index("a")].stdout[-4000:],
-                   stdout_b=timed[seq.index("b")].stdout[-4000:])
+                   stdout_b=timed[seq.index("b")].stdout[-4000:],
+                   unreliable=(guard.quiet.reason or None) if guard is not None else None)

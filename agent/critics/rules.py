@@ -122,6 +122,10 @@ class RuleCritic:
             return Verdict("give_up", Feedback(
                 "wrong_output" if stage == "output" else "test_failed", error,
                 "the parallel loop computes something else: a dependence the race check did not see"))
+        if stage == "unreliable":
+            # neither accepted nor rejected: the machine was busy with something else in every try
+            return Verdict("give_up", Feedback("unreliable", error, "time it again on a quiet machine (nothing else "
+                                               "running): `hpcagent replay` this run"))
         if stage == "timing":
             t = check.timing or Timing(error=error or "no timing")
             if t.error and "timed out" in t.error:

@@ -208,7 +208,7 @@ class RunView:
         timing = e.get("timing") or {}
         if stage == "passed":
             outcome = "accepted"
-        elif stage == "timing":
+        elif stage in ("timing", "unreliable"):
             outcome = "slower"
         else:
             outcome = "failed" if stage in FAILED_STAGES or e.get("error") else "info"

@@ -306,15 +306,23 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
         return time_interleaved(sandbox, work, {"cwd": "base", "cmd": cfg.run.command},
                                 {"cwd": tree, "cmd": cfg.run.command}, threads=cfg.threads.count,
                                 reps=cfg.budget.timing_reps, timeout=limit["run"],
-                                min_speedup=cfg.budget.min_speedup)
+                                min_speedup=cfg.budget.min_speedup,
+                                quiet_wait=cfg.budget.quiet_wait if cfg.budget.quiet_wait > 0 else None)
 
     timing = timed()
-    if timing.measured and timing.verdict == "within noise" and (timing.speedup or 0) >= cfg.budget.min_speedup:
+    for _ in range(cfg.budget.quiet_retries):
+        if not (timing.measured and timing.unreliable):
+            break
+        timing = timed()  # another job used the cores: wait for quiet (inside timed) and take it again
+    if timing.measured and not timing.unreliable and timing.verdict == "within noise" and \
+            (timing.speedup or 0) >= cfg.budget.min_speedup:
         # The median shows a gain but some run contradicts it: a second round decides, with both rounds' runs.
         timing = second_round(timing, timed(), cfg.budget.min_speedup)
     ev.timing = timing
     if not timing.measured:
         return fail(ev, "timing", timing.error or "no timing")
+    if timing.unreliable:
+        return fail(ev, "unreliable", f"timing unreliable: {timing.unreliable}")
     if not timing.beyond_noise:
         return fail(ev, "timing", f"{timing.speedup}x: {timing.verdict}")
     return ev

@@ -79,6 +79,9 @@ def finished(state: RunState, tried: list[Attempt], status: str, reason: str,
     """The state update recording one loop's outcome (an accepted loop keeps its best accepted attempt) after the
     finished loops (`loops`, default the state's)."""
     kept = best_accepted(tried) if status == "accepted" else None
+    if status == "given_up" and tried and tried[-1].verdict.feedback.kind == "unreliable":
+        # the last word was a timing taken while the machine was busy: not a rejection
+        status, reason = "unmeasured", f"not judged: {tried[-1].check.error}"
     if kept is not None and not reason:
         reason = f"kept attempt {kept.number}: " + kept.verdict.feedback.evidence
     withdrawn = next((a.revoked for a in tried if a.revoked), "")

@@ -68,6 +68,8 @@ class LiveProgress:
             p = e["proposal"]
             what = "nothing left to propose" if p is None else change_label(p)
             self.say(f"  attempt {e['attempt']} ({e['planner']}): {what}")
+        elif kind == "check" and e.get("stage") == "unreliable":
+            self.say(f"  WARNING: {e.get('error')}: the change is neither accepted nor rejected")
         elif kind == "check":
             t = e.get("timing") or {}
             extra = f", {t['speedup']:.2f}x ({t['verdict']})" if "speedup" in t else ""

@@ -75,7 +75,8 @@ def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
             "baseline_seconds": (state.get("baseline") or {}).get("seconds"),
             "whole_program": {"speedup": timing.speedup, "min": timing.speedup_min,
                               "max": timing.speedup_max, "median_serial": timing.median_a,
-                              "median_parallel": timing.median_b, "threads": timing.threads},
+                              "median_parallel": timing.median_b, "threads": timing.threads,
+                              **({"unreliable": timing.unreliable} if timing.unreliable else {})},
             "dropped_in_compose": [d.to_dict() for d in composed.dropped],
             "profile_error": (state.get("profile") or {}).get("error")}
 
@@ -186,6 +187,9 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         lines.append(f"**{summary['accepted']} change(s) accepted.** Whole program at {w['threads']} threads: "
                      f"**{w['speedup']:.2f}x** (min {w['min']:.2f}, max {w['max']:.2f}; median "
                      f"{w['median_serial']:.3f} s -> {w['median_parallel']:.3f} s).")
+        if w.get("unreliable"):
+            lines.append(f"**That whole-program figure is unreliable**: {w['unreliable']}. Each change was accepted "
+                         "on a timing of its own taken on a quiet machine.")
         unproven = [lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted" and lp.get("proof") == "unproven"]
         if unproven:
             lines.append(f"{len(unproven)} of them not proven by the analysis (accepted on the sandbox's evidence "
@@ -205,6 +209,11 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         cpu = f" over {prof['seconds']:.2f} s of CPU time" if prof.get("seconds") else ""
         lines.append(f"{prof.get('samples', 0)} call stacks sampled{cpu}; loops ranked by inclusive time (their "
                      "callees' time counts). Loops tried, hottest first:")
+    busy = [lp for lp in summary["loops"] if lp["status"] == "unmeasured"]
+    if busy:
+        names = ", ".join(f"`{lp['loop']}`" for lp in busy)
+        lines.insert(5, f"**{len(busy)} loop(s) not judged: the machine was busy during their timings** ({names}); "
+                        "rerun them on a quiet machine.")
     lines += views_lines(prof.get("views"))
     lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
     for o in prof.get("outside", []):  # only a profile has them

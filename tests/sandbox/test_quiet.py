@@ -1,0 +1,80 @@
+"""The quiet-machine guard (sandbox/quiet.py): what else uses the cores before and during a timing, and a timing
+taken beside a CPU hog marked unreliable instead of deciding anything."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hpcagent.sandbox.quiet import Guard, cpu_times, runnable
+
+STAT = """cpu  100 0 50 800 10 0 5 0 0 0
+cpu0 60 0 30 400 5 0 3 0 0 0
+cpu1 40 0 20 400 5 0 2 7 0 0
+intr 12345
+procs_running 5
+procs_blocked 0
+"""
+
+
+def test_proc_stat_is_read_per_cpu(tmp_path: Path):
+    stat = tmp_path / "stat"
+    stat.write_text(STAT)
+    one = cpu_times((0,), stat)
+    assert (one.busy, one.total, one.steal) == (93, 498, 0)
+    both = cpu_times(None, stat)
+    assert both.busy == 93 + 62 and both.steal == 7 and both.total == 498 + 474
+    assert runnable(stat) == 5
+
+
+def test_a_guard_says_why_it_does_not_trust_a_timing(tmp_path: Path):
+    stat = tmp_path / "stat"
+    stat.write_text(STAT)
+    guard = Guard((0, 1), threads=2, wait=0, stat=stat, interval=0.01)
+    with guard:
+        time.sleep(0.1)  # the file says 5 runnable: 2 beyond the timed program's 2 and the sampler
+    assert guard.quiet.extra and set(guard.quiet.extra) == {2}
+    assert not guard.quiet.reliable and "other tasks competed for the cores" in guard.quiet.reason
+    stat.write_text(STAT.replace("procs_running 5", "procs_running 3"))
+    with Guard((0, 1), threads=2, wait=0, stat=stat, interval=0.01) as calm:
+        time.sleep(0.1)
+    assert calm.quiet.reliable, calm.quiet.reason
+
+
+def hogs(n: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+@pytest.mark.slow
+def test_a_timing_beside_a_cpu_hog_is_unreliable_not_a_rejection(tmp_path: Path):
+    from hpcagent.agent.critics.rules import RuleCritic
+    from hpcagent.evidence import Evidence
+    from hpcagent.records import LoopTarget, Proposal
+    from hpcagent.sandbox.backends.local import LocalSandbox
+    from hpcagent.sandbox.timer import time_interleaved
+
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+    spin = f"{sys.executable} -c 'sum(i * i for i in range(3_000_000))'"
+    procs = hogs(3)
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        timing = time_interleaved(LocalSandbox(quiet=True), tmp_path, {"cwd": "a", "cmd": spin},
+                                  {"cwd": "b", "cmd": spin}, threads=2, reps=3, quiet_wait=2.0)
+        waited = time.monotonic() - started
+    finally:
+        for p in procs:
+            p.kill()
+    assert timing.measured and timing.unreliable, timing
+    assert "busy before the timing" in timing.unreliable or "competed for the cores" in timing.unreliable
+    assert waited >= 2.0  # it waited (within its bound) for the hogs to stop before timing anyway
+    # the critic neither accepts nor rejects on it
+    ev = Evidence(stage="unreliable", error=f"timing unreliable: {timing.unreliable}", timing=timing)
+    target = LoopTarget("a.c", 3, 5, "f")
+    verdict = RuleCritic().review(target, Proposal("a.c", 3, 5, pragma="#pragma omp parallel for"), ev, [])
+    assert verdict.action == "give_up" and verdict.feedback.kind == "unreliable"
