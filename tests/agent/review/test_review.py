@@ -313,3 +313,29 @@ def test_the_report_says_where_an_attempt_applies_when_it_is_not_the_target_loop
     head = attempt_lines(attempt, "app.c:10")[1]
     assert "on `app.c:12`, not on the target loop itself" in head
     assert "not on the target" not in attempt_lines(attempt, "app.c:12")[1]
+
+
+def test_replay_answers_the_critic_with_the_recorded_model_answers(tmp_path: Path):
+    answers = ["v is shared by every thread: make it private", "schedule(dynamic) did not build here",
+               "the sum is too small to pay for the threads"]
+    (tmp_path / "answers.json").write_text(json.dumps(answers))
+    repo = tmp_path / "mini"
+    shutil.copytree(DATA / "projects" / "mini", repo)
+    (tmp_path / "plan.json").write_text(json.dumps(PLAN))
+    (tmp_path / "lab.json").write_text(json.dumps({"outcomes": OUTCOMES}))
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["optimize", str(repo), "--out", str(out), "--run-id", "llm", "--quiet",
+                                 "--planner", f"scripted:{tmp_path / 'plan.json'}", "--critic", "llm",
+                                 "--model", f"scripted:{tmp_path / 'answers.json'}",
+                                 "--sandbox", f"fake:{tmp_path / 'lab.json'}", "--attempts", "3",
+                                 "--set", "budget.explore=0"])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "answers.json").unlink()  # the replay must not need the model's file
+    replayed = runner.invoke(app, ["replay", "llm", "--out", str(out), "--quiet"])
+    assert replayed.exit_code == 0, replayed.output
+    assert "4 of 4 verdict(s) the same" in replayed.output
+
+    def explained(run: Path) -> list[str]:
+        return [e["explanation"] for e in events(run) if e["kind"] == "critic_explained"]
+
+    assert explained(out / "llm") == explained(out / "llm-replay") == answers
