@@ -12,6 +12,7 @@ app.add_typer(sandbox_app, name="sandbox")
 
 def _register() -> None:
     from hpcagent.agent.cli import analyze as cli_analyze
+    from hpcagent.agent.cli import batch as cli_batch
     from hpcagent.agent.cli import optimize as cli_optimize
     from hpcagent.agent.cli import review as cli_review
     from hpcagent.agent.cli import sandbox as cli_sandbox
@@ -28,6 +29,7 @@ def _register() -> None:
     app.command("review")(cli_review.review)
     app.command("report")(cli_review.report)
     app.command("replay")(cli_review.replay)
+    app.command("batch")(cli_batch.batch)
 
 
 _register()

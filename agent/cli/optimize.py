@@ -43,11 +43,8 @@ def optimize(
     jsonl: Annotated[bool, Opt("--jsonl", help="Progress as JSON lines on stdout.")] = False,
 ) -> None:
     """Parallelize REPO's hot loops with OpenMP; accept only race-free, correct, faster changes."""
-    from hpcagent.agent.config import load_config
     from hpcagent.agent.run import runner
-    from hpcagent.agent.run.discovery import check_codebase
     from hpcagent.agent.run.progress import make_echo
-    from hpcagent.sandbox.build import BuildSpec
 
     overrides = {"build.command": build, "run.command": run, "run.race_command": race_run, "test.command": test,
                  "threads.count": threads, "threads.race": list(parse_threads(race_threads)) if race_threads else None,
@@ -58,20 +55,32 @@ def optimize(
     mode = "quiet" if quiet else "jsonl" if jsonl else "live"
     try:
         overrides.update(parse_sets(set_ or []))
-        if not repo.exists():
-            raise BadInput(f"{repo} does not exist", "give the path of a C/C++ project directory")
-        cfg, origin = load_config(repo, config, overrides)
-        check_codebase(repo, cfg)
-        if not cfg.build.command:
-            spec = BuildSpec.detect(repo)
-            cfg.build.command = {"make": "make", "cmake": "cmake"}.get(spec.kind, "")
-            if mode == "live":
-                typer.echo(f"no build command given: found a {spec.kind} project, building with "
-                           f"{cfg.build.command or spec.source}", err=True)
+        cfg, origin = prepare_config(repo, config, overrides,
+                                     (lambda text: typer.echo(text, err=True)) if mode == "live" else None)
         state, run_dir = runner.start(repo, cfg, origin, Path(cfg.agent.out), run_id, make_echo(mode))
     except HpcAgentError as exc:
         fail(exc)
     _finish(state, run_dir, apply, mode)
+
+
+def prepare_config(repo: Path, config: Path | None, overrides: dict, say=None):
+    """The run's config for repo (file + overrides), the code base checked, the build command found when none is
+    given; BadInput / ConfigError otherwise. Shared by optimize and batch."""
+    from hpcagent.agent.config import load_config
+    from hpcagent.agent.run.discovery import check_codebase
+    from hpcagent.sandbox.build import BuildSpec
+
+    repo = Path(repo)
+    if not repo.exists():
+        raise BadInput(f"{repo} does not exist", "give the path of a C/C++ project directory")
+    cfg, origin = load_config(repo, config, overrides)
+    check_codebase(repo, cfg)
+    if not cfg.build.command:
+        spec = BuildSpec.detect(repo)
+        cfg.build.command = {"make": "make", "cmake": "cmake"}.get(spec.kind, "")
+        if say is not None:
+            say(f"no build command given: found a {spec.kind} project, building with {cfg.build.command or spec.source}")
+    return cfg, origin
 
 
 def parse_sets(items: list[str]) -> dict:
@@ -91,22 +100,49 @@ def parse_sets(items: list[str]) -> dict:
 
 
 def resume(
-    run_id: Annotated[str, typer.Argument(help="The run to continue (its folder name).")],
+    run_id: Annotated[str | None, typer.Argument(help="The run to continue (its folder name).")] = None,
     out: Annotated[Path, Opt(help="Runs folder.")] = Path(".hpcagent/runs"),
+    all_: Annotated[bool, Opt("--all", help="Continue every stopped run under --out, one after another.")] = False,
     apply: Annotated[bool, Opt("--apply", help="Commit the accepted changes on a new git branch.")] = False,
     quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
     jsonl: Annotated[bool, Opt("--jsonl")] = False,
 ) -> None:
-    """Continue a run that was stopped (kill -9 included) without redoing finished steps."""
+    """Continue a run that was stopped (kill -9 included) without redoing finished steps; --all: every one."""
     from hpcagent.agent.run import runner
     from hpcagent.agent.run.progress import make_echo
 
     mode = "quiet" if quiet else "jsonl" if jsonl else "live"
+    if all_:
+        _resume_all(out, mode)
+        return
+    if run_id is None:
+        fail(BadInput("which run?", "give a run id, or --all for every stopped run (`hpcagent runs` lists them)"))
     try:
         state, run_dir = runner.resume(run_id, out, make_echo(mode))
     except HpcAgentError as exc:
         fail(exc)
     _finish(state, run_dir, apply, mode)
+
+
+def _resume_all(out: Path, mode: str) -> None:
+    """Continue every stopped run under out; a table of what became of each; exit 1 if one could not go on."""
+    from hpcagent.agent.review.runs import list_runs
+    from hpcagent.agent.run import runner
+    from hpcagent.agent.run.progress import make_echo
+
+    stopped = [r for r in list_runs(out) if r.status == "stopped"]
+    if not stopped:
+        typer.echo(f"no stopped run in {out}")
+        return
+    failed = 0
+    for r in stopped:
+        try:
+            state, _ = runner.resume(r.id, out, make_echo(mode))
+            typer.echo(f"{r.id}: {'a change accepted' if runner.exit_code(state) == 0 else 'no change accepted'}")
+        except HpcAgentError as exc:
+            failed += 1
+            typer.echo(f"{r.id}: could not go on: {exc.message}")
+    raise typer.Exit(1 if failed else 0)
 
 
 def _finish(state: dict, run_dir: Path, apply: bool, mode: str) -> None:

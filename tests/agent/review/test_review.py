@@ -282,7 +282,7 @@ def test_every_event_follows_the_shipped_schema_and_secrets_are_not_written(nigh
     from hpcagent.agent.run.transcript import SCHEMA, Transcript
 
     schema = json.loads(SCHEMA.read_text())
-    assert SCHEMA.parent == REPO / "agent" / "run"
+    assert SCHEMA.resolve().parent == (REPO / "agent" / "run").resolve()
     validator = jsonschema.Draft202012Validator(schema)
     recorded = events(night)
     assert {e["kind"] for e in recorded} >= {"start", "targets", "baseline", "proposal", "check", "verdict", "compose",
