@@ -61,7 +61,6 @@ def info(run_dir: Path) -> RunInfo:
     events = read_transcript(run_dir / "transcript.jsonl") if (run_dir / "transcript.jsonl").exists() else []
     summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else None
     started = events[0]["ts"] if events else None
-    last = events[-1] if events else {}
     running = is_locked(run_dir)
     ends = [e for e in events if e["kind"] in ("outputs", "error", "crash", "interrupted", "start", "resume")]
     end = ends[-1]["kind"] if ends else None
@@ -78,7 +77,7 @@ def info(run_dir: Path) -> RunInfo:
         phase = next((e.get("phase") for e in reversed(events) if e["kind"] == "phase"), None)
         reason = f"stopped in {phase or 'its first step'}: `hpcagent resume {run_dir.name}` continues it"
     if started is not None:
-        seconds = (time.time() if running else last.get("ts", started)) - started
+        seconds = (time.time() if running else max(e.get("ts", started) for e in events)) - started
     else:
         seconds = None
     tried = accepted = 0

@@ -69,7 +69,8 @@ def test_runs_lists_each_run_with_its_status(night: Path, tmp_path: Path):
     failed = out / "failed"
     shutil.copytree(stopped, failed)
     with open(failed / "transcript.jsonl", "a") as fh:
-        fh.write(json.dumps({"v": 1, "seq": 999, "ts": 1.0, "kind": "error", "error": "the project does not build"})
+        fh.write(json.dumps({"v": 1, "seq": 999, "ts": json.loads(lines[cut - 1])["ts"] + 1.0, "kind": "error",
+                             "error": "the project does not build"})
                  + "\n")
     result = runner.invoke(app, ["runs", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
@@ -80,7 +81,10 @@ def test_runs_lists_each_run_with_its_status(night: Path, tmp_path: Path):
     assert rows["night"]["best_speedup"] > 1.5 and rows["night"]["seconds"] >= 0
     assert rows["stopped"]["status"] == "stopped" and "hpcagent resume stopped" in rows["stopped"]["reason"]
     assert rows["failed"]["status"] == "failed" and rows["failed"]["reason"] == "the project does not build"
+    assert all(r["seconds"] >= 0 for r in rows.values())
     table = runner.invoke(app, ["runs", "--out", str(out)]).output
+    if SHOTS:
+        (Path(SHOTS) / "runs.txt").write_text(table.replace(str(night.parent.parent), "~"))
     assert re.search(rf"night\s+done\s+\S+ \S+\s+[\d.]+ min\s+{summary['tried']}\s+1\s+1\.\d\dx", table), table
     # a run in progress holds its lock
     from hpcagent.agent.review.runs import info
@@ -243,6 +247,8 @@ def test_show_renders_the_report_for_the_terminal(night: Path):
     result = runner.invoke(app, ["show", str(night)])
     assert result.exit_code == 0, result.output
     assert "hpcagent report" in result.output and "app.c:8" in result.output and "```" not in result.output
+    if SHOTS:
+        (Path(SHOTS) / "show.txt").write_text("\n".join(result.output.splitlines()[:40]) + "\n")
     missing = runner.invoke(app, ["show", "nosuchrun", "--out", str(night.parent)])
     assert missing.exit_code == 2 and "known runs: night" in missing.output
 
@@ -252,6 +258,8 @@ def test_replay_gives_the_same_verdicts_without_the_planner(night: Path, tmp_pat
     result = runner.invoke(app, ["replay", str(night), "--sandbox", f"fake:{lab}", "--quiet"])
     assert result.exit_code == 0, result.output
     assert "4 of 4 verdict(s) the same" in result.output, result.output
+    if SHOTS:
+        (Path(SHOTS) / "replay.txt").write_text(result.output)
     replayed = night.parent / "night-replay"
     before = [(e["loop"], e["attempt"], e["action"]) for e in events(night) if e["kind"] == "verdict"]
     after = [(e["loop"], e["attempt"], e["action"]) for e in events(replayed) if e["kind"] == "verdict"]
