@@ -161,9 +161,10 @@ def _range(src: Source, m: MemAccess, varying: set[str], facts: BodyFacts) -> tu
     return None if rng is None else (rng[0], rng[1])
 
 
-def _within(inner: tuple[Affine, Affine], outer: tuple[Affine, Affine]) -> bool:
-    below, above = inner[0] - outer[0], outer[1] - inner[1]
-    return below.is_const() and above.is_const() and below.constant >= 0 and above.constant >= 0
+def _within(src: Source, inner: tuple[Affine, Affine], outer: tuple[Affine, Affine]) -> bool:
+    """inner lies inside outer, the file's integer constants (a TAPS macro) substituted."""
+    below, above = _values(src, inner[0] - outer[0]), _values(src, outer[1] - inner[1])
+    return below is not None and above is not None and below.is_const() and above.is_const() and below.constant >= 0 and above.constant >= 0
 
 
 def _first_fill(src: Source, loop: Loop, facts: BodyFacts, name: str, accesses: list[MemAccess],
@@ -203,7 +204,7 @@ def _first_fill(src: Source, loop: Loop, facts: BodyFacts, name: str, accesses: 
             return None
         span = (rest + rng[0], rest + rng[1]) if coef == 1 else (rest - rng[1], rest - rng[0])
         spans.append(span)
-    if not spans or not all(_within(span, spans[0]) for span in spans):
+    if not spans or not all(_within(src, span, spans[0]) for span in spans):
         return None  # R is the first write's range; the others in S stay inside it
     return fill, spans[0]
 
@@ -237,7 +238,7 @@ def scratch_array(src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, 
         if fill.node.start_byte <= m.node.start_byte < fill.node.end_byte:
             continue
         rng = _range(src, m, varying, facts)
-        if rng is None or not _within(rng, covered):
+        if rng is None or not _within(src, rng, covered):
             return None
     low, size = _values(src, covered[0]), _values(src, covered[1] + Affine.const(1))
     if low is None or size is None or not low.is_const() or not size.is_const():

@@ -72,3 +72,16 @@ def test_macro_heavy_kernels_are_analysed_as_the_compiler_sees_them(tmp_path: Pa
     added = [ln[1:].strip() for ln in patch if ln.startswith("+") and not ln.startswith("+++")]
     assert added and all(ln.startswith("#pragma omp") for ln in added), added  # no macro expansion written back
     assert "analysed as the compiler sees them" in report
+
+
+def test_outer_loop_with_a_scratch_buffer_gets_a_private_copy(tmp_path: Path, digest):
+    summary, report, events = run(tmp_path, "scratch_rows", digest, "--build", "make", "--run", "./rows 3000 2000",
+                                  "--race-run", "./rows 40 200")
+    loops = {lp["loop"]: lp for lp in summary["loops"]}
+    # the row loop shares the 16-element buffer every iteration fills before reading: serial as written, parallel
+    # with one buffer per thread (declared inside the loop body), proven by the analysis
+    assert loops["rows.c:28"]["status"] == "accepted", report
+    assert loops["rows.c:28"]["proof"] == "static"
+    patch = (tmp_path / "runs" / "r" / "patch.diff").read_text()
+    # the buffer's size as the compiler sees it (TAPS expanded by the preprocessed view)
+    assert "+  #pragma omp parallel for\n   for (int r = 0; r < rows; r++) {\n+    double buf[16];" in patch
