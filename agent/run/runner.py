@@ -109,6 +109,10 @@ def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sand
     # a resumed run analyses the sources as its discovery did (the views its profile build left)
     found = views.Views.load(run_dir / "work" / "views")
     views.use({}) if found is None else found.register()
+    if first_input is None and not graph.get_state(config).values:
+        # killed after run.json was written but before the first checkpoint: nothing to continue, start afresh
+        first_input = dict(initial_state(meta["run_id"], meta["repo"], str(run_dir), meta["config"],
+                                         meta.get("config_origin", "run.json")))
     try:
         ctx.transcript.event("start" if first_input else "resume", run_id=meta["run_id"], planner=ctx.planner.name,
                              critic=ctx.critic.name, sandbox=ctx.lab.name)
@@ -142,7 +146,9 @@ def start(repo: Path, cfg: Config, origin: str, out: Path, run_id: str | None = 
                        "give another --run-id, or remove that folder")
     run_dir.mkdir(parents=True, exist_ok=True)  # an empty folder (a run killed before it wrote anything) is reused
     meta = {"run_id": run_id, "repo": str(Path(repo).resolve()), "config": cfg.to_dict(), "config_origin": origin}
-    (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
+    tmp = run_dir / "run.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2))
+    tmp.replace(run_dir / "run.json")  # atomic: a kill never leaves half a run.json
     state = initial_state(run_id, meta["repo"], str(run_dir), meta["config"], origin)
     return execute(run_dir, meta, dict(state), echo, sandbox, lab), run_dir
 
