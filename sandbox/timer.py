@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hpcagent.evidence import Timing
+from hpcagent.sandbox.quiet import Guard
 from hpcagent.sandbox.steps import Limits, Step
 
 
@@ -60,8 +61,6 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
 
     quiet_wait: when set, wait up to that many seconds for the timing CPUs to be idle and watch the load during
     the timing (sandbox/quiet.py); a disturbed timing comes back with `unreliable` saying why."""
-    from hpcagent.sandbox.quiet import Guard
-
     limits = limits or Limits()
     limits.cpus = tuple(range(threads))
     # The runtime's default wait policy, as users run: a passive policy made frequent parallel regions ~20% slower.

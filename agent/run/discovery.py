@@ -8,7 +8,6 @@ from hpcagent.agent.config import Config
 from hpcagent.agent.protocols import Lab
 from hpcagent.errors import BadInput
 from hpcagent.tools import sources
-from hpcagent.tools.loops import views
 from hpcagent.tools.loops.views import Views
 from hpcagent.tools.profile import outside_loops
 from hpcagent.tools.sources import COMPILED, build_output
@@ -77,13 +76,11 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
 def use_views(work: Path, files: list[Path], root: Path, lab: str) -> dict:
     """Register the views the profile build left in work/views (tools/loops/views.py) for this process's analysis;
     what was read as the compiler sees it, and which translation units as written and why."""
-    found = Views.load(work / "views")
+    found = Views.activate(work / "views")
     if found is None:
-        views.use({})
         why = ("the fake lab records no compile commands" if lab == "fake" else
                "no compile command was recorded (the profile build did not finish)")
         return {"preprocessed": [], "raw": {str(f.relative_to(root)): why for f in files}}
-    found.register()
     read = found.summary()
     for f in files:
         rel = str(f.relative_to(root))

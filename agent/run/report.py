@@ -196,6 +196,11 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
                          f"only): {', '.join(f'`{x}`' for x in unproven)}.")
     else:
         lines.append("**No change accepted.** The original code is left as it is; the reasons are below.")
+    busy = [lp for lp in summary["loops"] if lp["status"] == "unmeasured"]
+    if busy:
+        names = ", ".join(f"`{lp['loop']}`" for lp in busy)
+        lines.append(f"**{len(busy)} loop(s) not judged: the machine was busy during their timings** ({names}); "
+                     "rerun them on a quiet machine.")
     use = summary.get("model_usage") or {}
     if use.get("calls"):
         lines += ["", f"Language model: {use['calls']} call(s), {use['tokens_in']} tokens in, {use['tokens_out']} "
@@ -209,11 +214,6 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         cpu = f" over {prof['seconds']:.2f} s of CPU time" if prof.get("seconds") else ""
         lines.append(f"{prof.get('samples', 0)} call stacks sampled{cpu}; loops ranked by inclusive time (their "
                      "callees' time counts). Loops tried, hottest first:")
-    busy = [lp for lp in summary["loops"] if lp["status"] == "unmeasured"]
-    if busy:
-        names = ", ".join(f"`{lp['loop']}`" for lp in busy)
-        lines.insert(5, f"**{len(busy)} loop(s) not judged: the machine was busy during their timings** ({names}); "
-                        "rerun them on a quiet machine.")
     lines += views_lines(prof.get("views"))
     lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
     for o in prof.get("outside", []):  # only a profile has them

@@ -107,8 +107,7 @@ def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sand
     graph, ctx, conn = open_run(run_dir, meta, echo, sandbox, lab)
     config: Any = {"configurable": {"thread_id": meta["run_id"]}, "recursion_limit": RECURSION_LIMIT}
     # a resumed run analyses the sources as its discovery did (the views its profile build left)
-    found = views.Views.load(run_dir / "work" / "views")
-    views.use({}) if found is None else found.register()
+    views.Views.activate(run_dir / "work" / "views")
     if first_input is None and not graph.get_state(config).values:
         # killed after run.json was written but before the first checkpoint: nothing to continue, start afresh
         first_input = dict(initial_state(meta["run_id"], meta["repo"], str(run_dir), meta["config"],

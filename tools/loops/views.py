@@ -178,6 +178,17 @@ class Views:
         (folder / INDEX).write_text(json.dumps({"hashes": self.hashes, "raw": self.raw}, indent=1, sort_keys=True))
 
     @classmethod
+    def activate(cls, folder: Path) -> Views | None:
+        """Load the views saved in folder and register them for parse_file (clearing any registered before);
+        None, with nothing registered, when the folder holds none."""
+        found = cls.load(folder)
+        if found is None:
+            use({})
+        else:
+            found.register()
+        return found
+
+    @classmethod
     def load(cls, folder: Path) -> Views | None:
         index = Path(folder) / INDEX
         if not index.is_file():
