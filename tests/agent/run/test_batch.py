@@ -78,8 +78,10 @@ def test_a_malformed_jobs_file_is_refused_with_the_key_at_fault(tmp_path: Path):
     assert result.exit_code == 2 and "job 1 has unknown key(s) runn" in result.output
     bad.write_text('[[job]]\nbuild = "make"\n')
     assert "job 1 has no repo" in runner.invoke(app, ["batch", str(bad)]).output
-    assert "--until '25:00' is not HH:MM" in runner.invoke(app, ["batch", str(bad), "--until", "25:00"]).output \
-        or "job 1 has no repo" in runner.invoke(app, ["batch", str(bad), "--until", "25:00"]).output
+    good = jobs_file(tmp_path)
+    late = runner.invoke(app, ["batch", str(good), "--until", "25:00"])
+    assert late.exit_code == 2 and "--until '25:00' is not HH:MM" in late.output
+    assert not (tmp_path / "runs" / "night-one").exists()  # nothing ran
 
 
 def batch_process(path: Path) -> subprocess.Popen:
