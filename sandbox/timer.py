@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 from dataclasses import replace
 from pathlib import Path
 
 from hpcagent.evidence import Timing
-from hpcagent.sandbox.quiet import Guard
+from hpcagent.sandbox.backends.container import usable_cpus
+from hpcagent.sandbox.quiet import Guard, container_cpu
 from hpcagent.sandbox.steps import Limits, Step
 
 
@@ -75,8 +75,12 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
     steps += [step(a if side == "a" else b, f"time-{side}-{i}") for i, side in enumerate(seq)]
     guard = None
     if quiet_wait is not None:
-        cpus = tuple(c for c in limits.cpus if c < (os.cpu_count() or 1)) or (0,)
-        with Guard(cpus, threads, wait=quiet_wait) as guard:
+        cpus = tuple(usable_cpus(limits.cpus))
+        own = None
+        if hasattr(sandbox, "last_container_id"):  # Docker: the container's own CPU time, from its cgroup
+            sandbox.last_container_id = None
+            own = lambda: container_cpu(sandbox.last_container_id)  # noqa: E731
+        with Guard(cpus, threads, wait=quiet_wait, own=own) as guard:
             results = sandbox.run(Path(workdir), steps, limits)
     else:
         results = sandbox.run(Path(workdir), steps, limits)

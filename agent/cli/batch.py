@@ -21,6 +21,9 @@ def batch(
     keep_work: Annotated[bool, Opt("--keep-work", help="Keep finished runs' build trees (pruned by default; the "
                                                        "original sources are always kept).")] = False,
     quiet: Annotated[bool, Opt("--quiet", "-q", help="Only the batch's own lines and the table.")] = False,
+    cluster: Annotated[str, Opt(help="serial: one job after another here (default). local: jobs as tasks on a "
+                                     "Dask LocalCluster. slurm: on Slurm through dask-jobqueue, settings from "
+                                     "the batch.slurm table of the jobs file.")] = "serial",
 ) -> None:
     """Run every job of JOBS; calling it again continues unfinished jobs and redoes no finished one."""
     from hpcagent.agent.run.batch import format_batch, run_batch
@@ -28,7 +31,7 @@ def batch(
 
     try:
         result = run_batch(jobs, out, until, budget, keep_work, make_echo("quiet" if quiet else "live"),
-                           say=lambda text: typer.echo(text, err=True))
+                           say=lambda text: typer.echo(text, err=True), cluster=cluster)
     except HpcAgentError as exc:
         fail(exc)
     typer.echo(format_batch(result))

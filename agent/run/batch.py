@@ -146,12 +146,11 @@ def _terminate(signum, frame):
 
 
 def run_batch(jobs_file: Path, out: Path | None = None, until: str | None = None, budget: str | None = None,
-              keep_work: bool = False, echo=None, say=print) -> BatchResult:
-    """Run (or continue) every job of a jobs file; see the module docstring."""
-    from hpcagent.agent.cli.optimize import prepare_config
-    from hpcagent.agent.review.runs import info
-    from hpcagent.agent.run import runner
-
+              keep_work: bool = False, echo=None, say=print, cluster: str = "serial") -> BatchResult:
+    """Run (or continue) every job of a jobs file; see the module docstring. cluster: serial (one job after
+    another in this process), local or slurm (jobs as tasks on a Dask cluster: agent/run/cluster.py)."""
+    if cluster not in ("serial", "local", "slurm"):
+        raise BadInput(f"unknown cluster {cluster!r}", "use --cluster serial, local or slurm")
     jobs, settings = read_jobs(jobs_file)
     name = Path(jobs_file).stem
     out = Path(out or settings.get("out") or ".hpcagent/runs")
@@ -172,61 +171,76 @@ def run_batch(jobs_file: Path, out: Path | None = None, until: str | None = None
             fh.write(line + "\n")
         say(text)
 
+    log(f"batch {name}: {len(jobs)} job(s) from {jobs_file}, runs in {out}"
+        + (f", on a {cluster} Dask cluster" if cluster != "serial" else ""))
+    if cluster != "serial":
+        from hpcagent.agent.run.cluster import run_on_cluster
+
+        result.jobs, result.interrupted = run_on_cluster(cluster, jobs, Path(jobs_file), out, deadline, keep_work,
+                                                         settings, log)
+        (folder / "batch.json").write_text(json.dumps(result.to_dict(), indent=1))
+        return result
     previous = signal.signal(signal.SIGTERM, _terminate)
-    log(f"batch {name}: {len(jobs)} job(s) from {jobs_file}, runs in {out}")
     try:
         for job in jobs:
-            run_id = f"{name}-{job.id}"
-            run_dir = out / run_id
-            t0 = time.monotonic()
-            if (run_dir / "run.json").exists() and info(run_dir).status == "done":
-                r = _from_run(job, run_id, run_dir, "already")
-                log(f"{job.id}: done by an earlier call ({run_id}); not run again")
-                result.jobs.append(r)
-                continue
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left < 60:
-                result.jobs.append(JobResult(job.id, run_id, str(job.repo), "skipped", "out of time before it began"))
-                log(f"{job.id}: skipped, out of time")
-                continue
-            try:
-                if (run_dir / "run.json").exists():
-                    log(f"{job.id}: continuing {run_id}")
-                    runner.resume(run_id, out, echo)
-                else:
-                    overrides = dict(job.overrides)
-                    if left is not None:
-                        overrides["budget.wall_minutes"] = min(float(overrides.get("budget.wall_minutes", 480.0)),
-                                                               left / 60)
-                    cfg, origin = prepare_config(job.repo, job.config, overrides)
-                    log(f"{job.id}: starting {run_id} on {job.repo}")
-                    runner.start(job.repo, cfg, origin, out, run_id, echo)
-            except HpcAgentError as exc:
-                r = JobResult(job.id, run_id, str(job.repo), "failed", f"{exc.message}" + (f" ({exc.fix})" if
-                                                                                             exc.fix else ""))
-                r.seconds = round(time.monotonic() - t0, 1)
-                result.jobs.append(r)
-                log(f"{job.id}: could not run: {r.reason}")
-                continue
-            r = _from_run(job, run_id, run_dir, "done")
-            r.seconds = round(time.monotonic() - t0, 1)
-            result.jobs.append(r)
-            log(f"{job.id}: {r.status}, {r.accepted} of {r.tried} loop(s) accepted"
-                + (f", {r.speedup:.2f}x" if r.speedup else ""))
-            if not keep_work and r.status == "done":
-                for tree in PRUNED:
-                    shutil.rmtree(run_dir / "work" / tree, ignore_errors=True)
+            result.jobs.append(run_job(job, name, out, deadline, keep_work, echo, log))
     except KeyboardInterrupt:
         result.interrupted = True
         current = next((j for j in jobs if j.id not in {r.id for r in result.jobs}), None)
         if current is not None:
-            result.jobs.append(JobResult(current.id, f"{name}-{current.id}", str(current.repo), "stopped",
-                                         f"the batch was stopped: `hpcagent batch {jobs_file}` continues it"))
+            result.jobs.append(stopped(current, name, Path(jobs_file)))
         log("batch stopped (signal): the same command continues it")
     finally:
         signal.signal(signal.SIGTERM, previous)
         (folder / "batch.json").write_text(json.dumps(result.to_dict(), indent=1))
     return result
+
+
+def stopped(job: Job, name: str, jobs_file: Path) -> JobResult:
+    return JobResult(job.id, f"{name}-{job.id}", str(job.repo), "stopped",
+                     f"the batch was stopped: `hpcagent batch {jobs_file}` continues it")
+
+
+def run_job(job: Job, name: str, out: Path, deadline: float | None, keep_work: bool, echo, log) -> JobResult:
+    """Run, continue or skip one job (deadline: time.monotonic() value, or None); KeyboardInterrupt passes."""
+    from hpcagent.agent.cli.optimize import prepare_config
+    from hpcagent.agent.review.runs import info
+    from hpcagent.agent.run import runner
+
+    run_id = f"{name}-{job.id}"
+    run_dir = out / run_id
+    t0 = time.monotonic()
+    if (run_dir / "run.json").exists() and info(run_dir).status == "done":
+        log(f"{job.id}: done by an earlier call ({run_id}); not run again")
+        return _from_run(job, run_id, run_dir, "already")
+    left = None if deadline is None else deadline - time.monotonic()
+    if left is not None and left < 60:
+        log(f"{job.id}: skipped, out of time")
+        return JobResult(job.id, run_id, str(job.repo), "skipped", "out of time before it began")
+    try:
+        if (run_dir / "run.json").exists():
+            log(f"{job.id}: continuing {run_id}")
+            runner.resume(run_id, out, echo)
+        else:
+            overrides = dict(job.overrides)
+            if left is not None:
+                overrides["budget.wall_minutes"] = min(float(overrides.get("budget.wall_minutes", 480.0)), left / 60)
+            cfg, origin = prepare_config(job.repo, job.config, overrides)
+            log(f"{job.id}: starting {run_id} on {job.repo}")
+            runner.start(job.repo, cfg, origin, out, run_id, echo)
+    except HpcAgentError as exc:
+        r = JobResult(job.id, run_id, str(job.repo), "failed", exc.message + (f" ({exc.fix})" if exc.fix else ""))
+        r.seconds = round(time.monotonic() - t0, 1)
+        log(f"{job.id}: could not run: {r.reason}")
+        return r
+    r = _from_run(job, run_id, run_dir, "done")
+    r.seconds = round(time.monotonic() - t0, 1)
+    log(f"{job.id}: {r.status}, {r.accepted} of {r.tried} loop(s) accepted"
+        + (f", {r.speedup:.2f}x" if r.speedup else ""))
+    if not keep_work and r.status == "done":
+        for tree in PRUNED:
+            shutil.rmtree(run_dir / "work" / tree, ignore_errors=True)
+    return r
 
 
 def _from_run(job: Job, run_id: str, run_dir: Path, status: str) -> JobResult:

@@ -34,10 +34,12 @@ def connect():
 
 
 def usable_cpus(wanted: tuple[int, ...]) -> list[int]:
-    """Clip the wanted CPU ids to those this process may use (keeps order; never empty)."""
+    """The wanted CPU ids when this process may use them all, else as many of those it may use (inside a Slurm job
+    or under taskset: the job's CPUs, which Docker's containers would not otherwise be held to); never empty."""
     have = sorted(os.sched_getaffinity(0))
-    chosen = [c for c in wanted if c in have]
-    return chosen or have[: max(1, len(wanted))]
+    if wanted and all(c in have for c in wanted):
+        return list(wanted)
+    return have[: max(1, len(wanted))]
 
 
 def _own_for_sandbox(workdir: Path) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hpcagent.sandbox.quiet import Guard, cpu_times, runnable
+from hpcagent.sandbox.quiet import HZ, Guard, container_cpu, cpu_times, runnable
 
 STAT = """cpu  100 0 50 800 10 0 5 0 0 0
 cpu0 60 0 30 400 5 0 3 0 0 0
@@ -49,8 +49,44 @@ def test_a_guard_says_why_it_does_not_trust_a_timing(tmp_path: Path):
     assert short.quiet.reliable and len(short.quiet.extra) < 9
 
 
-def hogs(n: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+def hogs(n: int, cpu: int | None = None) -> list[subprocess.Popen]:
+    code = "while True: pass" if cpu is None else f"import os; os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"
+    return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(n)]
+
+
+def test_a_containers_cpu_time_is_read_from_its_cgroup_v1_or_v2(tmp_path: Path):
+    v1 = tmp_path / "v1" / "cpuacct" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    (v1 / "cpuacct.usage").write_text("2500000000\n")
+    assert container_cpu("abc", tmp_path / "v1") == 2.5
+    v2 = tmp_path / "v2" / "system.slice" / "docker-abc.scope"
+    v2.mkdir(parents=True)
+    (v2 / "cpu.stat").write_text("usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n")
+    assert container_cpu("abc", tmp_path / "v2") == 1.5
+    assert container_cpu("gone", tmp_path / "v1") is None and container_cpu(None) is None
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def test_the_guard_charges_the_cores_time_to_others_only_beyond_the_sandboxs_own(tmp_path: Path):
+    """One busy process on a timing CPU: when it is the sandbox's own (its CPU time is `own`), the timing is
+    trusted; when it is someone else's, it is not, even though only one task is runnable beside a serial program
+    (the case that counting runnable tasks missed)."""
+    (hog,) = hogs(1, cpu=0)
+    try:
+        time.sleep(0.3)
+        with Guard((0,), threads=1, wait=0, interval=0.05, own=lambda: proc_cpu(hog.pid)) as mine:
+            time.sleep(1.5)
+        with Guard((0,), threads=1, wait=0, interval=0.05, own=lambda: 0.0) as theirs:
+            time.sleep(1.5)
+    finally:
+        hog.kill()
+    assert mine.quiet.others is not None and mine.quiet.others < 0.3, mine.quiet
+    assert "other processes took" not in mine.quiet.reason
+    assert theirs.quiet.others > 0.7 and "other processes took" in theirs.quiet.reason, theirs.quiet
 
 
 @pytest.mark.slow
@@ -82,3 +118,26 @@ def test_a_timing_beside_a_cpu_hog_is_unreliable_not_a_rejection(tmp_path: Path)
     target = LoopTarget("a.c", 3, 5, "f")
     verdict = RuleCritic().review(target, Proposal("a.c", 3, 5, pragma="#pragma omp parallel for"), ev, [])
     assert verdict.action == "give_up" and verdict.feedback.kind == "unreliable"
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_one_hog_beside_a_serial_timing_in_docker_is_seen(tmp_path: Path, docker_sandbox):
+    """A serial original and candidate timed in the Docker sandbox with two threads allowed: one hog on a timing CPU
+    leaves the runnable count at what two threads would give, but the cgroup accounting sees it; without the hog the
+    same timing is trusted."""
+    from hpcagent.sandbox.timer import time_interleaved
+
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "spin.sh").write_text("i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done\n")
+    side = {"cwd": "a", "cmd": "sh spin.sh"}, {"cwd": "b", "cmd": "sh spin.sh"}
+    calm = time_interleaved(docker_sandbox, tmp_path, *side, threads=2, reps=3, quiet_wait=5.0)
+    (hog,) = hogs(1, cpu=0)
+    try:
+        time.sleep(0.5)
+        loaded = time_interleaved(docker_sandbox, tmp_path, *side, threads=2, reps=3, quiet_wait=0.0)
+    finally:
+        hog.kill()
+    assert calm.measured and not calm.unreliable, calm.unreliable
+    assert loaded.measured and loaded.unreliable and "other processes took" in loaded.unreliable, loaded.unreliable

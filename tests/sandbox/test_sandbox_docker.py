@@ -160,3 +160,31 @@ def test_cmake_project_gets_the_race_flags_and_its_race_found(digest):
     assert code == 1, out   # a race report at all proves CMake built with the injected TSan flags
     assert {(r["file"], r["line"], r["variable"]) for r in out["races"]} == {("counter.c", 11, "hits")}
     assert digest(project) == before
+
+
+def test_the_container_gets_only_the_cpus_this_process_may_use(tmp_path):
+    """Inside a Slurm job (or under taskset) this process may use only some CPUs, but Docker's containers are not in
+    the job: the sandbox pins them to the job's CPUs itself, the timing's two CPUs included."""
+    import os
+    import subprocess
+    import sys
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.fail("this test needs a machine with 2 CPUs or more")
+    last = max(os.sched_getaffinity(0))
+    code = f"""
+import os
+from pathlib import Path
+from hpcagent.sandbox.backends.container import DockerSandbox, usable_cpus
+from hpcagent.sandbox.steps import Limits, Step
+os.sched_setaffinity(0, {{{last}}})
+print("wanted", usable_cpus((0, 1)))
+work = Path({str(tmp_path)!r})
+r = DockerSandbox().run(work, [Step("cpus", "nproc; grep Cpus_allowed_list /proc/self/status")], Limits(cpus=(0, 1)))
+print(r[0].stdout)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"wanted [{last}]" in out.stdout
+    assert out.stdout.split("wanted")[1].splitlines()[1].strip() == "1"  # nproc inside the container
+    assert f"Cpus_allowed_list:\t{last}" in out.stdout

@@ -164,7 +164,8 @@ def _range(src: Source, m: MemAccess, varying: set[str], facts: BodyFacts) -> tu
 def _within(src: Source, inner: tuple[Affine, Affine], outer: tuple[Affine, Affine]) -> bool:
     """inner lies inside outer, the file's integer constants (a TAPS macro) substituted."""
     below, above = _values(src, inner[0] - outer[0]), _values(src, outer[1] - inner[1])
-    return below is not None and above is not None and below.is_const() and above.is_const() and below.constant >= 0 and above.constant >= 0
+    return (below is not None and above is not None and below.is_const() and above.is_const()
+            and below.constant >= 0 and above.constant >= 0)
 
 
 def _first_fill(src: Source, loop: Loop, facts: BodyFacts, name: str, accesses: list[MemAccess],

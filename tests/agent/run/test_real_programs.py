@@ -75,7 +75,7 @@ def test_macro_heavy_kernels_are_analysed_as_the_compiler_sees_them(tmp_path: Pa
 
 
 def test_outer_loop_with_a_scratch_buffer_gets_a_private_copy(tmp_path: Path, digest):
-    summary, report, events = run(tmp_path, "scratch_rows", digest, "--build", "make", "--run", "./rows 3000 2000",
+    summary, report, _ = run(tmp_path, "scratch_rows", digest, "--build", "make", "--run", "./rows 3000 2000",
                                   "--race-run", "./rows 40 200")
     loops = {lp["loop"]: lp for lp in summary["loops"]}
     # the row loop shares the 16-element buffer every iteration fills before reading: serial as written, parallel
