@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hpcagent.evidence import Timing
 from hpcagent.sandbox.backends.container import usable_cpus
+from hpcagent.sandbox.cores import exclusive
 from hpcagent.sandbox.quiet import Guard, container_cpu
 from hpcagent.sandbox.steps import Limits, Step
 
@@ -73,17 +74,9 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
     steps = [step(s, f"warmup-{n}") for _ in range(warmup) for n, s in (("a", a), ("b", b))]
     seq = order(reps)
     steps += [step(a if side == "a" else b, f"time-{side}-{i}") for i, side in enumerate(seq)]
-    guard = None
-    if quiet_wait is not None:
-        cpus = tuple(usable_cpus(limits.cpus))
-        own = None
-        if hasattr(sandbox, "last_container_id"):  # Docker: the container's own CPU time, from its cgroup
-            sandbox.last_container_id = None
-            own = lambda: container_cpu(sandbox.last_container_id)  # noqa: E731
-        with Guard(cpus, threads, wait=quiet_wait, own=own) as guard:
-            results = sandbox.run(Path(workdir), steps, limits)
-    else:
-        results = sandbox.run(Path(workdir), steps, limits)
+    with exclusive():  # no other hpcagent process on this machine builds or runs on the cores meanwhile
+        results = _timed_run(sandbox, workdir, steps, limits, threads, quiet_wait)
+        guard = results.pop()
     bad = next((r for r in results if not r.ok), None)
     if bad is not None:
         return Timing(error=f"{bad.name} ({bad.cmd}) failed: {bad.reason or 'exit ' + str(bad.exit_code)}",
@@ -95,3 +88,19 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
                    order="".join(seq).upper(), stdout_a=timed[seq.index("a")].stdout[-4000:],
                    stdout_b=timed[seq.index("b")].stdout[-4000:],
                    unreliable=(guard.quiet.reason or None) if guard is not None else None)
+
+
+def _timed_run(sandbox, workdir: Path, steps: list[Step], limits: Limits, threads: int, quiet_wait: float | None):
+    """The sandbox run of a timing, under the quiet guard when quiet_wait is set; the guard (or None) comes last."""
+    guard = None
+    if quiet_wait is not None:
+        cpus = tuple(usable_cpus(limits.cpus))
+        own = None
+        if hasattr(sandbox, "last_container_id"):  # Docker: the container's own CPU time, from its cgroup
+            sandbox.last_container_id = None
+            own = lambda: container_cpu(sandbox.last_container_id)  # noqa: E731
+        with Guard(cpus, threads, wait=quiet_wait, own=own) as guard:
+            results = sandbox.run(Path(workdir), steps, limits)
+    else:
+        results = sandbox.run(Path(workdir), steps, limits)
+    return [*results, guard]

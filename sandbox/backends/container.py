@@ -73,7 +73,14 @@ class DockerSandbox:
         remove_stale(self.client)
 
     def run(self, workdir: Path, steps: list[Step], limits: Limits | None = None) -> list[StepResult]:
-        """Run the steps in one container over workdir; the container is gone when this returns or raises."""
+        """Run the steps in one container over workdir; the container is gone when this returns or raises.
+        Never while another hpcagent process on this machine is timing (sandbox/cores.py)."""
+        from hpcagent.sandbox.cores import shared
+
+        with shared():
+            return self._run(workdir, steps, limits)
+
+    def _run(self, workdir: Path, steps: list[Step], limits: Limits | None = None) -> list[StepResult]:
         import requests
         from docker.types import Ulimit
 

@@ -49,7 +49,14 @@ class LocalSandbox:
             _warned = True
 
     def run(self, workdir: Path, steps: list[Step], limits: Limits | None = None) -> list[StepResult]:
-        """Run the steps in a host shell over workdir; kill the whole process group at the wall limit."""
+        """Run the steps in a host shell over workdir; kill the whole process group at the wall limit.
+        Never while another hpcagent process on this machine is timing (sandbox/cores.py)."""
+        from hpcagent.sandbox.cores import shared
+
+        with shared():
+            return self._run(workdir, steps, limits)
+
+    def _run(self, workdir: Path, steps: list[Step], limits: Limits | None = None) -> list[StepResult]:
         limits = limits or Limits()
         workdir = Path(workdir).resolve()
         _kill_leftover(workdir)
