@@ -165,8 +165,10 @@ class LoopResult(Record):
     """How one target loop ended: its status, why, every attempt, and the attempt kept if one was accepted."""
 
     target: LoopTarget
-    status: Literal["accepted", "given_up", "revoked", "unmeasured"]
-    """revoked: a change was accepted, then a race or wrong output on that change withdrew it."""
+    status: Literal["accepted", "given_up", "revoked", "unmeasured", "tentative"]
+    """revoked: a change was accepted, then a race or wrong output on that change withdrew it. tentative: correct,
+    its median a gain but within the noise alone; `accepted` holds that attempt and compose times it together with
+    the other tentative changes (accepted only if the set is faster beyond the noise)."""
     reason: str
     attempts: list[Attempt] = field(default_factory=list)
     accepted: Attempt | None = None
@@ -207,4 +209,8 @@ class Composed(Record):
     """Loops accepted alone whose change an accepted group's already makes: loop id -> the group's loop id."""
     revoked: dict[str, str] = field(default_factory=dict)
     """Loops whose acceptance the composed program's evidence withdrew (a race in the loop): loop id -> why."""
-    _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence}
+    confirmed: list[str] = field(default_factory=list)
+    """Tentative loops accepted together: their changes applied as a set were faster beyond the noise."""
+    together: Evidence | None = None
+    """The evidence of the tentative changes applied as a set (None when there were none)."""
+    _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence, "together": Evidence}

@@ -117,6 +117,10 @@ class BudgetCfg(Section):
     quiet_retries: int = 2
     """Timings taken again, each after waiting for quiet, when another job used the cores during one; a timing
     still disturbed then is unreliable: the change is neither accepted nor rejected on it."""
+    tentative: bool = True
+    """A correct change whose median gain reaches min_speedup but stays within the noise alone is kept as tentative;
+    the tentative changes are then timed together in compose and accepted only if the set is faster beyond the
+    noise (small gains add up); false drops each alone."""
 
 
 class AgentCfg(Section):
@@ -283,6 +287,7 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 # explore = 1             # after a modest acceptance, try this many more candidates and keep the best
 # quiet_wait = 60         # seconds a timing waits for idle CPUs; 0 = time at once, no load guard
 # quiet_retries = 2       # timings taken again when another job used the cores during one
+# tentative = true        # gains within the noise alone are timed together in compose, kept if the set is faster
 
 [agent]
 # planner = "analysis"    # analysis | llm | scripted:FILE

@@ -113,10 +113,15 @@ def run_on_cluster(kind: str, jobs: list[Job], jobs_file: Path, out: Path, deadl
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         wanted = max(1, min(conf["workers"], len(jobs)))
-        cluster, line = make_cluster(kind, conf, len(jobs), None if deadline is None else deadline - time.monotonic(),
-                                     folder / "slurm")
+        try:
+            cluster, line = make_cluster(kind, conf, len(jobs),
+                                         None if deadline is None else deadline - time.monotonic(), folder / "slurm")
+            client = Client(cluster)
+        except Exception as exc:
+            raise BadInput(f"could not start the {kind} Dask cluster: {type(exc).__name__}: {str(exc)[:300]}",
+                           "check that sbatch and sinfo work on this machine (slurm), or run without --cluster"
+                           if kind == "slurm" else "run without --cluster") from None
         log(f"cluster: {line}")
-        client = Client(cluster)
         tries = Counter()
 
         def submit(job: Job):
@@ -129,11 +134,17 @@ def run_on_cluster(kind: str, jobs: list[Job], jobs_file: Path, out: Path, deadl
         pending = as_completed([submit(job) for job in jobs])
         log(f"{len(jobs)} job(s) submitted; each job's own log: {folder / 'jobs'}")
         seen: set[str] = set()
+        waiting_since, said = time.monotonic(), False
         while not pending.is_empty():
             done = pending.next_batch(block=False)
             if not done:
                 if kind == "slurm":
                     _replace_lost(client, cluster, wanted, seen, log)
+                    if client.scheduler_info()["workers"]:
+                        waiting_since, said = time.monotonic(), False
+                    elif not said and time.monotonic() - waiting_since > 60:
+                        log("no worker has been up for a minute: Slurm has not started the worker jobs (see squeue)")
+                        said = True
                 time.sleep(1.0)
                 continue
             for fut in done:

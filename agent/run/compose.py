@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from hpcagent.agent.config import Config
@@ -35,8 +36,50 @@ def edits_of(loops: list[LoopResult]) -> list[Edit]:
 
 def compose(lab: Lab, work: Path, cfg: Config, base: Baseline, loops: list[LoopResult],
             log: Callable[..., object]) -> Composed:
-    """Apply every accepted change together and check the whole program; drop the latest change until it passes."""
-    kept = [lp for lp in loops if lp.status == "accepted"]
+    """Apply every accepted change together and check the whole program; drop the latest change until it passes.
+    Tentative changes (small gains within the noise alone) are first checked and timed as a set of their own; if
+    the set is faster beyond the noise they join the accepted ones, else they are dropped together."""
+    confirmed, dropped, together = judge_tentative(lab, work, cfg, base,
+                                                   [lp for lp in loops if lp.status == "tentative"], log)
+    composed = compose_accepted(lab, work, cfg, base, [lp for lp in loops if lp.status == "accepted"]
+                                + [replace(lp, status="accepted") for lp in confirmed], log)
+    composed.dropped = dropped + composed.dropped
+    composed.confirmed = [lp.loop_id for lp in confirmed if lp.loop_id in composed.kept]
+    composed.together = together
+    return composed
+
+
+def judge_tentative(lab: Lab, work: Path, cfg: Config, base: Baseline, tentative: list[LoopResult],
+                    log: Callable[..., object]) -> tuple[list[LoopResult], list[Dropped], Evidence | None]:
+    """The tentative changes applied together, checked like any candidate (build, race check, output, tests) and
+    timed against the original: (those confirmed, those dropped and why, the set's evidence)."""
+    dropped: list[Dropped] = []
+    tentative = list(tentative)
+    while (clash := first_clash(tentative)) is not None:
+        tentative.remove(clash)
+        dropped.append(Dropped(clash.loop_id, "tentative: its edit lands on a line another tentative change edits"))
+    if not tentative:
+        return [], dropped, None
+    try:
+        apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(tentative))
+    except EditError as exc:
+        result = Evidence(stage="apply", error=str(exc))
+    else:
+        result = lab.evidence(work, "final", cfg, base)
+    ids = [lp.loop_id for lp in tentative]
+    log("compose", loops=ids, stage=result.stage, error=result.error, tentative=True,
+        timing=result.timing.to_dict() if result.timing else None)
+    if result.passed:
+        return tentative, dropped, result
+    others = len(tentative) - 1
+    why = ("within the noise alone, and " + (f"with the {others} other tentative change(s) " if others else "timed again ")
+           + f"not accepted: {result.error or result.stage}")
+    return [], dropped + [Dropped(i, why) for i in ids], result
+
+
+def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: list[LoopResult],
+                     log: Callable[..., object]) -> Composed:
+    """Apply the accepted changes together and check the whole program; drop the latest change until it passes."""
     dropped: list[Dropped] = []
     revoked: dict[str, str] = {}
     while kept:

@@ -82,6 +82,12 @@ def finished(state: RunState, tried: list[Attempt], status: str, reason: str,
     if status == "given_up" and tried and tried[-1].verdict.feedback.kind == "unreliable":
         # the last word was a timing taken while the machine was busy: not a rejection
         status, reason = "unmeasured", f"not judged: {tried[-1].check.error}"
+    small = tentative_attempt(tried, config(state)) if status == "given_up" else None
+    if small is not None:
+        kept, status = small, "tentative"
+        reason = (f"tentative: attempt {small.number} is correct and its median {small.check.speedup:.2f}x a gain, "
+                  f"but within the noise alone ({small.check.timing.summary()}); timed together with the other "
+                  "tentative changes in compose")
     if kept is not None and not reason:
         reason = f"kept attempt {kept.number}: " + kept.verdict.feedback.evidence
     withdrawn = next((a.revoked for a in tried if a.revoked), "")
@@ -89,6 +95,20 @@ def finished(state: RunState, tried: list[Attempt], status: str, reason: str,
         status, reason = "revoked", f"acceptance revoked: {withdrawn}"
     result = LoopResult(target(state), status, reason, tried, kept)  # type: ignore[arg-type]
     return {"loops": (loops if loops is not None else state.get("loops") or []) + [result.to_dict()]}
+
+
+def tentative_attempt(tried: list[Attempt], cfg) -> Attempt | None:
+    """The attempt to time again with the other small gains (budget.tentative): everything passed (its check
+    reached the timing), the timing was reliable, its median reached min_speedup and only the noise stood in the
+    way; a change the analysis did not prove also needs the full evidence. The one with the best median."""
+    from hpcagent.agent.critics.rules import unproven_gap
+
+    if not cfg.budget.tentative or any(a.check.stage in REVOKING for a in tried):
+        return None  # a race or a wrong result on this loop, even of another candidate: no second chance
+    fits = [a for a in tried if a.check.stage == "timing" and a.check.timing is not None and a.check.timing.measured
+            and not a.check.timing.unreliable and a.check.timing.verdict == "within noise"
+            and (a.check.timing.speedup or 0) >= cfg.budget.min_speedup and not unproven_gap(a.proposal, a.check)]
+    return max(fits, key=lambda a: a.check.timing.speedup, default=None)
 
 
 # The nodes, in the order a run meets them.

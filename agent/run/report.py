@@ -62,14 +62,16 @@ def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
         tm = (acc.check.timing if acc else None) or Timing()
         members = group_members(acc.proposal) if acc else []
         status = "accepted" if loop in kept else "covered_by_group" if loop in composed.covered else \
-            ("dropped_in_compose" if lp.status == "accepted" else lp.status)
+            ("dropped_in_compose" if lp.status == "accepted" else "given_up" if lp.status == "tentative"
+             else lp.status)
         rows.append({"loop": loop, "function": t.function, "share": t.share,
                      "status": status, "reason": lp.reason, "attempts": len(lp.attempts),
                      "change": change_label(acc.proposal) if acc else None,
                      **({"group": members} if members else {}),
                      **({"covered_by": composed.covered[loop]} if loop in composed.covered else {}),
                      "speedup": tm.speedup, "speedup_min": tm.speedup_min,
-                     "speedup_max": tm.speedup_max, "proof": proof_of(acc)})
+                     "speedup_max": tm.speedup_max, "proof": proof_of(acc),
+                     **({"together": True} if loop in composed.confirmed else {})})
     return {"run_id": state["run_id"], "repo": state["repo"], "tried": len(rows),
             "accepted": len(kept), "loops": rows,
             "baseline_seconds": (state.get("baseline") or {}).get("seconds"),
@@ -190,6 +192,13 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         if w.get("unreliable"):
             lines.append(f"**That whole-program figure is unreliable**: {w['unreliable']}. Each change was accepted "
                          "on a timing of its own taken on a quiet machine.")
+        together = [lp["loop"] for lp in summary["loops"] if lp.get("together")]
+        if together and composed.together is not None and composed.together.timing is not None:
+            t = composed.together.timing
+            lines.append(f"{len(together)} of them accepted together, not alone: each was within the noise by "
+                         f"itself; applied as a set they made the program {t.speedup:.2f}x faster (min "
+                         f"{t.speedup_min:.2f}, max {t.speedup_max:.2f}), beyond the noise: "
+                         + ", ".join(f"`{x}`" for x in together) + ".")
         unproven = [lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted" and lp.get("proof") == "unproven"]
         if unproven:
             lines.append(f"{len(unproven)} of them not proven by the analysis (accepted on the sandbox's evidence "
@@ -225,11 +234,13 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
     for lp in summary["loops"]:
         share = f"{lp['share'] * 100:.1f}%" if lp["share"] is not None else "n/a"
         sp = f"{lp['speedup']:.2f}x ({lp['speedup_min']:.2f}-{lp['speedup_max']:.2f})" if lp["speedup"] else "-"
-        status = lp["status"] + (" (unproven)" if lp.get("proof") == "unproven" else "")
+        status = lp["status"] + (" (unproven)" if lp.get("proof") == "unproven" else "") + \
+            (" (together)" if lp.get("together") else "")
         lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {status} | {sp} | {lp['attempts']} |")
+    final = {row["loop"]: row["status"] + (" (together)" if row.get("together") else "") for row in summary["loops"]}
     for lp in loops:
         t = lp.target
-        lines += ["", f"## `{lp.loop_id}` in {t.function}: {lp.status}", "",
+        lines += ["", f"## `{lp.loop_id}` in {t.function}: {final.get(lp.loop_id, lp.status)}", "",
                   f"Analysis: {t.verdict} — {t.reason}", "", f"Outcome: {lp.reason}"]
         if lp.status == "accepted" and proof_of(lp.accepted) == "unproven":
             lines += ["", unproven_note(lp)]

@@ -208,3 +208,51 @@ def test_schedule_runtime_copy_and_race_output_comparison(tmp_path: Path):
     wrong = RaceCheck(Build(ok=True), [RaceRun(threads=3, schedule="static,1", stdout_tail="sum 9.5\n")])
     assert race_output_differs(wrong, base, Config()).startswith(
         "the race-check input's output at 3 thread(s), schedule static,1 differs from the original's")
+
+
+TENTATIVE = [{"match": "#pragma omp parallel for", "tree": "final", "stage": "passed", "speedup": 1.16},
+             {"match": "reduction(+:s)", "tree": "cand", "stage": "timing", "speedup": 1.06},
+             {"match": "#pragma omp parallel for", "tree": "cand", "stage": "timing", "speedup": 1.09}]
+
+
+def test_small_gains_within_the_noise_alone_are_accepted_together_when_the_set_is_faster(tmp_path: Path):
+    state, run_dir, lab = run(tmp_path, TENTATIVE)
+    loops = {lp.loop_id: lp for lp in map(LoopResult.from_dict, state["loops"])}
+    for loop, gain in ((MAP, 1.09), (SUM, 1.06)):
+        assert loops[loop].status == "tentative" and loops[loop].speedup == gain
+        assert loops[loop].reason.startswith(f"tentative: attempt {loops[loop].accepted.number} is correct")
+    composed = Composed.from_dict(state["composed"])
+    tentative = sorted(lp.loop_id for lp in loops.values() if lp.status == "tentative")
+    assert {MAP, SUM} <= set(tentative) and sorted(composed.kept) == sorted(composed.confirmed) == tentative
+    assert composed.together.timing.speedup == 1.16 and composed.together.timing.beyond_noise
+    # the set was timed on its own first, then composed like accepted changes
+    finals = [lines for tree, lines in lab.calls if tree == "final"]
+    assert len(finals) == 2 and all(len(lines) == len(tentative) for lines in finals)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rows = {lp["loop"]: lp for lp in summary["loops"]}
+    assert rows[MAP]["status"] == rows[SUM]["status"] == "accepted" and rows[MAP]["together"]
+    report = (run_dir / "report.md").read_text()
+    assert f"{len(tentative)} of them accepted together, not alone" in report and "1.16x faster" in report
+    assert "reduction(+:s)" in (run_dir / "patch.diff").read_text()
+
+
+def test_small_gains_are_dropped_together_when_the_set_is_not_faster_beyond_the_noise(tmp_path: Path):
+    outcomes = [{**TENTATIVE[0], "stage": "timing", "speedup": 1.04}, *TENTATIVE[1:]]
+    state, run_dir, _ = run(tmp_path, outcomes)
+    composed = Composed.from_dict(state["composed"])
+    assert composed.kept == [] and composed.confirmed == []
+    why = {d.loop: d.reason for d in composed.dropped}
+    others = len(why) - 1
+    assert {MAP, SUM} <= set(why) and others >= 1
+    assert all(f"within the noise alone, and with the {others} other tentative change(s) not accepted: 1.04x"
+               in r for r in why.values())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert {lp["loop"]: lp["status"] for lp in summary["loops"]}[MAP] == "given_up"
+    assert summary["accepted"] == 0 and (run_dir / "patch.diff").read_text() == ""
+    assert "Dropped when composing: `app.c:8`: within the noise alone" in (run_dir / "report.md").read_text()
+
+
+def test_tentative_off_drops_each_small_gain_alone(tmp_path: Path):
+    state, _, lab = run(tmp_path, TENTATIVE, **{"budget.tentative": False})
+    assert {lp["status"] for lp in state["loops"]} <= {"given_up"}
+    assert not [tree for tree, _ in lab.calls if tree == "final"]
