@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import tree_sitter as ts
 
-from hpcagent.records import Proposal, loop_id
+from hpcagent.records import Edit, Proposal, loop_id
 from hpcagent.tools.loops.cparse import Source, under_omp, walk
 from hpcagent.tools.loops.invariants import written_names
 from hpcagent.tools.loops.nests import Loop
+from hpcagent.tools.loops.privatize import read_after
 from hpcagent.tools.loops.proposals import starts_line
 from hpcagent.tools.loops.symbols import function_symbols
 from hpcagent.tools.loops.verdict import LoopFacts
-from hpcagent.tools.patch import insert_before
+from hpcagent.tools.patch import indentation, insert_before
 
 TEAM_NOTE = "one thread team"
 IMPURE = ("call_expression", "assignment_expression", "update_expression", "new_expression", "delete_expression",
@@ -88,13 +89,20 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
                 picks: dict[int, Proposal]) -> Proposal | None:
     """`#pragma omp parallel` on serial loop `loop` and `#pragma omp for` on each loop of its body (see module
     doc). picks maps a member's line to its top pragma candidate (for schedule and collapse; an unproven one makes
-    the team unproven); a member without one must be proved parallel and gets its facts' clauses. None when the
-    body holds anything a thread could not run redundantly."""
+    the team unproven); a member without one must be proved parallel and gets its facts' clauses. Other statements
+    of the body (a pointer swap, a progress print) run in `#pragma omp single` blocks (see single_runs). An index
+    declared before the loop is private to each thread when nothing reads it after the loop. None when the body
+    holds anything the team could not run so."""
     mine = facts.get(loop.node.id)
-    if mine is None or mine.parallel or loop.kind != "for" or not loop.index_declared or loop.omp:
+    if mine is None or mine.parallel or loop.kind != "for" or not loop.index or loop.omp:
         return None
     if under_omp(src, loop.node) or not starts_line(src, loop):
         return None
+    outside_index = not loop.index_declared
+    if outside_index:
+        decl = function_symbols(src, loop.fn_node).get(loop.index)
+        if decl is None or decl.scope != "local" or decl.kind != "scalar" or read_after(src, loop, loop.index):
+            return None  # a private copy per thread leaves the variable itself as it was before the loop
     condition, update = (loop.node.child_by_field_name(f) for f in ("condition", "update"))
     if not pure(condition) or (update is not None and any(n.type == "call_expression" for n in walk(update))) \
             or set(written_names(src, update)) - {loop.index}:
@@ -104,7 +112,13 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
     members: list[tuple[Loop, list[str]]] = []
     unproven: list[str] = []
     children = {c.node.id: c for c in loop.children}
-    for stmt in statements(body):
+    private_inits: list[ts.Node] = []
+    runs: list[list[ts.Node]] = [[]]
+    body_stmts = statements(body)
+    # a declaration every thread can run for a copy of its own, unless it reads what a single block writes
+    others = [st for st in body_stmts if st.id not in children and private_declaration(src, st) is None]
+    single_writes = {name for st in others for name in written_names(src, st)}
+    for stmt in body_stmts:
         if stmt.id in children:
             child, cf, pick = children[stmt.id], facts.get(stmt.id), picks.get(children[stmt.id].line)
             if cf is None or child.omp or not starts_line(src, child) or (pick is None and not cf.parallel):
@@ -115,12 +129,21 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
             if clause_names(clauses, ("reduction", "lastprivate")) & locals_:
                 return None  # the variable would be private to each thread of the team: nothing to combine into
             members.append((child, clauses))
+            runs.append([])
             continue
         names = private_declaration(src, stmt)
-        if names is None:
-            return None
-        locals_ |= set(names)
+        if names is not None and not ({src.text_of(n) for n in walk(stmt) if n.type == "identifier"}
+                                      & single_writes):
+            locals_ |= set(names)
+            private_inits.append(stmt)
+            runs.append([])
+            continue
+        runs[-1].append(stmt)  # run once, by one thread, in a single block
+    runs = [r for r in runs if r]
     if not members:
+        return None
+    blocks = single_runs(src, body, runs, locals_, private_inits)
+    if blocks is None:
         return None
     header = [h for h in (condition, update) if h is not None]
     bound_names = {src.text_of(n) for h in header for n in walk(h) if n.type == "identifier"}
@@ -129,15 +152,32 @@ def team_around(src: Source, facts: dict[int, LoopFacts], loop: Loop, file: str,
     if any(n.type in ("subscript_expression", "pointer_expression", "field_expression")
            for h in header for n in walk(h)):
         return None  # a bound read from memory that the sweeps may write
-    edits = [insert_before(file, loop.line, "#pragma omp parallel", src.lines)]
+    inserts: dict[int, list[str]] = {}  # line -> the lines to insert before it, indented
+
+    def put(line: int, text: str, like: int, front: bool = False) -> None:
+        entry = indentation(src.lines, like) + text + "\n"
+        texts = inserts.setdefault(line, [])
+        texts.insert(0, entry) if front else texts.append(entry)
+
+    put(loop.line, "#pragma omp parallel" + (f" private({loop.index})" if outside_index else ""), loop.line)
+    for first, last in blocks:
+        put(first, "#pragma omp single", first)
+        put(first, "{", first)
+        put(last + 1, "}", first, front=True)
     for child, clauses in members:
-        edits.append(insert_before(file, child.line, " ".join(["#pragma omp for", *clauses]), src.lines))
+        put(child.line, " ".join(["#pragma omp for", *clauses]), child.line)
+    edits = [Edit(file, line, line - 1, "".join(texts)) for line, texts in sorted(inserts.items())]
     ids = [loop_id(file, c.line) for c, _ in members]
     reason = (f"{TEAM_NOTE} for the serial loop {loop_id(file, loop.line)}: `#pragma omp parallel` on it and `#pragma omp "
               f"for` on the {len(members)} loop(s) in its body ({', '.join(ids)}), so the team is not forked and "
               "joined on every iteration")
-    prop = Proposal(file, loop.line, loop.end_line, "rewrite", "#pragma omp parallel", [], edits, 0.8, reason,
-                    "analysis")
+    if blocks:
+        reason += (f"; the other statements of its body run in {len(blocks)} `omp single` block(s) (one thread, the "
+                   "others wait at its barrier)")
+    if outside_index:
+        reason += f"; its index {loop.index}, declared before it and not read after it, private to each thread"
+    prop = Proposal(file, loop.line, loop.end_line, "rewrite", edits[0].new_text.strip().splitlines()[0], [], edits,
+                    0.8, reason, "analysis")
     prop.members = ids
     if unproven:
         prop.proof, prop.confidence = "unproven", 0.4
@@ -206,3 +246,55 @@ def team_at_call_sites(src: Source, facts: LoopFacts, file: str, top: Proposal) 
               f"would lose; {top.reason}")
     return Proposal(file, loop.line, loop.end_line, "rewrite", pragma, list(top.clauses), edits, 0.85, reason,
                     "analysis")
+
+
+ESCAPES = ("break_statement", "continue_statement", "return_statement", "goto_statement", "labeled_statement",
+           "co_return_statement", "throw_statement")
+"""Statements that would leave a single block (not allowed in an OpenMP structured block)."""
+
+
+def single_runs(src: Source, body: ts.Node, runs: list[list[ts.Node]], locals_: set[str],
+                private_inits: list[ts.Node]) -> list[tuple[int, int]] | None:
+    """The (first, last) lines of each run of statements to wrap in `#pragma omp single { ... }`, or None when one
+    cannot be: it must start and end on lines of its own, hold no jump out of it, no directive and no loop of its
+    own with OpenMP, declare nothing the rest of the body uses (the braces end its scope), and write none of the
+    team's private variables (one thread's copy would change). A private declaration may not read what a single
+    writes: a thread could read it while another is still in the single (no barrier on entry)."""
+    blocks: list[tuple[int, int]] = []
+    written: set[str] = set()
+    for run in runs:
+        first, last = run[0], run[-1]
+        line0, line1 = first.start_point[0] + 1, last.end_point[0] + 1
+        if src.lines[line0 - 1][: first.start_point[1]].strip() or src.lines[line1 - 1][last.end_point[1]:].strip():
+            return None
+        nodes = [n for stmt in run for n in walk(stmt)]
+        if any(n.type in ESCAPES or n.type.startswith("preproc") for n in nodes) or any(
+                n.type == "comment" and "omp" in src.text_of(n) for n in nodes):
+            return None
+        declared = {src.text_of(d) for stmt in run if stmt.type == "declaration" for d in _declared(stmt)}
+        rest = [n for n in walk(body) if n.type == "identifier" and not any(
+            stmt.start_byte <= n.start_byte < stmt.end_byte for stmt in run)]
+        if declared & {src.text_of(n) for n in rest}:
+            return None
+        writes = set()
+        for stmt in run:
+            writes |= set(written_names(src, stmt))
+        if writes & locals_:
+            return None
+        written |= writes
+        blocks.append((line0, line1))
+    for stmt in private_inits:
+        if {src.text_of(n) for n in walk(stmt) if n.type == "identifier"} & written:
+            return None
+    return blocks
+
+
+def _declared(stmt: ts.Node) -> list[ts.Node]:
+    out = []
+    for decl in stmt.children_by_field_name("declarator"):
+        node = decl
+        while node is not None and node.type != "identifier":
+            node = node.child_by_field_name("declarator")
+        if node is not None:
+            out.append(node)
+    return out

@@ -52,11 +52,19 @@ def test_a_team_around_a_time_loop_shares_out_each_sweep():
 
 def test_no_team_when_a_thread_would_run_something_with_an_effect():
     cases = {
-        # a shared write between the sweeps: every thread would do it
-        "statement": SWEEPS.replace("        double c = 0.2 * w;\n", "        double c = 0.2 * w;\n        A[0][0] = c;\n"),
-        # the index outside the header is shared by the team
-        "shared index": SWEEPS.replace("    for (int t = 0; t < nsteps; t++) {",
-                                       "    int t;\n    for (t = 0; t < nsteps; t++) {"),
+        # the index outside the header, read after the loop: a private copy would leave it unchanged
+        "index read after": SWEEPS.replace("    for (int t = 0; t < nsteps; t++) {",
+                                           "    int t;\n    for (t = 0; t < nsteps; t++) {").replace(
+            "    }\n}\n", "    }\n    A[0][0] = t;\n}\n"),
+        # a statement run once (single) that writes a private variable: one thread's copy only would change
+        "single writes a private": SWEEPS.replace("        double c = 0.2 * w;\n",
+                                                  "        double c = 0.2 * w;\n        c = c * 2;\n"),
+        # a jump out of what would be the single block
+        "jump": SWEEPS.replace("        double c = 0.2 * w;\n", "        double c = 0.2 * w;\n"
+                                                                   "        if (A[0][0] > 1e9)\n            break;\n"),
+        # a declaration reading what a single writes: a thread could read it while another is in the single
+        "declaration reads a single's write": SWEEPS.replace("        double c = 0.2 * w;\n",
+                                                             "        w = w * 0.5;\n        double c = 0.2 * w;\n"),
         # a bound read from memory that a sweep may write
         "bound in memory": SWEEPS.replace("t < nsteps", "t < (int)A[0][0]"),
         # a call in a declaration's initializer
@@ -66,14 +74,37 @@ def test_no_team_when_a_thread_would_run_something_with_an_effect():
     }
     for name, text in cases.items():
         rep = reports(text)
-        line = TIME + (1 if name == "shared index" else 0)
+        line = TIME + (1 if name == "index read after" else 0)
         assert rep[line].team is None, name
 
 
-def test_no_team_around_a_cpp_object_every_thread_would_construct():
+def test_statements_between_the_sweeps_run_once_in_a_single_block():
+    """A pointer swap or a shared write between the sweeps runs in `#pragma omp single { ... }`: one thread does it,
+    the others wait at its barrier; an index declared before the loop and dead after it is private."""
+    swap = SWEEPS.replace("        double c = 0.2 * w;\n", "        double c = 0.2 * w;\n        A[0][0] = c;\n"
+                                                             "        B[0][0] = c;\n").replace(
+        "    for (int t = 0; t < nsteps; t++) {", "    int t;\n    for (t = 0; t < nsteps; t++) {")
+    team = reports(swap)[TIME + 1].team
+    assert team is not None and team.proof == "static" and team.pragma == "#pragma omp parallel private(t)"
+    assert edits_of(team) == [(TIME + 1, "#pragma omp parallel private(t)"),
+                              (TIME + 3, "#pragma omp single\n        {"),
+                              (TIME + 5, "}\n        #pragma omp for"), (TIME + 8, "#pragma omp for")]
+    root = Path(__import__("tempfile").mkdtemp())
+    (root / "k.c").write_text(swap)
+    apply_edits(root, team.edits)
+    text = (root / "k.c").read_text()
+    assert "        #pragma omp single\n        {\n        A[0][0] = c;\n        B[0][0] = c;\n        }\n" in text
+
+
+def test_a_cpp_object_is_never_constructed_by_every_thread():
+    """A class object in the body is not a private variable (its constructor would run in every thread): when
+    nothing else uses it, it is built once, in a single block; when a sweep uses it, there is no team."""
     cpp = "#include <vector>\n" + SWEEPS.replace("        double c = 0.2 * w;\n",
                                                   "        double c = 0.2 * w;\n        std::vector<double> row(N);\n")
     rep = {r.line: r for r in analyze_source(parse(cpp.encode(), "cpp"), "k.cpp")}
+    assert (TIME + 3, "#pragma omp single\n        {") in edits_of(rep[TIME + 1].team)
+    used = cpp.replace("A[i][j] = B[i][j];", "A[i][j] = B[i][j] + row[0];")
+    rep = {r.line: r for r in analyze_source(parse(used.encode(), "cpp"), "k.cpp")}
     assert rep[TIME + 1].team is None
     plain = {r.line: r for r in analyze_source(parse(SWEEPS.encode(), "cpp"), "k.cpp")}
     assert plain[TIME].team is not None
