@@ -84,9 +84,10 @@ def test_the_guard_charges_the_cores_time_to_others_only_beyond_the_sandboxs_own
             time.sleep(1.5)
     finally:
         hog.kill()
-    assert mine.quiet.others is not None and mine.quiet.others < 0.3, mine.quiet
-    assert "other processes took" not in mine.quiet.reason
-    assert theirs.quiet.others > 0.7 and "other processes took" in theirs.quiet.reason, theirs.quiet
+    # (whatever else the machine runs meanwhile counts in both: compared, the hog's core is charged only to others)
+    assert mine.quiet.others is not None and theirs.quiet.others is not None
+    assert theirs.quiet.others - mine.quiet.others > 0.7, (mine.quiet, theirs.quiet)
+    assert "other processes took" in theirs.quiet.reason, theirs.quiet
 
 
 @pytest.mark.slow
