@@ -33,12 +33,15 @@ def test_cxx_member_function_loop_in_a_hard_coded_makefile_project(tmp_path: Pat
                                   "--race-run", "./grid 48 3")
     targets = next(e for e in events if e["kind"] == "targets")
     assert "error" not in targets["profile"]  # the C++ profile maps to source lines (demangled members, inlined at())
-    first = targets["targets"][0]
-    assert (first["file"], first["line"], first["function"]) == ("grid.cc", 11, "Grid::smooth")
-    assert first["share"] > 0.8
+    # the sweep loop and the time loop around it (a team with the swap in a single block) are the targets
+    by_line = {(t["file"], t["line"], t["function"]): t for t in targets["targets"]}
+    assert by_line[("grid.cc", 11, "Grid::smooth")]["share"] > 0.8, targets
     loops = {lp["loop"]: lp for lp in summary["loops"]}
-    assert loops["grid.cc:11"]["status"] == "accepted", report
-    assert loops["grid.cc:11"]["change"].startswith("#pragma omp parallel for")
+    # one team around the time loop: the sweep shares its rows, the swap of the two vectors runs once per step
+    team = loops["grid.cc:10"]
+    assert team["status"] == "accepted" and team["group"] == ["grid.cc:11"], report
+    assert "grid.cc:10 `#pragma omp parallel`" in team["change"] and "grid.cc:11 `#pragma omp for`" in team["change"]
+    assert "grid.cc:16 `#pragma omp single {`" in team["change"]
     # the race build dropped the gcc-only flag and said so; the program's own timing line was not compared
     assert "dropped flags its compiler refuses: `-fipa-pta`" in report
     assert "`Elapsed time:" in report and "reads as a timing" in report
