@@ -79,6 +79,9 @@ class Proposal(Record):
     members: list[str] = field(default_factory=list)
     """For a change on a serial loop that makes the loops in its body parallel (a group, see tools/loops/groups.py): their
     ids (file:line); they are not tried again once it is accepted. Empty for any other change."""
+    locality: str = ""
+    """interchange or tile for a rewrite that reorders or tiles a loop nest for its memory walk (tried after an
+    accepted change while budget.locality allows, see tools/loops/interchange.py); empty otherwise."""
     _nested: ClassVar[dict] = {"edits": Edit}
 
     @property

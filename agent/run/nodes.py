@@ -20,7 +20,17 @@ from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.agent.run.state import RunState
 from hpcagent.agent.run.transcript import Transcript
 from hpcagent.evidence import Baseline, Evidence
-from hpcagent.records import Attempt, LoopResult, LoopTarget, Proposal, Verdict, best_accepted, loop_id, revoke
+from hpcagent.records import (
+    Attempt,
+    LoopResult,
+    LoopTarget,
+    Proposal,
+    Verdict,
+    best_accepted,
+    loop_id,
+    revoke,
+    same_change,
+)
 from hpcagent.sandbox.coverage import entered
 from hpcagent.tools.loops.veto import shared_loops, veto
 from hpcagent.tools.patch import EditError, apply_edits
@@ -225,9 +235,11 @@ def critique(state: RunState, runtime: Rt) -> dict:
     if ev.stage in REVOKING:
         update.update(revocations(state, t, proposal, attempt, tried, ctx.transcript))
     tried = [Attempt.from_dict(a) for a in update["attempts"]]
-    if attempt.accepted and worth_exploring(state, t, tried):
-        ctx.transcript.event("explore", loop=t.loop_id, attempt=attempt.number,
-                             reason="accepted, but well below what the loop's share allows: trying another candidate")
+    below = attempt.accepted and worth_exploring(state, t, tried)
+    if below or (attempt.accepted and locality_left(state, ctx, t, tried)):
+        why = "accepted, but well below what the loop's share allows: trying another candidate" if below else \
+            "accepted; a loop order or tiling of this nest for its memory walk is untried (budget.locality)"
+        ctx.transcript.event("explore", loop=t.loop_id, attempt=attempt.number, reason=why)
         return {**update, "exploring": True}
     if verdict.action == "repair":
         return update
@@ -278,6 +290,25 @@ def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> boo
         return False
     bound = amdahl(t.share if t.share is not None else 1.0, cfg.threads.count)
     return tried[-1].check.speedup < 0.9 * bound
+
+
+def locality_left(state: RunState, ctx: RunContext, t: LoopTarget, tried: list[Attempt]) -> bool:
+    """One more candidate when the analysis has an untried locality rewrite of this nest (a loop order, a tiling)
+    and budget.locality allows: a pragma alone stops near the core count, a better memory walk need not. The
+    search goes on while each rewrite tried is the best so far (a tile size that lost ends it)."""
+    cfg = config(state)
+    done = [a for a in tried if a.proposal.locality]
+    if len(done) >= cfg.budget.locality or over_budget(state):
+        return False
+    if done and done[-1] is tried[-1] and best_accepted(tried) is not tried[-1]:
+        return False
+    try:
+        reports = ctx.shared_analysis(work(state) / "orig").reports(t.file)
+    except Exception:  # no analysis, no rewrite to try
+        return False
+    report = next((r for r in reports if r.line == t.line), None)
+    return report is not None and any(c.locality and not any(same_change(c, a.proposal) for a in tried)
+                                      for c in report.candidates)
 
 
 def compose(state: RunState, runtime: Rt) -> dict:

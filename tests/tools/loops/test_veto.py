@@ -97,8 +97,10 @@ def declares_in_the_body(c: Proposal) -> bool:
 def test_the_rules_refuse_no_analysis_candidate_but_a_privatized_scratch_array(path: Path):
     root = path.parent
     reps = analyze_file(path, root, load_program(root))
+    # (a loop-order or tiling rewrite puts another loop at the pragma's line: the rules, which read the pragma as
+    # the written loop's, cannot judge it; its legality comes from the direction vectors, tests/tools/loops/test_locality.py)
     refused = [(c.label, why.text()) for r in reps for c in r.candidates if (why := unresolved(c, reps)) is not None
-               and not (r.verdict == "serial" and declares_in_the_body(c))]
+               and not (r.verdict == "serial" and declares_in_the_body(c)) and not c.locality]
     assert refused == []
     # and a candidate read back from a checkpoint is recognised as the analysis's own
     for c in (c for r in reps for c in r.candidates):

@@ -1,0 +1,143 @@
+"""Loop order and tiling from direction vectors (tools/loops/directions.py, tools/loops/interchange.py): which
+rewrites are legal, that an illegal one is never proposed, and that what is proposed compiles and computes the
+same result as the written nest (gcc, OpenMP, 2 threads). The sandbox's race check and timing of these rewrites are
+in tests/agent/run/test_locality_docker.py."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hpcagent.tools.loops.analysis import analyze_source
+from hpcagent.tools.loops.cparse import parse
+from hpcagent.tools.loops.directions import BandDeps, band_dependences, perfect_band
+from hpcagent.tools.loops.verdict import FileAnalyzer
+from hpcagent.tools.patch import apply_edits
+
+HEAD = "#define N 150\ndouble A[N][N], B[N][N], C[N][N], D[N][N][N];\n"
+
+
+def deps_of(body: str, params: str = "void") -> BandDeps | str:
+    fa = FileAnalyzer(parse((HEAD + f"void f({params}) {{\n{body}\n}}\n").encode(), "c"))
+    top = next(lp for lp in fa.loops if lp.depth == 1)
+    return band_dependences(fa, perfect_band(fa, top))
+
+
+def legal_orders(deps: BandDeps) -> list[tuple[int, ...]]:
+    return [o for o in itertools.permutations(range(len(deps.band))) if deps.legal_order(o)]
+
+
+def locality(body: str) -> list:
+    """The locality rewrites offered for the function's first loop."""
+    reps = analyze_source(parse((HEAD + f"void f(void) {{\n{body}\n}}\n").encode(), "c"), "k.c")
+    return [c for r in reps if r.line == 4 for c in r.candidates if c.locality]
+
+
+def test_a_matrix_product_carries_only_k_so_every_order_and_tiling_is_legal():
+    deps = deps_of("for (int i = 0; i < N; i++) for (int j = 0; j < N; j++) for (int k = 0; k < N; k++)\n"
+                   "    C[i][j] += A[i][k] * B[k][j];")
+    assert isinstance(deps, BandDeps) and deps.vectors == {("=", "=", "<")}
+    assert len(legal_orders(deps)) == 6 and deps.fully_permutable()
+    assert deps.parallel_at((0, 2, 1), 0) and not deps.parallel_at((2, 0, 1), 0)
+
+
+def test_an_anti_diagonal_dependence_forbids_the_swap_and_the_tiling():
+    # A[i][j] reads A[i-1][j+1]: direction (<, >); swapped it would be (>, <), a reversed dependence
+    deps = deps_of("for (int i = 1; i < N; i++) for (int j = 0; j < N - 1; j++)\n    A[i][j] = A[i - 1][j + 1] + 1.0;")
+    assert isinstance(deps, BandDeps) and deps.vectors == {("<", ">")}
+    assert legal_orders(deps) == [(0, 1)] and not deps.fully_permutable()
+
+
+def test_a_two_way_recurrence_may_be_swapped_and_tiled_but_has_no_parallel_loop():
+    deps = deps_of("for (int i = 1; i < N; i++) for (int j = 1; j < N; j++)\n"
+                   "    A[i][j] = A[i - 1][j] + A[i][j - 1];")
+    assert isinstance(deps, BandDeps) and deps.vectors == {("<", "="), ("=", "<")}
+    assert legal_orders(deps) == [(0, 1), (1, 0)] and deps.fully_permutable()
+    assert not deps.parallel_at((0, 1), 0) and not deps.parallel_at((1, 0), 0)
+    assert locality("for (int i = 1; i < N; i++) for (int j = 1; j < N; j++)\n"
+                    "    A[i][j] = A[i - 1][j] + A[i][j - 1];") == []
+
+
+def test_what_the_vectors_cannot_see_stops_them():
+    assert "s is written" in deps_of("double s = 0;\nfor (int i = 0; i < N; i++) for (int j = 0; j < N; j++)\n"
+                                     "    s += A[j][i];")
+    assert "calls g" in deps_of("for (int i = 0; i < N; i++) for (int j = 0; j < N; j++)\n    A[j][i] = g(i);")
+    assert "may alias" in deps_of("for (int i = 0; i < N; i++) for (int j = 0; j < N; j++)\n    p[j * N + i] = q[i];",
+                                  "double *p, double *q")
+
+
+def test_the_better_order_is_proposed_only_when_legal():
+    # B[i][k][j]: k walks rows of N elements innermost; (i, k, j) walks them in storage order
+    legal = locality("for (int i = 0; i < N; i++) for (int j = 0; j < N; j++) for (int k = 1; k < N; k++)\n"
+                     "    D[i][k][j] = D[i][k - 1][j] + 1.0;")
+    swap = next(c for c in legal if c.locality == "interchange")
+    text = swap.edits[0].new_text
+    assert text.index("for (int k") < text.index("for (int j") and text.lstrip().startswith("#pragma omp parallel for")
+    assert "(=, =, <)" in swap.reason
+    # the same walk, but the read is one row back and one column ahead: (=, <, >) over (i, j, k); (i, k, j) would
+    # read an element before it is written. Nothing is proposed: the written order is the only legal one with a
+    # parallel outer loop, and a '>' forbids tiling.
+    assert locality("for (int i = 0; i < N; i++) for (int j = 1; j < N; j++) for (int k = 0; k < N - 1; k++)\n"
+                    "    D[i][k][j] = D[i][k + 1][j - 1] + 1.0;") == []
+
+
+def test_tilings_are_offered_for_reuse_with_the_outer_tile_loop_parallel():
+    tiles = [c for c in locality("for (int i = 0; i < N; i++) for (int k = 0; k < N; k++) for (int j = 0; j < N; j++)\n"
+                                 "    C[i][j] += A[i][k] * B[k][j];") if c.locality == "tile"]
+    assert [c.edits[0].new_text.count(f"+= {s})") for c in tiles for s in (64,)] == [3, 0, 0]
+    first = tiles[0].edits[0].new_text.splitlines()
+    assert first[0].strip() == "#pragma omp parallel for" and first[1].strip().startswith("for (int ii = 0; ii < N;")
+    assert "fully permutable" in tiles[0].reason
+
+
+GEMM = """#include <stdio.h>
+#define N 150
+double A[N][N], B[N][N], C[N][N];
+int main(void) {
+    int i, j, k;
+    for (i = 0; i < N; i++)
+        for (j = 0; j < N; j++) {
+            A[i][j] = (i * 3 + j) % 7 / 7.0;
+            B[i][j] = (i + 5 * j) % 11 / 11.0;
+            C[i][j] = 0.0;
+        }
+    for (i = 0; i < N; i++)
+        for (j = 0; j < N; j++)
+            for (k = 0; k < N; k++)
+                C[i][j] += A[i][k] * B[k][j];
+    double s = 0.0;
+    for (i = 0; i < N; i++)
+        for (j = 0; j < N; j++)
+            s += C[i][j] * (i + 1) + j;
+    printf("%.17g\\n", s);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is installed by .ci/setup")
+def test_every_rewrite_offered_compiles_and_computes_the_same_numbers(tmp_path: Path):
+    src = tmp_path / "gemm.c"
+    src.write_text(GEMM)
+    reps = analyze_source(parse(GEMM.encode(), "c"), "gemm.c")
+    rewrites = [c for r in reps if r.line == 12 for c in r.candidates if c.locality]
+    assert sorted(c.locality for c in rewrites) == ["interchange", "tile", "tile", "tile"]
+
+    def run(path: Path) -> str:
+        exe = path.with_suffix("")
+        subprocess.run(["gcc", "-O2", "-fopenmp", "-Wall", "-Werror", str(path), "-o", str(exe)], check=True)
+        return subprocess.run([str(exe)], check=True, capture_output=True, text=True,
+                              env={"OMP_NUM_THREADS": "2"}).stdout
+
+    want = run(src)
+    for n, cand in enumerate(rewrites):
+        tree = tmp_path / f"v{n}"
+        tree.mkdir()
+        shutil.copy(src, tree / "gemm.c")
+        apply_edits(tree, cand.edits)
+        assert "private(i, j, k)" in (tree / "gemm.c").read_text()  # indices declared outside the loops
+        assert run(tree / "gemm.c") == want, cand.reason
