@@ -11,6 +11,7 @@ from hpcagent.errors import BadInput
 from hpcagent.records import LoopTarget, Proposal, loop_id
 from hpcagent.tools.loops import views
 from hpcagent.tools.loops.cparse import Source, parse_file
+from hpcagent.tools.loops.distribute import distributed_candidates
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
 from hpcagent.tools.loops.interchange import locality_candidates
 from hpcagent.tools.loops.program import Program
@@ -86,7 +87,8 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     reason = f.reason
     if f.parallel:
         cands = pragma_candidates(fa, facts, loop, file)
-        rewrites = locality_candidates(fa, facts, loop, file) if cands else []
+        rewrites = locality_candidates(fa, facts, loop, file) + distributed_candidates(fa, facts, loop, file) \
+            if cands else []
         cands[1:1] = rewrites
         orphaned = team_at_call_sites(fa.src, f, file, cands[0]) if cands and cands[0].kind == "pragma" else None
         if orphaned is not None:

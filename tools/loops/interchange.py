@@ -54,10 +54,12 @@ def order_cost(fa: FileAnalyzer, band: list[Loop], order: tuple[int, ...]) -> tu
     return tuple(sum(strided(fa.src, s, band[k].index) for s in subs) for k in reversed(order))
 
 
-def best_order(fa: FileAnalyzer, deps: BandDeps) -> tuple[int, ...] | None:
-    """The legal order with a parallel outermost loop and the cheapest memory walk (the written order on ties)."""
+def best_order(fa: FileAnalyzer, deps: BandDeps, need_parallel: bool = True) -> tuple[int, ...] | None:
+    """The legal order with the cheapest memory walk (the written order on ties) and, unless the band runs inside a
+    loop that is already parallel (need_parallel false), a parallel outermost loop."""
     n = len(deps.band)
-    orders = [o for o in itertools.permutations(range(n)) if deps.legal_order(o) and deps.parallel_at(o, 0)]
+    orders = [o for o in itertools.permutations(range(n))
+              if deps.legal_order(o) and (deps.parallel_at(o, 0) or not need_parallel)]
     if not orders:
         return None
     return min(orders, key=lambda o: (order_cost(fa, deps.band, o), o != tuple(range(n)), o))

@@ -141,3 +141,67 @@ def test_every_rewrite_offered_compiles_and_computes_the_same_numbers(tmp_path: 
         apply_edits(tree, cand.edits)
         assert "private(i, j, k)" in (tree / "gemm.c").read_text()  # indices declared outside the loops
         assert run(tree / "gemm.c") == want, cand.reason
+
+
+TEXTBOOK = """#include <stdio.h>
+#define N 150
+double A[N][N], B[N][N], C[N][N], D[N][N];
+int main(void) {
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            A[i][j] = (i * 3 + j) % 7 / 7.0;
+            B[i][j] = (i + 5 * j) % 11 / 11.0;
+            C[i][j] = (i + j) % 3;
+        }
+    for (int i = 0; i < N; i++)
+        for (int j = 1; j < N; j++) {
+            BODY
+            for (int k = 0; k < N; k++)
+                C[i][j] += 1.5 * A[i][k] * B[k][j];
+        }
+    double s = 0.0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            s += (C[i][j] + D[i][j]) * (i + 1) + j;
+    printf("%.17g\\n", s);
+    return 0;
+}
+"""
+
+
+def rewrites_at(text: str, line: int) -> list:
+    reps = analyze_source(parse(text.encode(), "c"), "mm.c")
+    return [c for r in reps if r.line == line for c in r.candidates if c.locality]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is installed by .ci/setup")
+def test_a_textbook_product_is_distributed_then_reordered_and_computes_the_same(tmp_path: Path):
+    # the statement before the k loop reads this iteration's element only: the j loop may be split over its parts
+    text = TEXTBOOK.replace("BODY", "C[i][j] *= 0.5; D[i][j] = C[i][j];")
+    found = rewrites_at(text, 11)
+    assert len(found) == 1 and "distribute the loop j at line 12 over its 2 parts" in found[0].reason
+    new = found[0].edits[0].new_text
+    assert new.lstrip().startswith("#pragma omp parallel for")
+    assert new.index("D[i][j] = C[i][j];") < new.index("for (int k") < new.index("for (int j = 1", new.index("for (int k"))
+    src = tmp_path / "mm.c"
+    src.write_text(text)
+    results = []
+    for n, edits in enumerate([[], found[0].edits]):
+        tree = tmp_path / f"v{n}"
+        tree.mkdir()
+        shutil.copy(src, tree / "mm.c")
+        apply_edits(tree, edits)
+        subprocess.run(["gcc", "-O2", "-fopenmp", "-Wall", "-Werror", str(tree / "mm.c"), "-o", str(tree / "mm")],
+                       check=True)
+        results.append(subprocess.run([str(tree / "mm")], check=True, capture_output=True, text=True,
+                                      env={"OMP_NUM_THREADS": "2"}).stdout)
+    assert results[0] == results[1]
+
+
+def test_distribution_is_refused_when_a_dependence_runs_backwards():
+    # D[i][j] reads the C element the k loop finished one iteration of j before: split, every D would read C
+    # before any of it is updated
+    assert rewrites_at(TEXTBOOK.replace("BODY", "D[i][j] = C[i][j - 1];"), 11) == []
+    # a scalar carried between the parts is not modelled either
+    carried = TEXTBOOK.replace("double s = 0.0;", "double s = 0.0, w = 0.0;")
+    assert rewrites_at(carried.replace("BODY", "w = C[i][j]; D[i][j] = w;"), 11) == []

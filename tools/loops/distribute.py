@@ -1,0 +1,173 @@
+"""Loop distribution in front of a better loop order: the textbook forms of dense products.
+
+`for (i) for (j) { C[i][j] *= beta; for (k) C[i][j] += A[i][k] * B[k][j]; }` walks B down a column innermost, and
+the statement before the k loop keeps j and k from trading places. Distributing the j loop over its two parts,
+`for (j) C[i][j] *= beta;` then `for (j) for (k) ...`, makes the second a perfect band, which the direction vectors
+may then reorder (`for (k) for (j)`, rows of B innermost). The parallel loop around (i) keeps its pragma.
+
+Distribution is legal when no dependence goes backwards between the parts: nothing a later part touches in one
+iteration of j is touched by an earlier part in a later iteration (one of the two a write). Each such pair is a
+Fourier-Motzkin system (same element, both iterations in bounds, the later part's iteration first); an unsolvable
+system for every pair proves it. Scalars written in the body, calls other than pure math functions, and accesses
+the analysis cannot place stop it.
+"""
+
+from __future__ import annotations
+
+from hpcagent.records import Edit, Proposal
+from hpcagent.tools.loops.access import Scanner
+from hpcagent.tools.loops.affine import Affine
+from hpcagent.tools.loops.calls import PURE
+from hpcagent.tools.loops.cparse import Source, parse
+from hpcagent.tools.loops.directions import band_dependences, perfect_band
+from hpcagent.tools.loops.feasibility import feasible
+from hpcagent.tools.loops.interchange import best_order, direction_text, header_span, order_cost, replace_headers
+from hpcagent.tools.loops.memory import MemoryAnalysis, root_name
+from hpcagent.tools.loops.nests import Loop
+from hpcagent.tools.loops.proposals import only_child_loop, pragma_candidates, starts_line
+from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
+from hpcagent.tools.patch import indentation
+
+
+def parts_of(fa: FileAnalyzer, loop: Loop) -> list[list] | None:
+    """The body of loop as groups of statements in order: straight-line runs and single inner loops, each group
+    alone on its lines; None unless the body is a `{}` block with exactly one inner loop and something besides it."""
+    body = loop.body
+    if body is None or body.type != "compound_statement":
+        return None
+    stmts = [c for c in body.named_children if c.type != "comment"]
+    loops = [s for s in stmts if s.id in fa.by_node]
+    if len(loops) != 1 or len(stmts) < 2:
+        return None
+    if any(s.type != "expression_statement" for s in stmts if s.id not in fa.by_node):
+        return None
+    groups: list[list] = []
+    for s in stmts:
+        if s.id in fa.by_node or not groups or groups[-1][0].id in fa.by_node:
+            groups.append([s])
+        else:
+            groups[-1].append(s)
+    return groups
+
+
+def _group_text(src: Source, group: list) -> str | None:
+    """The whole lines of a group of statements, or None if something else shares them."""
+    first, last = group[0].start_point[0], group[-1].end_point[0]
+    lines = src.lines[first: last + 1]
+    if "".join(lines).split() != src.text[group[0].start_byte: group[-1].end_byte].decode().split():
+        return None
+    return "\n".join(lines)
+
+
+def distribution_problem(fa: FileAnalyzer, loop: Loop, groups: list[list]) -> str | None:
+    """Why loop cannot be split into one loop per group (None: it can)."""
+    facts = Scanner(fa.src, fa.by_node).scan(loop)
+    inner = fa.by_node[next(s for g in groups for s in g if s.id in fa.by_node).id]
+    if facts.exits or facts.io or facts.methods or any(name not in PURE for name, _ in facts.calls):
+        return "the body exits early, does I/O or calls a function"
+    indices = {lp.index for lp in [loop, inner, *inner.descendants()] if lp.index}
+    if facts.writes() - indices:
+        return f"the body writes the scalar {min(facts.writes() - indices)}"
+    symbols = fa.symbols(loop)
+    memory = MemoryAnalysis(fa.src, loop, facts, symbols, fa.env(loop, facts), fa.distinct(loop))
+
+    def group_of(node) -> int:
+        return next(k for k, g in enumerate(groups) if g[0].start_byte <= node.start_byte < g[-1].end_byte)
+
+    accesses = []
+    for m in facts.mem:
+        if root_name(m.base) in facts.declared or m.via != "subscript" or "->" in m.base or "." in m.base:
+            return f"{fa.src.text_of(m.node)} is not a plain array access"
+        accesses.append((group_of(m.node), m))
+    for g2, later in accesses:
+        for g1, earlier in accesses:
+            if g1 >= g2 or not (later.write or earlier.write):
+                continue
+            if later.base != earlier.base:
+                if memory.alias(later.base, earlier.base) != "no":
+                    return f"{later.base} and {earlier.base} may alias"
+                continue
+            if _backward(memory, loop, later, earlier):
+                return (f"{fa.src.text_of(later.node)} in one iteration and {fa.src.text_of(earlier.node)} in a later "
+                        "one touch the same element")
+    return None
+
+
+def _backward(memory: MemoryAnalysis, loop: Loop, later, earlier) -> bool:
+    """True unless proven: no iteration of the later part touches an element the earlier part touches afterwards."""
+    d1, _ = memory.dims(later, "1")
+    d2, _ = memory.dims(earlier, "2")
+    if len(d1) != len(d2) or any(x is None for x in d1 + d2):
+        return True
+    zero = [x - y for x, y in zip(d1, d2)]  # type: ignore[operator]
+    bounds = []
+    for tag, access in (("1", later), ("2", earlier)):
+        for name, (low, high) in memory.bounds(access, tag).items():
+            bounds += [Affine.var(name) - low, high - Affine.var(name)]
+    first = Affine.var(f"{loop.index}#2") - Affine.var(f"{loop.index}#1") - Affine.const(1)
+    return feasible([*bounds, first], zero)
+
+
+def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str) -> list[Proposal]:
+    """For a parallel loop whose body is one loop J of statements and one inner loop: J distributed over them and
+    the inner loop's band put in its best legal order, with loop's own pragma. Empty unless the order improves."""
+    mine = facts[loop.node.id]
+    inner = only_child_loop(loop)
+    if not mine.parallel or inner is None or inner.kind != "for" or not starts_line(fa.src, loop):
+        return []
+    groups = parts_of(fa, inner)
+    if groups is None or not starts_line(fa.src, inner):
+        return []
+    texts = [_group_text(fa.src, g) for g in groups]
+    if any(t is None for t in texts) or distribution_problem(fa, inner, groups) is not None:
+        return []
+    head = fa.src.text[slice(*header_span(inner))].decode()
+    ind = indentation(fa.src.lines, inner.line)
+    split = "\n".join(f"{ind}{head} {{\n{t}\n{ind}}}" for t in texts)  # type: ignore[str-bytes-safe]
+    if loop.body is None or loop.body.type != "compound_statement":
+        outer = indentation(fa.src.lines, loop.line)
+        split = f"{outer}{{\n{split}\n{outer}}}"  # the loops that were one statement of loop's body are two now
+    lines = fa.src.lines
+    new_text = "\n".join([*lines[: inner.line - 1], split, *lines[inner.end_line:]]) + "\n"
+    new_src = parse(new_text.encode(), fa.src.lang)
+    new_fa = FileAnalyzer(new_src)
+    top = next((lp for lp in new_fa.loops if lp.line == loop.line and lp.depth == loop.depth), None)
+    if top is None:
+        return []
+    new_facts = {f.loop.node.id: f for f in new_fa.analyze_all()}
+    if not new_facts[top.node.id].parallel:
+        return []
+    moved, why = new_src.text, []
+    for part in reversed(top.children):  # bottom-up: byte offsets above stay valid
+        band = perfect_band(new_fa, part)
+        deps = band_dependences(new_fa, band) if len(band) >= 2 else "one loop"
+        if isinstance(deps, str):
+            continue
+        order = best_order(new_fa, deps, need_parallel=False)
+        written = tuple(range(len(band)))
+        if order is None or order == written or order_cost(new_fa, band, order) >= order_cost(new_fa, band, written):
+            continue
+        headers = [new_src.text[slice(*header_span(band[k]))] for k in order]
+        moved = moved[: band[0].node.start_byte] + replace_headers(new_src, band, headers) + \
+            moved[band[0].node.end_byte:]
+        why.append(f"the loops {', '.join(lp.index or '' for lp in band)} at line {band[0].line} in the order "
+                   f"{', '.join(band[k].index or '' for k in order)} ({direction_text(deps)})")
+    if not why:
+        return []
+    final = parse(moved, fa.src.lang)
+    final_fa = FileAnalyzer(final)
+    target = next((lp for lp in final_fa.loops if lp.line == loop.line and lp.depth == loop.depth), None)
+    if target is None:
+        return []
+    final_facts = {f.loop.node.id: f for f in final_fa.analyze_all()}
+    pragmas = pragma_candidates(final_fa, final_facts, target, file, with_inner=False)
+    if not pragmas:
+        return []
+    pragma = pragmas[0]
+    body = final.lines[target.line - 1: target.end_line]
+    text = "\n".join([indentation(final.lines, target.line) + (pragma.pragma or ""), *body]) + "\n"
+    reason = (f"distribute the loop {inner.index} at line {inner.line} over its {len(groups)} parts (no dependence "
+              f"runs backwards between them), then walk {'; '.join(why)}: every dependence stays lexicographically "
+              f"positive; {pragma.pragma} on the loop {loop.index}, which carries none")
+    return [Proposal(file, loop.line, loop.end_line, "rewrite", pragma.pragma, list(pragma.clauses),
+                     [Edit(file, loop.line, loop.end_line, text)], 0.7, reason, "analysis", locality="interchange")]
