@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import subprocess
 import tempfile
@@ -247,7 +248,7 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         if lp.accepted is not None and is_group(lp.accepted.proposal):
             lines += ["", "Change (one group, accepted together): " + change_label(lp.accepted.proposal)]
         for a in lp.attempts:
-            lines += attempt_lines(a, lp.loop_id)
+            lines += attempt_lines(a, lp.loop_id, Path(state["run_dir"]) / "work" / "orig")
     for loop, group in composed.covered.items():
         lines += ["", f"Covered by a group: `{loop}` was accepted alone too; the accepted group change on "
                       f"`{group}` already makes it parallel, so its own edit is not applied again."]
@@ -283,9 +284,25 @@ def apply_to_branch(repo: Path, patch: str, run_id: str) -> str:
     return branch
 
 
-def attempt_lines(a: Attempt, target: str = "") -> list[str]:
+def rewrite_lines(p: Proposal, orig: Path | None) -> list[str]:
+    """For a loop-order, tiling or distribution rewrite: the nest as written beside the rewritten one (a diff of the
+    lines it replaces, read from the run's copy of the original), so the legality argument above it can be checked
+    against the code."""
+    if not p.locality or orig is None or not p.edits:
+        return []
+    e = p.edits[0]
+    try:
+        old = (orig / e.file).read_text().splitlines()[e.start_line - 1: e.end_line]
+    except OSError:
+        return []
+    diff = difflib.unified_diff(old, e.new_text.rstrip("\n").splitlines(), f"{e.file} (written)",
+                                f"{e.file} ({p.locality})", n=len(old) + 20, lineterm="")
+    return ["- the nest as written and as rewritten:", "", "```diff", *diff, "```"]
+
+
+def attempt_lines(a: Attempt, target: str = "", orig: Path | None = None) -> list[str]:
     """One attempt in the report: the change (and where, when that is not the target loop), its rationale and
-    evidence, the verdict."""
+    evidence, the verdict. orig: the run's copy of the original tree (for a rewrite's before and after)."""
     p, v, c = a.proposal, a.verdict, a.check
     runs = race_runs(c.race) if c.race and c.race.runs else ""
     if c.race and c.race.runs:
@@ -294,12 +311,14 @@ def attempt_lines(a: Attempt, target: str = "") -> list[str]:
                for r in c.race.runs if r.races or not r.ok]
         runs += ": " + ("; ".join(bad) if bad else "no race")
     label = change_label(p) if is_group(p) else f"`{p.pragma or 'source rewrite'}`" + other_edits(p)
+    if p.locality:
+        label = f"{p.locality} rewrite with {label}"
     mark = ", not proven by the analysis" if p.proof == "unproven" else ""
     here = f"{p.file}:{p.line}"
     if target and here != target and not is_group(p):
         label += f" on `{here}`, not on the target loop itself"
     lines = ["", f"### attempt {a.number} ({p.source}{mark}): {label}",
-             "", f"- rationale: {p.reason}",
+             "", f"- rationale: {p.reason}", *rewrite_lines(p, orig),
              f"- race check: {runs or 'not run'}"
              + (f" (the race-check input never entered {', '.join(c.unexecuted)})" if c.unexecuted else ""),
              f"- stage reached: {c.stage}" + (f" ({c.error})" if c.error else "")]

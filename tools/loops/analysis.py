@@ -152,6 +152,12 @@ def _keep_to_the_file(src: Source, rep: LoopReport) -> None:
 def _on_the_file(src: Source, change: Proposal) -> bool:
     """No edit of the change inserts before a loop that comes from a macro or rewrites lines a macro expanded."""
     for e in change.edits:
+        if change.locality and e.end_line >= e.start_line:
+            # a loop-order or tiling rewrite copies the file's own text (macro names as written): only a loop a
+            # macro writes in its range stops it
+            if any(views.from_macro(src.raw, src.text, line) for line in range(e.start_line, e.end_line + 1)):
+                return False
+            continue
         if e.end_line < e.start_line:
             if views.from_macro(src.raw, src.text, e.start_line):
                 return False

@@ -14,6 +14,8 @@ the analysis cannot place stop it.
 
 from __future__ import annotations
 
+import re
+
 from hpcagent.records import Edit, Proposal
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import Affine
@@ -21,9 +23,16 @@ from hpcagent.tools.loops.calls import PURE
 from hpcagent.tools.loops.cparse import Source, parse
 from hpcagent.tools.loops.directions import band_dependences, perfect_band
 from hpcagent.tools.loops.feasibility import feasible
-from hpcagent.tools.loops.interchange import best_order, direction_text, header_span, order_cost, replace_headers
+from hpcagent.tools.loops.interchange import (
+    as_written,
+    best_order,
+    direction_text,
+    header_span,
+    order_cost,
+    replace_headers,
+)
 from hpcagent.tools.loops.memory import MemoryAnalysis, root_name
-from hpcagent.tools.loops.nests import Loop
+from hpcagent.tools.loops.nests import Loop, find_loops
 from hpcagent.tools.loops.proposals import only_child_loop, pragma_candidates, starts_line
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
 from hpcagent.tools.patch import indentation
@@ -50,11 +59,15 @@ def parts_of(fa: FileAnalyzer, loop: Loop) -> list[list] | None:
     return groups
 
 
+COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
 def _group_text(src: Source, group: list) -> str | None:
     """The whole lines of a group of statements, or None if something else shares them."""
     first, last = group[0].start_point[0], group[-1].end_point[0]
     lines = src.lines[first: last + 1]
-    if "".join(lines).split() != src.text[group[0].start_byte: group[-1].end_byte].decode().split():
+    if "".join(COMMENT.sub(" ", "\n".join(lines)).split()) != \
+            "".join(src.text[group[0].start_byte: group[-1].end_byte].decode().split()):
         return None
     return "\n".join(lines)
 
@@ -108,6 +121,36 @@ def _backward(memory: MemoryAnalysis, loop: Loop, later, earlier) -> bool:
     return feasible([*bounds, first], zero)
 
 
+def _split(src: Source, outer_at: tuple[int, int], inner_at: tuple[int, int], spans: list[tuple[int, int]],
+           orders: dict[tuple[int, int], tuple[int, ...]]) -> Source | None:
+    """src with the loop at inner_at (line, depth) distributed over the line spans of its parts, then each band
+    listed in orders (by the line and depth of its first loop after the split) put in that order. Done alike on the
+    analysis's view and on the file as written (same lines), so the edit copies the file's own text."""
+    loops = {(lp.line, lp.depth): lp for lp in find_loops(src)}
+    outer, inner = loops.get(outer_at), loops.get(inner_at)
+    if outer is None or inner is None:
+        return None
+    head = src.text[slice(*header_span(inner))].decode()
+    ind = indentation(src.lines, inner.line)
+    split = "\n".join(f"{ind}{head} {{\n" + "\n".join(src.lines[a - 1: b]) + f"\n{ind}}}" for a, b in spans)
+    if outer.body is None or outer.body.type != "compound_statement":
+        around = indentation(src.lines, outer.line)
+        split = f"{around}{{\n{split}\n{around}}}"  # the loops that were one statement of its body are two now
+    lines = src.lines
+    text = ("\n".join([*lines[: inner.line - 1], split, *lines[inner.end_line:]])).encode()
+    for (line, depth), order in sorted(orders.items(), reverse=True):  # bottom-up: offsets above stay valid
+        now = parse(text, src.lang)
+        first = next((lp for lp in find_loops(now) if lp.line == line and lp.depth == depth), None)
+        band = [first] if first is not None else []
+        while band and len(band) < len(order) and (nxt := only_child_loop(band[-1])) is not None:
+            band.append(nxt)
+        if len(band) != len(order):
+            return None
+        headers = [now.text[slice(*header_span(band[k]))] for k in order]
+        text = text[: band[0].node.start_byte] + replace_headers(now, band, headers) + text[band[0].node.end_byte:]
+    return parse(text, src.lang)
+
+
 def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str) -> list[Proposal]:
     """For a parallel loop whose body is one loop J of statements and one inner loop: J distributed over them and
     the inner loop's band put in its best legal order, with loop's own pragma. Empty unless the order improves."""
@@ -118,27 +161,19 @@ def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: 
     groups = parts_of(fa, inner)
     if groups is None or not starts_line(fa.src, inner):
         return []
-    texts = [_group_text(fa.src, g) for g in groups]
-    if any(t is None for t in texts) or distribution_problem(fa, inner, groups) is not None:
+    if any(_group_text(fa.src, g) is None for g in groups) or distribution_problem(fa, inner, groups) is not None:
         return []
-    head = fa.src.text[slice(*header_span(inner))].decode()
-    ind = indentation(fa.src.lines, inner.line)
-    split = "\n".join(f"{ind}{head} {{\n{t}\n{ind}}}" for t in texts)  # type: ignore[str-bytes-safe]
-    if loop.body is None or loop.body.type != "compound_statement":
-        outer = indentation(fa.src.lines, loop.line)
-        split = f"{outer}{{\n{split}\n{outer}}}"  # the loops that were one statement of loop's body are two now
-    lines = fa.src.lines
-    new_text = "\n".join([*lines[: inner.line - 1], split, *lines[inner.end_line:]]) + "\n"
-    new_src = parse(new_text.encode(), fa.src.lang)
+    at, inner_at = (loop.line, loop.depth), (inner.line, inner.depth)
+    spans = [(g[0].start_point[0] + 1, g[-1].end_point[0] + 1) for g in groups]
+    new_src = _split(fa.src, at, inner_at, spans, {})
+    if new_src is None:
+        return []
     new_fa = FileAnalyzer(new_src)
-    top = next((lp for lp in new_fa.loops if lp.line == loop.line and lp.depth == loop.depth), None)
-    if top is None:
+    top = next((lp for lp in new_fa.loops if (lp.line, lp.depth) == at), None)
+    if top is None or not new_fa.analyze(top).parallel:
         return []
-    new_facts = {f.loop.node.id: f for f in new_fa.analyze_all()}
-    if not new_facts[top.node.id].parallel:
-        return []
-    moved, why = new_src.text, []
-    for part in reversed(top.children):  # bottom-up: byte offsets above stay valid
+    orders, why = {}, []
+    for part in top.children:
         band = perfect_band(new_fa, part)
         deps = band_dependences(new_fa, band) if len(band) >= 2 else "one loop"
         if isinstance(deps, str):
@@ -147,27 +182,29 @@ def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: 
         written = tuple(range(len(band)))
         if order is None or order == written or order_cost(new_fa, band, order) >= order_cost(new_fa, band, written):
             continue
-        headers = [new_src.text[slice(*header_span(band[k]))] for k in order]
-        moved = moved[: band[0].node.start_byte] + replace_headers(new_src, band, headers) + \
-            moved[band[0].node.end_byte:]
+        orders[(part.line, part.depth)] = order
         why.append(f"the loops {', '.join(lp.index or '' for lp in band)} at line {band[0].line} in the order "
                    f"{', '.join(band[k].index or '' for k in order)} ({direction_text(deps)})")
     if not why:
         return []
-    final = parse(moved, fa.src.lang)
+    final = _split(fa.src, at, inner_at, spans, orders)
+    text = _split(as_written(fa.src), at, inner_at, spans, orders) if final is not None else None
+    if final is None or text is None:
+        return []
     final_fa = FileAnalyzer(final)
-    target = next((lp for lp in final_fa.loops if lp.line == loop.line and lp.depth == loop.depth), None)
-    if target is None:
+    target = next((lp for lp in final_fa.loops if (lp.line, lp.depth) == at), None)
+    mirror = next((lp for lp in find_loops(text) if (lp.line, lp.depth) == at), None)
+    if target is None or mirror is None:
         return []
     final_facts = {f.loop.node.id: f for f in final_fa.analyze_all()}
     pragmas = pragma_candidates(final_fa, final_facts, target, file, with_inner=False)
     if not pragmas:
         return []
     pragma = pragmas[0]
-    body = final.lines[target.line - 1: target.end_line]
-    text = "\n".join([indentation(final.lines, target.line) + (pragma.pragma or ""), *body]) + "\n"
+    body = text.lines[mirror.line - 1: mirror.end_line]
+    new = "\n".join([indentation(text.lines, mirror.line) + (pragma.pragma or ""), *body]) + "\n"
     reason = (f"distribute the loop {inner.index} at line {inner.line} over its {len(groups)} parts (no dependence "
               f"runs backwards between them), then walk {'; '.join(why)}: every dependence stays lexicographically "
               f"positive; {pragma.pragma} on the loop {loop.index}, which carries none")
     return [Proposal(file, loop.line, loop.end_line, "rewrite", pragma.pragma, list(pragma.clauses),
-                     [Edit(file, loop.line, loop.end_line, text)], 0.7, reason, "analysis", locality="interchange")]
+                     [Edit(file, loop.line, loop.end_line, new)], 0.7, reason, "analysis", locality="interchange")]

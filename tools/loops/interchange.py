@@ -19,7 +19,7 @@ from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import to_affine
 from hpcagent.tools.loops.cparse import Source, parse, walk
 from hpcagent.tools.loops.directions import BandDeps, band_dependences, perfect_band
-from hpcagent.tools.loops.nests import Loop
+from hpcagent.tools.loops.nests import Loop, find_loops
 from hpcagent.tools.loops.proposals import pragma_text, starts_line
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
 from hpcagent.tools.patch import indentation
@@ -109,27 +109,44 @@ def fresh_name(fa: FileAnalyzer, loop: Loop, taken: set[str]) -> str:
     raise ValueError("no free name")
 
 
-def tiled_headers(fa: FileAnalyzer, loop: Loop, tile: str, size: int) -> tuple[str, str] | None:
-    """(tile loop header, point loop header) for one loop `for (i = LO; i < HI; i++)` (or <=)."""
-    cond = loop.node.child_by_field_name("condition")
-    init = loop.node.child_by_field_name("initializer")
-    update = loop.node.child_by_field_name("update")
-    if cond is None or init is None or update is None or cond.type != "binary_expression":
+def tiled_headers(fa: FileAnalyzer, loop: Loop, written: Loop, text: Source, tile: str,
+                  size: int) -> tuple[str, str] | None:
+    """(tile loop header, point loop header) for one loop `for (i = LO; i < HI; i++)` (or <=); the text of the
+    bounds is the file's own (written, in text: macros unexpanded), the index type the analysis's."""
+    cond = written.node.child_by_field_name("condition")
+    update = written.node.child_by_field_name("update")
+    if cond is None or update is None or cond.type != "binary_expression" or not written.bound_nodes:
         return None
     left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
-    op = fa.src.text_of(cond.child_by_field_name("operator"))
-    if fa.src.text_of(left) != loop.index or op not in ("<", "<=") or not loop.bound_nodes:
+    op = text.text_of(cond.child_by_field_name("operator"))
+    if text.text_of(left) != written.index or op not in ("<", "<=") or written.index != loop.index:
         return None
-    low, high, i = fa.src.text_of(loop.bound_nodes[0]), fa.src.text_of(right), loop.index
+    low, high, i = text.text_of(written.bound_nodes[0]), text.text_of(right), loop.index
     span = f"{tile} + {size}" if op == "<" else f"{tile} + {size - 1}"
     kind = index_type(fa, loop)
     point_init = f"{kind} {i} = {tile}" if loop.index_declared else f"{i} = {tile}"
     return (f"for ({kind} {tile} = {low}; {tile} {op} {high}; {tile} += {size})",
-            f"for ({point_init}; {i} {op} ({span} {op} {high} ? {span} : {high}); {fa.src.text_of(update)})")
+            f"for ({point_init}; {i} {op} ({span} {op} {high} ? {span} : {high}); {text.text_of(update)})")
 
 
-def _headers(fa: FileAnalyzer, band: list[Loop], order: tuple[int, ...]) -> list[bytes]:
-    return [fa.src.text[slice(*header_span(band[k]))] for k in order]
+def as_written(src: Source) -> Source:
+    """The file as written, parsed, when src is the compiler's view of it (tools/loops/views.py), else src: a
+    rewrite copies the file's own text (macro names, comments), the analysis reads the view. Both have the same
+    lines."""
+    return parse(src.raw, src.lang) if src.raw is not None else src
+
+
+def written_band(text: Source, band: list[Loop]) -> list[Loop] | None:
+    """The loops of text at the band's lines and depths (the same loops in the file as written)."""
+    loops = {(lp.line, lp.depth): lp for lp in find_loops(text)}
+    out = [loops.get((lp.line, lp.depth)) for lp in band]
+    if any(w is None or w.index != lp.index for w, lp in zip(out, band)):
+        return None
+    return out  # type: ignore[return-value]
+
+
+def _headers(text: Source, band: list[Loop], order: tuple[int, ...]) -> list[bytes]:
+    return [text.text[slice(*header_span(band[k]))] for k in order]
 
 
 def _indent_block(text: str, first_indent: str, extra: str) -> list[str]:
@@ -156,31 +173,36 @@ def locality_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loo
     names = [band[k].index for k in order]
     why = (f"loops {', '.join(lp.index for lp in band)}: {direction_text(deps)}")
     out: list[Proposal] = []
-    indent = indentation(fa.src.lines, loop.line)
+    text = as_written(fa.src)
+    wband = written_band(text, band)
+    if wband is None:
+        return []
+    indent = indentation(text.lines, loop.line)
     written = tuple(range(len(band)))
     if order != written and order_cost(fa, band, order) < order_cost(fa, band, written):
-        body = replace_headers(fa.src, band, _headers(fa, band, order)).decode()
         pragma = pragma_text(private)
-        text = "\n".join([indent + pragma, indent + body]) + "\n"
-        # the clauses of the new outermost loop: re-analyse the rewritten file for the reductions and privates
-        new_src = parse(fa.src.text[:band[0].node.start_byte] + body.encode() + fa.src.text[band[0].node.end_byte:],
+        body = replace_headers(text, wband, _headers(text, wband, order)).decode()
+        # the new outermost loop re-analysed in the rewritten view: still parallel with these clauses
+        seen = replace_headers(fa.src, band, _headers(fa.src, band, order))
+        new_src = parse(fa.src.text[:band[0].node.start_byte] + seen + fa.src.text[band[0].node.end_byte:],
                         fa.src.lang)
         if _still_parallel(new_src, loop):
             reason = (f"interchange to the order {', '.join(names)}: the written order walks memory with a stride "
                       f"innermost; legal because every dependence stays lexicographically positive ({why}); the "
                       f"outer loop {names[0]} carries none: {pragma}")
             out.append(Proposal(file, loop.line, loop.end_line, "rewrite", pragma, private,
-                                [Edit(file, loop.line, loop.end_line, text)], 0.7, reason, "analysis",
-                                locality="interchange"))
+                                [Edit(file, loop.line, loop.end_line, f"{indent}{pragma}\n{indent}{body}\n")], 0.7,
+                                reason, "analysis", locality="interchange"))
     if deps.fully_permutable() and _reuse(fa, band, order) and not _small(band):
-        taken = {fa.src.text_of(n) for n in walk(loop.fn_node) if n.type == "identifier"}
+        taken = {src.text_of(n) for src, lp in ((fa.src, loop), (text, wband[0])) for n in walk(lp.fn_node)
+                 if n.type == "identifier"}
         tiles = [fresh_name(fa, band[k], taken) for k in order]
         for size in TILE_SIZES:
-            parts = [tiled_headers(fa, band[k], tile, size) for k, tile in zip(order, tiles)]
+            parts = [tiled_headers(fa, band[k], wband[k], text, tile, size) for k, tile in zip(order, tiles)]
             if any(p is None for p in parts):
                 break
-            point = replace_headers(fa.src, band, [p[1].encode() for p in parts]).decode()  # type: ignore[index]
-            step = _unit(fa.src, band)
+            point = replace_headers(text, wband, [p[1].encode() for p in parts]).decode()  # type: ignore[index]
+            step = _unit(text, wband)
             lines = [indent + pragma_text(private)]
             lines += [indent + step * d + p[0] for d, p in enumerate(parts)]  # type: ignore[index]
             lines += _indent_block(point, indent, step * len(parts))

@@ -205,3 +205,43 @@ def test_distribution_is_refused_when_a_dependence_runs_backwards():
     # a scalar carried between the parts is not modelled either
     carried = TEXTBOOK.replace("double s = 0.0;", "double s = 0.0, w = 0.0;")
     assert rewrites_at(carried.replace("BODY", "w = C[i][j]; D[i][j] = w;"), 11) == []
+
+
+def test_rewrites_of_a_macro_sized_nest_keep_the_file_s_own_text(tmp_path: Path):
+    """Analysed as the compiler sees it (N and the type expanded), rewritten as the file is written."""
+    from hpcagent.tools.loops import views
+    from hpcagent.tools.loops.analysis import analyze_file
+    from hpcagent.tools.loops.cparse import parse_file
+
+    text = ("#define N 300\n#define REAL double\nstatic REAL A[N][N], B[N][N], C[N][N];\n"
+            "void mm(REAL beta)\n{\n"
+            "    for (int i = 0; i < N; i++)\n"
+            "        for (int j = 0; j < N; j++) {\n"
+            "            C[i][j] *= beta; /* scale first */\n"
+            "            for (int k = 0; k < N; k++)\n"
+            "                C[i][j] += (REAL)2 * A[i][k] * B[k][j];\n"
+            "        }\n"
+            "    for (int i = 0; i < N; i++)\n"
+            "        for (int j = 0; j < N; j++)\n"
+            "            for (int k = 0; k < N; k++)\n"
+            "                A[i][j] += (REAL)3 * C[i][k] * B[k][j];\n}\n")
+    (tmp_path / "mm.c").write_text(text)
+    found = views.from_compile_commands(tmp_path, [{"directory": str(tmp_path), "file": "mm.c",
+                                                    "arguments": ["gcc", "-O2", "-c", "mm.c"]}])
+    assert "mm.c" in found.views
+    found.register()
+    try:
+        assert parse_file(tmp_path / "mm.c").raw is not None  # the analysis reads the view
+        reps = {r.line: r for r in analyze_file(tmp_path / "mm.c", tmp_path)}
+    finally:
+        views.use({})
+    assert b"i < 300" in found.views["mm.c"]  # the analysis read the view
+    first = [c for c in reps[6].candidates if c.locality]
+    second = [c for c in reps[12].candidates if c.locality]
+    assert [c.locality for c in first] == ["interchange"] and "distribute the loop j" in first[0].reason
+    assert [c.locality for c in second] == ["interchange", "tile", "tile", "tile"]
+    for cand in first + second:
+        new = cand.edits[0].new_text
+        assert "< N" in new and "300" not in new and "(REAL)" in new, new
+    assert "/* scale first */" in first[0].edits[0].new_text
+    assert "kk < N; kk += 64" in second[1].edits[0].new_text
