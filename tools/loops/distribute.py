@@ -24,10 +24,12 @@ from hpcagent.tools.loops.cparse import Source, parse
 from hpcagent.tools.loops.directions import band_dependences, perfect_band
 from hpcagent.tools.loops.feasibility import feasible
 from hpcagent.tools.loops.interchange import (
+    TILE_SIZES,
     as_written,
     best_order,
     direction_text,
     header_span,
+    locality_candidates,
     order_cost,
     replace_headers,
 )
@@ -35,7 +37,7 @@ from hpcagent.tools.loops.memory import MemoryAnalysis, root_name
 from hpcagent.tools.loops.nests import Loop, find_loops
 from hpcagent.tools.loops.proposals import only_child_loop, pragma_candidates, starts_line
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
-from hpcagent.tools.patch import indentation
+from hpcagent.tools.patch import EditError, apply_to_text, indentation
 
 
 def parts_of(fa: FileAnalyzer, loop: Loop) -> list[list] | None:
@@ -151,6 +153,73 @@ def _split(src: Source, outer_at: tuple[int, int], inner_at: tuple[int, int], sp
     return parse(text, src.lang)
 
 
+def _split_outer(src: Source, at: tuple[int, int]) -> Source | None:
+    """src with the loop at `at` distributed over the loops its `{}` body holds (one copy of its header each)."""
+    loop = next((lp for lp in find_loops(src) if (lp.line, lp.depth) == at), None)
+    if loop is None or loop.body is None or loop.body.type != "compound_statement":
+        return None
+    parts = [c for c in loop.body.named_children if c.type != "comment"]
+    if len(parts) < 2 or not all(p.type == "for_statement" for p in parts):
+        return None
+    head = src.text[slice(*header_span(loop))].decode()
+    ind = indentation(src.lines, loop.line)
+    lines = src.lines
+    copies = []
+    for p in parts:
+        first, last = p.start_point[0], p.end_point[0]
+        if lines[first][: p.start_point[1]].strip() or lines[last][p.end_point[1]:].strip():
+            return None
+        copies.append(f"{ind}{head}\n" + "\n".join(lines[first: last + 1]))
+    text = "\n".join([*lines[: loop.line - 1], *copies, *lines[loop.end_line:]])
+    return parse(text.encode(), src.lang)
+
+
+def _tiled_parts(fa: FileAnalyzer, loop: Loop, file: str, at: tuple[int, int], inner_at: tuple[int, int],
+                 spans: list[tuple[int, int]], orders: dict, first_reason: str) -> list[Proposal]:
+    """The distribution carried one level out: loop (parallel, so no dependence crosses its iterations) split over
+    the loops its body now holds, each copy with its own `parallel for`, and the copies that are perfect, fully
+    permutable bands tiled (one candidate per tile size, all such copies tiled alike)."""
+    view = _split(fa.src, at, inner_at, spans, orders)
+    written = _split(as_written(fa.src), at, inner_at, spans, orders)
+    view2 = _split_outer(view, at) if view is not None else None
+    written2 = _split_outer(written, at) if written is not None else None
+    if view2 is None or written2 is None or len(view2.lines) != len(written2.lines):
+        return []
+    view2.raw = written2.text  # what the rewrite of each copy copies from (tools/loops/interchange.py)
+    fa2 = FileAnalyzer(view2)
+    facts2 = {f.loop.node.id: f for f in fa2.analyze_all()}
+    grown = len(view2.lines) - len(fa.src.lines)
+    last = loop.end_line + grown
+    tops = [lp for lp in fa2.loops if lp.depth == loop.depth and loop.line <= lp.line <= last]
+    pragmas, tiles = {}, {}
+    for top in tops:
+        mine = pragma_candidates(fa2, facts2, top, file, with_inner=False)
+        if not mine or mine[0].kind != "pragma":
+            return []
+        pragmas[top.line] = mine[0]
+        tiles[top.line] = {int(c.reason.split()[3]): c for c in locality_candidates(fa2, facts2, top, file)
+                           if c.locality == "tile"}
+    out = []
+    for size in TILE_SIZES:
+        edits = [tiles[line][size].edits[0] if size in tiles[line] else pragmas[line].edits[0] for line in pragmas]
+        if not any(size in tiles[line] for line in pragmas):
+            break
+        try:
+            new = apply_to_text(written2.text.decode(), edits, file).split("\n")
+        except EditError:
+            return out
+        tail = len(fa.src.lines) - loop.end_line
+        region = new[loop.line - 1: len(new) - tail]
+        tiled = [f"{line}" for line in pragmas if size in tiles[line]]
+        reason = (f"{first_reason}; then distribute the loop {loop.index} over the {len(tops)} loops it holds (it "
+                  f"carries no dependence: each part may run as a loop of its own, with its own parallel for), and "
+                  f"tile {len(tiled)} of them {size} per side ({tiles[int(tiled[0])][size].reason.split(': ', 1)[1]})")
+        out.append(Proposal(file, loop.line, loop.end_line, "rewrite", pragmas[tops[0].line].pragma, [],
+                            [Edit(file, loop.line, loop.end_line, "\n".join(region) + "\n")], 0.6, reason,
+                            "analysis", locality="tile"))
+    return out
+
+
 def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str) -> list[Proposal]:
     """For a parallel loop whose body is one loop J of statements and one inner loop: J distributed over them and
     the inner loop's band put in its best legal order, with loop's own pragma. Empty unless the order improves."""
@@ -206,5 +275,6 @@ def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: 
     reason = (f"distribute the loop {inner.index} at line {inner.line} over its {len(groups)} parts (no dependence "
               f"runs backwards between them), then walk {'; '.join(why)}: every dependence stays lexicographically "
               f"positive; {pragma.pragma} on the loop {loop.index}, which carries none")
-    return [Proposal(file, loop.line, loop.end_line, "rewrite", pragma.pragma, list(pragma.clauses),
-                     [Edit(file, loop.line, loop.end_line, new)], 0.7, reason, "analysis", locality="interchange")]
+    first = Proposal(file, loop.line, loop.end_line, "rewrite", pragma.pragma, list(pragma.clauses),
+                     [Edit(file, loop.line, loop.end_line, new)], 0.7, reason, "analysis", locality="interchange")
+    return [first, *_tiled_parts(fa, loop, file, at, inner_at, spans, orders, reason.split(": every")[0])]

@@ -179,14 +179,19 @@ def test_a_textbook_product_is_distributed_then_reordered_and_computes_the_same(
     # the statement before the k loop reads this iteration's element only: the j loop may be split over its parts
     text = TEXTBOOK.replace("BODY", "C[i][j] *= 0.5; D[i][j] = C[i][j];")
     found = rewrites_at(text, 11)
-    assert len(found) == 1 and "distribute the loop j at line 12 over its 2 parts" in found[0].reason
+    assert [c.locality for c in found] == ["interchange", "tile", "tile", "tile"]
+    assert "distribute the loop j at line 12 over its 2 parts" in found[0].reason
     new = found[0].edits[0].new_text
     assert new.lstrip().startswith("#pragma omp parallel for")
     assert new.index("D[i][j] = C[i][j];") < new.index("for (int k") < new.index("for (int j = 1", new.index("for (int k"))
+    # one step further out: the i loop split over the two loops it now holds, the product's copy tiled
+    tiled = found[1].edits[0].new_text
+    assert tiled.count("#pragma omp parallel for") == 2 and "kk += 64" in tiled and "distribute the loop i" in \
+        found[1].reason
     src = tmp_path / "mm.c"
     src.write_text(text)
     results = []
-    for n, edits in enumerate([[], found[0].edits]):
+    for n, edits in enumerate([[], *(c.edits for c in found)]):
         tree = tmp_path / f"v{n}"
         tree.mkdir()
         shutil.copy(src, tree / "mm.c")
@@ -195,7 +200,7 @@ def test_a_textbook_product_is_distributed_then_reordered_and_computes_the_same(
                        check=True)
         results.append(subprocess.run([str(tree / "mm")], check=True, capture_output=True, text=True,
                                       env={"OMP_NUM_THREADS": "2"}).stdout)
-    assert results[0] == results[1]
+    assert results[1:] == [results[0]] * len(found)
 
 
 def test_distribution_is_refused_when_a_dependence_runs_backwards():
@@ -238,10 +243,11 @@ def test_rewrites_of_a_macro_sized_nest_keep_the_file_s_own_text(tmp_path: Path)
     assert b"i < 300" in found.views["mm.c"]  # the analysis read the view
     first = [c for c in reps[6].candidates if c.locality]
     second = [c for c in reps[12].candidates if c.locality]
-    assert [c.locality for c in first] == ["interchange"] and "distribute the loop j" in first[0].reason
+    assert [c.locality for c in first] == ["interchange", "tile", "tile", "tile"]
+    assert "distribute the loop j" in first[0].reason
     assert [c.locality for c in second] == ["interchange", "tile", "tile", "tile"]
     for cand in first + second:
         new = cand.edits[0].new_text
         assert "< N" in new and "300" not in new and "(REAL)" in new, new
-    assert "/* scale first */" in first[0].edits[0].new_text
+    assert all("/* scale first */" in c.edits[0].new_text for c in first)
     assert "kk < N; kk += 64" in second[1].edits[0].new_text
