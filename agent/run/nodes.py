@@ -295,13 +295,14 @@ def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> boo
 def locality_left(state: RunState, ctx: RunContext, t: LoopTarget, tried: list[Attempt]) -> bool:
     """One more candidate when the analysis has an untried locality rewrite of this nest (a loop order, a tiling)
     and budget.locality allows: a pragma alone stops near the core count, a better memory walk need not. The
-    search goes on while each rewrite tried is the best so far (a tile size that lost ends it)."""
+    search ends when a tile size tried after another one does not win (or the budget is spent)."""
     cfg = config(state)
     done = [a for a in tried if a.proposal.locality]
     if len(done) >= cfg.budget.locality or over_budget(state):
         return False
-    if done and done[-1] is tried[-1] and best_accepted(tried) is not tried[-1]:
-        return False
+    tiles = [a for a in done if a.proposal.locality == "tile"]
+    if len(tiles) >= 2 and tiles[-1] is tried[-1] and best_accepted(tried) is not tried[-1]:
+        return False  # a second tile size that did not win ends the size search
     try:
         reports = ctx.shared_analysis(work(state) / "orig").reports(t.file)
     except Exception:  # no analysis, no rewrite to try

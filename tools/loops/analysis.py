@@ -89,7 +89,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
         cands = pragma_candidates(fa, facts, loop, file)
         rewrites = locality_candidates(fa, facts, loop, file) + distributed_candidates(fa, facts, loop, file) \
             if cands else []
-        cands[1:1] = rewrites
+        cands[1:1] = locality_order(rewrites)
         orphaned = team_at_call_sites(fa.src, f, file, cands[0]) if cands and cands[0].kind == "pragma" else None
         if orphaned is not None:
             cands.insert(0, orphaned)
@@ -116,6 +116,16 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
                       f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "", index=loop.index or "")
+
+
+def locality_order(rewrites: list[Proposal]) -> list[Proposal]:
+    """The search order of a nest's locality rewrites: the first tiling of each kind (the form that also reuses the
+    cache, as Polly would choose), then the plain loop orders, then the other tile sizes. A rewrite tried after an
+    accepted one is kept only when faster beyond the noise, so the first tried is the one the doubt favours."""
+    firsts = [c for k, c in enumerate(rewrites) if c.locality == "tile"
+              and (k == 0 or rewrites[k - 1].locality != "tile")]
+    rest = [c for c in rewrites if c not in firsts]
+    return firsts + [c for c in rest if c.locality != "tile"] + [c for c in rest if c.locality == "tile"]
 
 
 def is_team_target(rep: LoopReport, reports: list[LoopReport]) -> bool:

@@ -7,7 +7,8 @@ innermost (then next-innermost) wins, and it is proposed only when it beats the 
 for a fully permutable band whose data is reused across a loop that is not innermost (an access that does not move
 with that loop, as B[k][j] in i of a matrix product) or that still walks memory with a stride: tile loops outside,
 point loops inside in the chosen order, the outermost tile loop parallel. The tile size is found by the sandbox: one
-candidate per size in TILE_SIZES, tried while each is faster (budget.locality).
+candidate per size in TILE_SIZES; the first size is tried before the plain loop order, the others after it, until
+one size does not beat the one before (budget.locality, agent/run/nodes.py).
 """
 
 from __future__ import annotations
