@@ -39,7 +39,7 @@ def bench_kernel(sandbox, k: dict, work: Path, args, agents: dict[str, str | Non
     name, kdir = k["name"], work / k["name"]
     defines = k["small_defines"] if args.small else ""
     result: dict[str, dict] = {}
-    for v in BASE:
+    for v in args.base:
         variants.place(kdir, v, KERNELS / (k["ref"] if v == "reference" else k["file"]), name)
     for v, model in agents.items():
         log(f"{name}: hpcagent optimize ({model or 'analysis planner'})")
@@ -52,13 +52,13 @@ def bench_kernel(sandbox, k: dict, work: Path, args, agents: dict[str, str | Non
     # a must-stay-serial kernel's reference is the serial program (no OpenMP directive): like hpcagent with nothing
     # accepted it is 1.0 by definition; timing a binary against itself would only report noise
     same_as_serial = "#pragma omp" not in (KERNELS / k["ref"]).read_text()
-    built = [*(v for v in BASE if not (v == "reference" and same_as_serial)),
+    built = [*(v for v in args.base if not (v == "reference" and same_as_serial)),
              *(v for v in agents if result[v].get("source"))]
     log(f"{name}: build and run {', '.join(built)}")
     runs = variants.build_and_run(sandbox, kdir, name, built, defines, args.threads, args.run_timeout)
     if not runs["serial"]["ran"]:
         why = "serial " + runs["serial"].get("reason", "failed")
-        return complete({v: {"reason": why} for v in [*BASE, *agents]})
+        return complete({v: {"reason": why} for v in [*args.base, *agents]})
     expected = runs["serial"]["stdout"]
     for v in built[1:]:
         rec = {k2: x for k2, x in variants.check_output(expected, runs[v]).items() if k2 not in ("stdout", "ran")}
@@ -85,7 +85,7 @@ def bench_kernel(sandbox, k: dict, work: Path, args, agents: dict[str, str | Non
                     runs["serial"].get("run_seconds"))
     result["serial"] = {"speedup": 1.0, "min": 1.0, "max": 1.0, "correct": True, "race": False,
                         "median_seconds": serial_s}
-    return complete({v: result[v] for v in [*BASE, *agents]})
+    return complete({v: result[v] for v in [*args.base, *agents]})
 
 
 def complete(kernel: dict[str, dict]) -> dict[str, dict]:
@@ -120,6 +120,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="only the manifest's quick kernels; writes *_quick files")
     p.add_argument("--only", help="comma-separated kernel names")
+    p.add_argument("--polly-par", action="store_true",
+                   help="also Polly with its matrix-multiplication pattern off (column polly-par): that pattern "
+                        "optimizes a product serially, the other path parallelizes it")
     p.add_argument("--reps", type=int, default=5, help="interleaved timing repetitions (also given to hpcagent)")
     p.add_argument("--threads", type=int, default=2, help="threads of the parallel variants")
     p.add_argument("--model", help="also run hpcagent with --planner llm --model MODEL (column hpcagent-llm)")
@@ -129,7 +132,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--agent-args", default="", help='extra hpcagent optimize options, e.g. "--max-targets 2"')
     p.add_argument("--agent-timeout", type=float, default=7200, help="seconds one hpcagent run may take")
     p.add_argument("--run-timeout", type=float, default=300, help="seconds one kernel run may take")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.base = [*BASE, *(["polly-par"] if args.polly_par else [])]
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results[k["name"]] = bench_kernel(sandbox, k, work, args, agents)
         except HpcAgentError as exc:  # one kernel's sandbox trouble must not lose the others' results
-            results[k["name"]] = complete({v: {"reason": f"sandbox error: {exc.message}"} for v in [*BASE, *agents]})
+            results[k["name"]] = complete({v: {"reason": f"sandbox error: {exc.message}"}
+                                           for v in [*args.base, *agents]})
         # Written after every kernel, so a run stopped half-way still leaves its finished rows.
-        write_all(args, argv, results, [*BASE, *agents], [x["name"] for x in kernels if x["name"] not in results])
+        write_all(args, argv, results, [*args.base, *agents], [x["name"] for x in kernels if x["name"] not in results])
     return 0
 
 

@@ -18,12 +18,14 @@ COMPILE = {
     "serial": "gcc -O3 {d} {src} -o {bin} -lm",
     "gcc-autopar": "gcc -O3 -ftree-parallelize-loops={t} {d} {src} -o {bin} -lm",
     "polly": "clang-16 -O3 " + POLLY + " -fopenmp {d} {src} -o {bin} -lm",
+    "polly-par": "clang-16 -O3 " + POLLY + " -mllvm -polly-pattern-matching-based-opts=false -fopenmp {d} {src} "
+                 "-o {bin} -lm",
     "reference": "gcc -O3 -fopenmp {d} {src} -o {bin} -lm",
     "hpcagent": "gcc -O3 -fopenmp {d} {src} -o {bin} -lm",
     "hpcagent-llm": "gcc -O3 -fopenmp {d} {src} -o {bin} -lm",
 }
 # Parallelism the compiler creates itself cannot be race-checked the way source pragmas can (see RACE_NA).
-COMPILER_PARALLEL = ("gcc-autopar", "polly")
+COMPILER_PARALLEL = ("gcc-autopar", "polly", "polly-par")
 RACE_NA = ("gcc-autopar and polly add threads inside the optimizer at -O3, from source without pragmas. "
            "A ThreadSanitizer build (clang-16 -O1 with Archer) does not contain that parallel code, and "
            "gcc's libgomp is not TSan-instrumented (every barrier would read as a race), so their evidence "

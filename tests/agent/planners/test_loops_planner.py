@@ -103,7 +103,7 @@ def test_rank_targets_one_target_per_nest_prefers_outer_parallel_loop():
 
 def test_candidates_include_interchange_for_naive_gemm():
     cands = candidates_for(CORPUS, "linalg.c", 12)
-    rewrite = next(c for c in cands if c.kind == "rewrite")
+    rewrite = next(c for c in cands if c.locality == "interchange")
     text = rewrite.edits[0].new_text
     assert text.index("for (k = 0") < text.index("for (j = 0")
     assert text.lstrip().startswith("#pragma omp parallel for")
