@@ -277,4 +277,6 @@ def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: 
               f"positive; {pragma.pragma} on the loop {loop.index}, which carries none")
     first = Proposal(file, loop.line, loop.end_line, "rewrite", pragma.pragma, list(pragma.clauses),
                      [Edit(file, loop.line, loop.end_line, new)], 0.7, reason, "analysis", locality="interchange")
+    if mine.verdict != "parallel":  # a reduction carries its accumulation across loop: loop itself is not split
+        return [first]
     return [first, *_tiled_parts(fa, loop, file, at, inner_at, spans, orders, reason.split(": every")[0])]

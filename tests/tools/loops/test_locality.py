@@ -253,3 +253,12 @@ def test_rewrites_of_a_macro_sized_nest_keep_the_file_s_own_text(tmp_path: Path)
         assert "< N" in new and "300" not in new and "(REAL)" in new, new
     assert all("/* scale first */" in c.edits[0].new_text for c in first)
     assert "kk < N; kk += 64" in second[0].edits[0].new_text
+
+
+def test_a_reduction_loop_is_not_split_itself():
+    # y accumulates over i (an array reduction): the j loop inside may be distributed and reordered, but the i
+    # loop is not split over its parts, whose copies would each need the accumulation to be complete
+    text = TEXTBOOK.replace("double A[N][N]", "double y[N], A[N][N]").replace("BODY", "y[j] += A[i][j];")
+    reps = {r.line: r for r in analyze_source(parse(text.encode(), "c"), "mm.c")}
+    assert reps[11].verdict == "reduction"
+    assert [c.locality for c in reps[11].candidates if c.locality] == ["interchange"]
