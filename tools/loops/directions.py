@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import Affine
+from hpcagent.tools.loops.array_reduction import only_header_writes
 from hpcagent.tools.loops.calls import PURE
 from hpcagent.tools.loops.feasibility import feasible
 from hpcagent.tools.loops.memory import MemoryAnalysis, root_name
@@ -103,9 +104,7 @@ def band_dependences(fa: FileAnalyzer, band: list[Loop]) -> BandDeps | str:
     outside = sorted(facts.writes() - facts.declared - indices)
     if outside:
         return f"{outside[0]} is written in the nest and declared outside it"
-    headers = [(lp.node.start_byte, lp.body.start_byte) for lp in band if lp.body is not None]
-    if any(site.write and site.name in indices and not any(a <= site.node.start_byte < b for a, b in headers)
-           for site in facts.sites):
+    if not all(only_header_writes(facts, lp) for lp in band):
         return "a loop index is written in the body"
     symbols = fa.symbols(top)
     memory = MemoryAnalysis(fa.src, top, facts, symbols, fa.env(top, facts), fa.distinct(top))
@@ -141,10 +140,7 @@ def _pair_vectors(memory: MemoryAnalysis, band: list[Loop], w, a) -> set[Vector]
         diffs = split if split is not None else diffs
     if any(len(m) > 1 for h in diffs for m in h.terms):
         return None
-    bounds = []
-    for tag, access in (("1", w), ("2", a)):
-        for name, (low, high) in memory.bounds(access, tag).items():
-            bounds += [Affine.var(name) - low, high - Affine.var(name)]
+    bounds = memory.bound_rows(("1", w), ("2", a))
     out: set[Vector] = set()
     for v in itertools.product("<=>", repeat=len(band)):
         order, zero = list(bounds), list(diffs)

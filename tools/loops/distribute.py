@@ -115,10 +115,7 @@ def _backward(memory: MemoryAnalysis, loop: Loop, later, earlier) -> bool:
     if len(d1) != len(d2) or any(x is None for x in d1 + d2):
         return True
     zero = [x - y for x, y in zip(d1, d2)]  # type: ignore[operator]
-    bounds = []
-    for tag, access in (("1", later), ("2", earlier)):
-        for name, (low, high) in memory.bounds(access, tag).items():
-            bounds += [Affine.var(name) - low, high - Affine.var(name)]
+    bounds = memory.bound_rows(("1", later), ("2", earlier))
     first = Affine.var(f"{loop.index}#2") - Affine.var(f"{loop.index}#1") - Affine.const(1)
     return feasible([*bounds, first], zero)
 

@@ -82,6 +82,14 @@ class MemoryAnalysis:
         return {rename[lp.index]: (lp.lower.rename(rename), lp.upper.rename(rename)) for lp in loops
                 if lp.index and lp.lower is not None and lp.upper is not None}
 
+    def bound_rows(self, *tagged: tuple[str, MemAccess]) -> list[Affine]:
+        """index - lower >= 0 and upper - index >= 0 for every renamed loop index around each (tag, access)."""
+        rows = []
+        for tag, access in tagged:
+            for name, (low, high) in self.bounds(access, tag).items():
+                rows += [Affine.var(name) - low, high - Affine.var(name)]
+        return rows
+
     def dims(self, access: MemAccess, tag: str) -> tuple[list[Affine | None], dict[str, Interval]]:
         rename = {self.loop.index: f"{self.loop.index}#{tag}"} if self.loop.index else {}
         ranges: dict[str, Interval] = {}
