@@ -33,9 +33,16 @@ def assert_evidence_of_accepted(run_dir: Path, repeats: int = 3) -> dict:
     """Every accepted change: no race in any race-check run, tests passed, faster beyond the noise."""
     summary = json.loads((run_dir / "summary.json").read_text())
     events = [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]
-    accepted = {lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted"}
+    accepted = {lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted" and not lp.get("together")}
     verdicts = [e for e in events if e["kind"] == "verdict" and e["action"] == "accept"]
     assert {v["loop"] for v in verdicts} >= accepted
+    # a small gain within the noise alone is accepted only when the set of such gains, checked and timed together
+    # as one program, passed and was faster beyond the noise
+    together = {lp["loop"] for lp in summary["loops"] if lp.get("together")}
+    if together:
+        sets = [e for e in events if e["kind"] == "compose" and e.get("tentative")]
+        assert len(sets) == 1 and sets[0]["stage"] == "passed" and together <= set(sets[0]["loops"])
+        assert sets[0]["timing"]["beyond_noise"] and sets[0]["timing"]["speedup"] > 1.0
     checks = [e for e in events if e["kind"] == "check" and e["stage"] == "passed"]
     for c in checks:
         assert c["race"]["races"] == [] and all(r["ok"] and r["races"] == 0 for r in c["race"]["runs"])
