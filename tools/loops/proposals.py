@@ -148,14 +148,16 @@ def short_inner(src: Source, loop: Loop, mine: LoopFacts) -> bool:
                for node in loop.bound_nodes)
 
 
-def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal | None:
-    """parallel for with `#pragma omp atomic` before each histogram update (array reductions of unknown size)."""
+def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str, unproven: bool = False) -> Proposal | None:
+    """parallel for with `#pragma omp atomic` before each histogram update (array reductions of unknown size);
+    unproven: the updates and clauses found only once the loop's accesses are taken as not aliased."""
     loop = mine.loop
-    if not mine.atomics or not starts_line(fa.src, loop):
+    atomics, clauses = (mine.unproven_atomics, mine.unproven_clauses or []) if unproven else (mine.atomics, mine.clauses)
+    if not atomics or not starts_line(fa.src, loop):
         return None
-    text = pragma_text(mine.clauses)
+    text = pragma_text(clauses)
     edits = [insert_before(file, loop.line, text, fa.src.lines)]
-    for node in mine.atomics:
+    for node in atomics:
         stmt = node.parent
         row = node.start_point[0] + 1
         line = fa.src.lines[row - 1]
@@ -164,10 +166,13 @@ def atomic_candidate(fa: FileAnalyzer, mine: LoopFacts, file: str) -> Proposal |
             return None
         edits.append(insert_before(file, row, "#pragma omp atomic", fa.src.lines))
     names = sorted({fa.src.text_of(n.child_by_field_name("left") or n.child_by_field_name("argument")).split("[")[0]
-                    for n in mine.atomics})
-    return Proposal(file, loop.line, loop.end_line, "rewrite", text, list(mine.clauses), edits, 0.45,
-                    f"histogram updates of {', '.join(names)} (array size unknown here): each made atomic",
-                    "analysis")
+                    for n in atomics})
+    why = f"histogram updates of {', '.join(names)} (array size unknown here): each made atomic"
+    prop = Proposal(file, loop.line, loop.end_line, "rewrite", text, list(clauses), edits, 0.4 if unproven else 0.45,
+                    f"{UNPROVEN_NOTE}: {mine.obstacle}; {why}" if unproven else why, "analysis")
+    if unproven:
+        prop.proof = "unproven"
+    return prop
 
 
 UNPROVEN_NOTE = "not proven by the analysis"
@@ -186,6 +191,8 @@ def unproven_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loo
         return []
     if short_inner(fa.src, loop, mine):
         return []
+    if mine.unproven_atomics:  # a histogram: with atomic updates or not at all
+        return [c for c in [atomic_candidate(fa, mine, file, unproven=True)] if c is not None]
     why = f"{UNPROVEN_NOTE}: {mine.obstacle}; left to the race check, the tests and the output comparison"
     out = []
     if triangular(fa.src, loop):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import tree_sitter as ts
 
@@ -53,6 +53,9 @@ class LoopFacts:
     private_arrays is: the clauses once those arrays are declared in the body."""
     obstacle: str = ""
     """What the analysis could not prove, for a loop with unproven_clauses."""
+    unproven_atomics: list[ts.Node] = field(default_factory=list)
+    """With unproven_clauses: the histogram updates that need `#pragma omp atomic` once the accesses are taken
+    as not aliased (array reductions of unknown size, seen only in that test)."""
     private_arrays: list[Scratch] = field(default_factory=list)
     """Scratch arrays whose dependence alone keeps the loop serial: with each declared as a local array in the body,
     the loop gets unproven_clauses (unproven only if obstacle says why: a parameter's or global's contents)."""
@@ -223,7 +226,7 @@ class FileAnalyzer:
         if out.memory.status != "independent":
             issues.append(("serial" if out.memory.status == "dependent" else "unknown", out.memory.reason))
         self._conclude(out)
-        self._unproven(out, memory)
+        self._unproven(out, memory, updates, symbols)
         privatize(self, out, memory, others)
         return out
 
@@ -257,6 +260,12 @@ class FileAnalyzer:
         writes = written_names(self.src, out.loop.fn_node)
         for name in out.memory.arrays if out.memory else []:
             decl = symbols.get(name)
+            if not self._reducible_whole(out, name, decl):  # plen[t][k]++: the clause would reduce the pointers
+                out.atomics += updates[name]
+                out.issues.append(("atomic", f"{name}[...][...] is updated from every iteration through a table of "
+                                             "pointers: an array reduction over rows (atomic updates are proposed "
+                                             "instead)"))
+                continue
             section = affine_section(self.src, out.body, out.loop, name, symbols) if out.body else None
             if section:  # s[j] += in a j loop: the section the inner loops sweep
                 out.array_clauses.append(f"reduction(+:{section})")
@@ -273,6 +282,15 @@ class FileAnalyzer:
                 why = (f"{name}[...] is updated from every iteration: an array reduction whose size is not known "
                        "here (atomic updates are proposed instead)")
                 out.issues.append(("atomic", why))
+
+    @staticmethod
+    def _reducible_whole(out: LoopFacts, name: str, decl: Decl | None) -> bool:
+        """A reduction clause on name covers the updated elements: each update subscripts name exactly as deep as
+        its declared dimensions (one level for a pointer). `double *rows[4]` or `int **p` updated at `p[t][k]` hold
+        pointers at that level: the elements are one level further, which no clause on name privatizes."""
+        depth = max(1, len(decl.dims)) if decl is not None and decl.kind == "array" else 1
+        accesses = [m for m in (out.body.mem if out.body else []) if root_name(m.base) == name]
+        return all(m.via == "subscript" and len(m.subscripts) == depth for m in accesses)
 
     def _handed(self, node: ts.Node) -> set[str]:
         """Names whose storage a call argument hands over (a, a + i, &a[i]); elements (a[i]) go by value."""
@@ -325,13 +343,16 @@ class FileAnalyzer:
             clauses.append(f"lastprivate({loop.index})")
         return sorted(clauses, key=lambda c: (not c.startswith("reduction"), c))
 
-    def _unproven(self, out: LoopFacts, memory: MemoryAnalysis) -> None:
+    def _unproven(self, out: LoopFacts, memory: MemoryAnalysis, updates: dict[str, list],
+                  symbols: dict[str, Decl]) -> None:
         """Clauses for an unknown loop whose one obstacle is a possible dependence or aliasing between accesses.
 
         Any other issue (a definite dependence, a call or method of unknown effect, a scalar of unknown role, an
         array reduction that needs atomics) rules it out. The accesses are tested again as if no two names could
         alias: a definite dependence there (a[i + 1] = a[i] beside a may-alias pair) rules it out too, as does a
-        pointer that changes inside the loop (nothing could be tested).
+        pointer that changes inside the loop (nothing could be tested). Every additive update is tested as such
+        there: one at a subscript the loop cannot predict (`len[k]++`, k from a call) is a histogram, whose array
+        gets its reduction clause or atomic updates exactly as in a proven loop, never a plain pragma.
         """
         mem = out.memory
         if out.verdict != "unknown" or mem is None or mem.status != "possible" or out.issues != [("unknown", mem.reason)]:
@@ -339,11 +360,17 @@ class FileAnalyzer:
         names = {root_name(m.base) for m in memory.facts.mem} | {base for base, _ in memory.rows.values()}
         apart = copy.copy(memory)
         apart.distinct = memory.distinct | {frozenset((a, b)) for a in names for b in names if a != b}
-        apart.updates = set(mem.arrays)
+        apart.updates = set(updates)
         alone = apart.run()
         if alone.status == "dependent" or (alone.status == "possible" and not alone.pairs):
             return
-        out.unproven_clauses, out.obstacle = self._clauses(out), mem.reason
+        trial = copy.copy(out)
+        fresh = [a for a in alone.arrays if a not in mem.arrays]  # mem.arrays already have their clauses
+        trial.memory = replace(alone, arrays=fresh)
+        trial.array_clauses, trial.atomics, trial.issues = list(out.array_clauses), [], []
+        self._array_reductions(trial, updates, symbols)
+        out.unproven_clauses, out.obstacle = self._clauses(trial), mem.reason
+        out.unproven_atomics = trial.atomics
 
     def analyze_all(self) -> list[LoopFacts]:
         out = []

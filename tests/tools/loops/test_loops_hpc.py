@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
+
 from hpcagent.agent.planners.analysis import AnalysisPlanner
 from hpcagent.agent.protocols import PlanContext
 from hpcagent.records import Attempt, Feedback, LoopTarget, Verdict
@@ -217,3 +219,86 @@ def test_a_nest_with_nothing_to_propose_lists_every_loop_with_its_reason(tmp_pat
     found = {t.loop_id: t for t in rank_targets(tmp_path)}
     assert set(found) == {"scan.c:5", "scan.c:7"}  # the inner loop is named too, not hidden behind the while
     assert found["scan.c:7"].proposals == 0 and "rec is modified" in found["scan.c:7"].reason
+
+
+CLUSTERS = """#include <stdio.h>
+#include <stdlib.h>
+static int nearest(const float *p, const float *c, int nc, int nf) {
+  int best = 0;
+  float bd = 1e30f;
+  for (int k = 0; k < nc; k++) {
+    float d = 0;
+    for (int j = 0; j < nf; j++) d += (p[j] - c[k * nf + j]) * (p[j] - c[k * nf + j]);
+    if (d < bd) { bd = d; best = k; }
+  }
+  return best;
+}
+static float assign(float **pt, const float *c, int n, int nc, int nf, int *member, int slot) {
+  int i, j, k;
+  float moved = 0;
+  int **count = malloc(2 * sizeof *count);
+  float ***sum = malloc(2 * sizeof *sum);
+  for (i = 0; i < 2; i++) {
+    count[i] = calloc(nc, sizeof **count);
+    sum[i] = malloc(nc * sizeof **sum);
+    for (k = 0; k < nc; k++) sum[i][k] = calloc(nf, sizeof ***sum);
+  }
+  for (i = 0; i < n; i++) {
+    k = nearest(pt[i], c, nc, nf);
+    if (member[i] != k) moved += 1;
+    member[i] = k;
+    count[slot][k]++;
+    for (j = 0; j < nf; j++)
+      sum[slot][k][j] += pt[i][j];
+  }
+  for (k = 0; k < nc; k++) printf("%d %.1f\\n", count[slot][k], sum[slot][k][0]);
+  return moved;
+}
+int main(void) {
+  int n = 4000, nc = 5, nf = 3;
+  float **pt = malloc(n * sizeof *pt), c[15];
+  int *member = malloc(n * sizeof *member);
+  for (int i = 0; i < n; i++) {
+    pt[i] = malloc(nf * sizeof **pt);
+    for (int j = 0; j < nf; j++) pt[i][j] = (float)((i * 31 + j * 7) % 100);
+    member[i] = -1;
+  }
+  for (int k = 0; k < 15; k++) c[k] = (float)(k * 6);
+  printf("%.0f\\n", assign(pt, c, n, nc, nf, member, 0));
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("member", ["int", "float"])
+def test_updates_through_a_table_of_row_pointers_are_atomic_never_a_clause_on_the_table(tmp_path, member):
+    """count[slot][k]++ and sum[slot][k][j] += with k from a call: a histogram reached through pointer tables. A
+    reduction clause on `count` would privatize the pointers, not the counts; the updates are made atomic, also in
+    the candidate left unproven when `member` (float, like the points' rows) may alias the points."""
+    code = CLUSTERS.replace("int *member", f"{member} *member")
+    if member == "float":  # a second caller hands over a row of the points as member
+        code = code.replace("int main(void) {", "float again(float **pt, float *c) { return assign(pt, c, 1, 1, 1, "
+                            "pt[0], 1); }\nint main(void) {")
+    reports = {r.line: r for r in analyze_source(parse(code), "k.c")}
+    loop = reports[23]
+    assert loop.verdict == "unknown"
+    if member == "int":
+        assert "count[...][...] is updated from every iteration through a table of pointers" in loop.reason
+    else:
+        assert "member and pt may alias" in loop.reason
+    cand = next(c for c in loop.candidates if c.line == 23)
+    assert cand.kind == "rewrite" and "histogram updates of count, sum" in cand.reason
+    assert cand.proof == ("static" if member == "int" else "unproven")
+    assert not any("count" in c or "sum" in c for c in cand.clauses) and "reduction(+:moved)" in cand.clauses
+    text = apply_to_text(code, cand.edits)
+    assert "#pragma omp atomic\n    count[slot][k]++;" in text
+    assert "#pragma omp atomic\n      sum[slot][k][j] += pt[i][j];" in text
+    (tmp_path / "k.c").write_text(text)
+    (tmp_path / "plain.c").write_text(code)
+    outputs = []
+    for name in ("plain.c", "k.c"):
+        exe = tmp_path / (name + ".bin")
+        subprocess.run(["gcc", "-fopenmp", "-O1", str(tmp_path / name), "-o", str(exe)], check=True, timeout=120)
+        outputs.append(subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=60,
+                                      env={"OMP_NUM_THREADS": "2"}).stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 6
