@@ -6,6 +6,8 @@ race-checked and timed) and in the examples' end-to-end test (heat2d's team at t
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from hpcagent.agent.planners.analysis import AnalysisPlanner
@@ -144,6 +146,58 @@ def test_planner_tries_the_team_then_one_pragma_per_sweep(tmp_path: Path):
     assert edits_of(plain) == [(FIRST, "#pragma omp parallel for"), (SECOND, "#pragma omp parallel for")]
     assert planner.propose(target, ctx, [slower, Attempt(2, plain, {}, Verdict("repair", Feedback("slower")))]) \
         is None
+
+
+ALIASED = """#include <stdio.h>
+#include <stdlib.h>
+void relax(double *u, double *v, int n, int steps)
+{
+    for (int t = 0; t < steps; t++) {
+        for (int i = 1; i < n - 1; i++)
+            v[i] = 0.5 * u[i] + 0.25 * (u[i - 1] + u[i + 1]);
+        for (int i = 1; i < n - 1; i++)
+            u[i] = 0.5 * v[i] + 0.25 * (v[i - 1] + v[i + 1]);
+    }
+}
+void shifted(double *u, int n) { relax(u, u + 1, n - 1, 1); }
+int main(void)
+{
+    int n = 100000;
+    double *u = calloc(n, sizeof *u), *v = calloc(n, sizeof *v);
+    for (int i = 0; i < n; i++) u[i] = i % 17;
+    relax(u, v, n, 50);
+    printf("%.12e %.12e\\n", u[n / 2], u[n / 3]);
+    return 0;
+}
+"""
+
+
+def test_a_time_loop_unknown_only_through_possible_aliasing_gets_an_unproven_team(tmp_path: Path):
+    """Another caller hands relax() overlapping arrays, so neither the time loop nor its sweeps are proved; the
+    sweeps are parallel once u and v are apart, so the time loop gets its team, unproven (left to the sandbox's race
+    check and output comparison), tried first by the planner; as written it prints what the serial program does."""
+    reps = reports(ALIASED)
+    assert reps[5].verdict == "unknown" and "may alias" in reps[5].reason
+    assert not any(c.line == 5 for c in reps[5].candidates)  # the time loop itself: dependent once apart
+    team = reps[5].team
+    assert team is not None and team.proof == "unproven" and "may alias" in team.reason
+    assert team.members == ["k.c:6", "k.c:8"]
+    assert edits_of(team) == [(5, "#pragma omp parallel"), (6, "#pragma omp for"), (8, "#pragma omp for")]
+    (tmp_path / "k.c").write_text(ALIASED)
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    first = planner.propose(LoopTarget("k.c", 5, 10, "relax", verdict="unknown"), ctx, [])
+    assert first is not None and edits_of(first) == edits_of(team)
+    (tmp_path / "plain").mkdir()
+    shutil.copy(tmp_path / "k.c", tmp_path / "plain" / "k.c")
+    apply_edits(tmp_path, team.edits)
+    assert shutil.which("gcc"), "gcc is not installed"
+    outputs = []
+    for src in (tmp_path / "plain" / "k.c", tmp_path / "k.c"):
+        exe = src.with_suffix(".bin")
+        subprocess.run(["gcc", "-fopenmp", "-O1", str(src), "-o", str(exe)], check=True, timeout=120)
+        outputs.append(subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=60,
+                                      env={"OMP_NUM_THREADS": "2"}).stdout)
+    assert outputs[0] == outputs[1] and outputs[0].strip()
 
 
 STENCIL = """#include <stdlib.h>
