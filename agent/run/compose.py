@@ -41,8 +41,16 @@ def compose(lab: Lab, work: Path, cfg: Config, base: Baseline, loops: list[LoopR
     the set is faster beyond the noise they join the accepted ones, else they are dropped together."""
     confirmed, dropped, together = judge_tentative(lab, work, cfg, base,
                                                    [lp for lp in loops if lp.status == "tentative"], log)
-    composed = compose_accepted(lab, work, cfg, base, [lp for lp in loops if lp.status == "accepted"]
-                                + [replace(lp, status="accepted") for lp in confirmed], log)
+    accepted = [lp for lp in loops if lp.status == "accepted"]
+    if confirmed and together is not None and not accepted \
+            and not covered_by_groups([replace(lp, status="accepted") for lp in confirmed]):
+        # the set just built, checked and timed is the whole change: its evidence is the final program's (timing
+        # the same program again would only give the noise a second chance to drop what the first timing proved)
+        files = apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(confirmed))
+        composed = Composed(ok=True, kept=[lp.loop_id for lp in confirmed], files=files, check=together)
+    else:
+        composed = compose_accepted(lab, work, cfg, base, accepted + [replace(lp, status="accepted")
+                                                                      for lp in confirmed], log)
     composed.dropped = dropped + composed.dropped
     composed.confirmed = [lp.loop_id for lp in confirmed if lp.loop_id in composed.kept]
     composed.together = together

@@ -90,6 +90,10 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
     res = sandbox.run(work, steps)
     if all(r.ok for r in res[:-1]):  # built: the sources as this build compiled them, for the analysis
         preprocess(sandbox, work, "prof")
+        try:
+            vector_report(sandbox, work, "prof")
+        except Exception:  # a help for omp simd candidates only: without it the run goes on without them
+            pass
     bad = next((r for r in res if not r.ok), None)
     if bad is not None:
         detail = (bad.stderr or bad.stdout).strip().splitlines()[-3:]
@@ -160,6 +164,55 @@ def preprocess(sandbox, work: Path, tree: str, timeout: float = 600.0) -> Views:
 
         found = views.build(root, codes, outputs, local_path)
     found.save(work / "views")
+    return found
+
+
+def vector_report(sandbox, work: Path, tree: str, timeout: float = 600.0) -> dict[str, dict[int, str]]:
+    """Compile each source the build of work/tree compiled once more, with its logged command and the compiler's
+    vectorization report on (tools/loops/vectorizer.py), writing nothing; save {file: {line: state}} beside the views
+    for the analysis' `omp simd` candidates. A compiler whose report cannot be read, or a compile that fails, leaves
+    its files out: they get no such candidate."""
+    from hpcagent.sandbox.wrappers import WRAP_DIR, logged_compiles, sources_of
+    from hpcagent.tools.loops import vectorizer
+
+    root = work / tree
+    roots = prefixes(sandbox, work, tree)
+    lines, seen = [], set()
+    for directory, argv in logged_compiles(root):
+        for arg in sources_of(argv):
+            path = os.path.normpath(os.path.join(directory, arg))
+            cmd = vectorizer.report_argv(argv, arg)
+            if cmd is None or path in seen or not path.startswith(roots[0]):
+                continue
+            seen.add(path)
+            # only the loop-level verdicts: gcc's notes on a large file run to megabytes
+            lines.append(f"echo {shlex.quote('@dir ' + directory)}; (cd {shlex.quote(directory)} && "
+                         f"{shlex.join(cmd)}) 2>&1 | grep -E {shlex.quote(vectorizer.VERDICT_LINES)}")
+    found: dict[str, dict[int, str]] = {}
+    if lines:
+        script = "#!/bin/sh\n" + "\n".join(lines) + "\ntrue\n"
+        step = Step("vector-report", f"sh {WRAP_DIR}/vec.sh", cwd=tree, timeout=timeout,
+                    files={f"{WRAP_DIR}/vec.sh": script})
+        result = sandbox.run(work, [step])[0]
+        directory = ""
+        chunks: list[tuple[str, list[str]]] = []
+        for text in result.stdout.splitlines():
+            if text.startswith("@dir "):
+                directory = text[5:]
+                chunks.append((directory, []))
+            elif chunks:
+                chunks[-1][1].append(text)
+        for directory, out in chunks:
+            for path, states in vectorizer.parse_report("\n".join(out), directory).items():
+                local = next((root / path[len(r):] for r in roots[:1] if path.startswith(r)), None)
+                if local is not None and local.is_file():
+                    rel = str(local.resolve().relative_to(root.resolve()))
+                    mine = found.setdefault(rel, {})
+                    for line, st in states.items():  # a header compiled twice: the higher rank tells
+                        if vectorizer.RANK[st] >= vectorizer.RANK.get(mine.get(line, "missed"), 0):
+                            mine[line] = st
+    hashes = {rel: views.digest((root / rel).read_bytes()) for rel in found}
+    vectorizer.save(work / "views", found, hashes)
     return found
 
 

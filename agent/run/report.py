@@ -288,8 +288,8 @@ def rewrite_lines(p: Proposal, orig: Path | None) -> list[str]:
     """For a loop-order, tiling or distribution rewrite: the nest as written beside the rewritten one (a diff of the
     lines it replaces, read from the run's copy of the original), so the legality argument above it can be checked
     against the code."""
-    if not p.locality or orig is None or not p.edits:
-        return []
+    if p.locality in ("", "simd") or orig is None or not p.edits:
+        return []  # (an omp simd change only inserts directives: its label lists them all)
     e = p.edits[0]
     try:
         old = (orig / e.file).read_text().splitlines()[e.start_line - 1: e.end_line]

@@ -101,7 +101,7 @@ def is_locked(run_dir: Path) -> bool:
 def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sandbox=None,
             lab: Lab | None = None) -> dict:
     """Invoke (or continue) the graph; return the final state. Errors are recorded in the transcript."""
-    from hpcagent.tools.loops import views
+    from hpcagent.tools.loops import vectorizer, views
 
     lock = hold_lock(run_dir)
     graph, ctx, conn = open_run(run_dir, meta, echo, sandbox, lab)
@@ -129,6 +129,7 @@ def execute(run_dir: Path, meta: dict, first_input: dict | None, echo=None, sand
         raise
     finally:
         views.use({})
+        vectorizer.use({})
         conn.close()
         lock.close()
 

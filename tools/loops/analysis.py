@@ -14,6 +14,7 @@ from hpcagent.tools.loops.cparse import Source, parse_file
 from hpcagent.tools.loops.distribute import distributed_candidates
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
 from hpcagent.tools.loops.interchange import locality_candidates
+from hpcagent.tools.loops.simd import simd_candidates
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites
@@ -89,7 +90,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
         cands = pragma_candidates(fa, facts, loop, file)
         rewrites = locality_candidates(fa, facts, loop, file) + distributed_candidates(fa, facts, loop, file) \
             if cands else []
-        cands[1:1] = locality_order(rewrites)
+        cands[1:1] = locality_order(rewrites) + simd_candidates(fa, facts, loop, file, cands[0] if cands else None)
         orphaned = team_at_call_sites(fa.src, f, file, cands[0]) if cands and cands[0].kind == "pragma" else None
         if orphaned is not None:
             cands.insert(0, orphaned)

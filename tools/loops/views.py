@@ -180,7 +180,11 @@ class Views:
     @classmethod
     def activate(cls, folder: Path) -> Views | None:
         """Load the views saved in folder and register them for parse_file (clearing any registered before);
-        None, with nothing registered, when the folder holds none."""
+        None, with nothing registered, when the folder holds none. The compiler's vectorization report saved there
+        (tools/loops/vectorizer.py) is registered with them."""
+        from hpcagent.tools.loops import vectorizer
+
+        vectorizer.activate(folder)
         found = cls.load(folder)
         if found is None:
             use({})
