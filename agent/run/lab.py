@@ -400,12 +400,13 @@ def race_evidence(sandbox, work: Path, tree: str, cfg: Config, timeout: float) -
 
 
 def runtime_schedules(orig: Path, tree: Path, dest: Path) -> bool:
-    """Copy tree to dest with schedule(runtime) on each one-line worksharing pragma the change added without a
-    schedule; False (and no copy) when there is none."""
-    from hpcagent.tools.loops.veto import WORKSHARING, directive
+    """Copy tree to dest with schedule(runtime) on each one-line loop-sharing pragma (`for`, `parallel for`,
+    `for simd`) the change added without a schedule; False (and no copy) when there is none. (`simd` alone,
+    `taskloop` and `distribute` take no schedule clause.)"""
+    from hpcagent.tools.loops.veto import directive
 
     found = [(f, n) for f, n, text in added_lines(orig, tree) if not text.rstrip().endswith("\\")
-             and (d := directive(text)) is not None and d[0] & WORKSHARING and "schedule" not in d[1]]
+             and (d := directive(text)) is not None and "for" in d[0] and "schedule" not in d[1]]
     if not found:
         return False
     fresh_copy(tree, dest)

@@ -191,14 +191,19 @@ def test_schedule_runtime_copy_and_race_output_comparison(tmp_path: Path):
     from hpcagent.evidence import Baseline, Build, RaceCheck, RaceRun
 
     (tmp_path / "orig").mkdir()
-    (tmp_path / "orig" / "k.c").write_text("void f(void) {\n  for (;;) {}\n  for (;;) {}\n}\n")
+    (tmp_path / "orig" / "k.c").write_text("void f(void) {\n  for (;;) {}\n  for (;;) {}\n  for (;;)\n"
+                                           "    for (;;) {}\n}\n")
     (tmp_path / "cand").mkdir()
     (tmp_path / "cand" / "k.c").write_text("void f(void) {\n  #pragma omp parallel for reduction(+:s)\n  for (;;) {}\n"
-                                           "  #pragma omp for schedule(static)\n  for (;;) {}\n}\n")
+                                           "  #pragma omp for schedule(static)\n  for (;;) {}\n"
+                                           "  #pragma omp parallel for\n  for (;;)\n"
+                                           "    #pragma omp simd reduction(+:t)\n    for (;;) {}\n}\n")
     assert runtime_schedules(tmp_path / "orig", tmp_path / "cand", tmp_path / "sched")
     lines = (tmp_path / "sched" / "k.c").read_text().splitlines()
     assert lines[1] == "  #pragma omp parallel for reduction(+:s) schedule(runtime)"
     assert lines[3] == "  #pragma omp for schedule(static)"     # a schedule the change chose is left as it is
+    assert lines[5] == "  #pragma omp parallel for schedule(runtime)"
+    assert lines[7] == "    #pragma omp simd reduction(+:t)"  # simd alone takes no schedule clause
     assert not runtime_schedules(tmp_path / "orig", tmp_path / "orig", tmp_path / "none")
     assert not (tmp_path / "none").exists()
     base = Baseline(1.0, race_runs=[RaceRun(threads=2, stdout_tail="sum 10.000000\n")])
