@@ -42,15 +42,11 @@ def compose(lab: Lab, work: Path, cfg: Config, base: Baseline, loops: list[LoopR
     confirmed, dropped, together = judge_tentative(lab, work, cfg, base,
                                                    [lp for lp in loops if lp.status == "tentative"], log)
     accepted = [lp for lp in loops if lp.status == "accepted"]
-    if confirmed and together is not None and not accepted \
-            and not covered_by_groups([replace(lp, status="accepted") for lp in confirmed]):
-        # the set just built, checked and timed is the whole change: its evidence is the final program's (timing
-        # the same program again would only give the noise a second chance to drop what the first timing proved)
-        files = apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(confirmed))
-        composed = Composed(ok=True, kept=[lp.loop_id for lp in confirmed], files=files, check=together)
-    else:
-        composed = compose_accepted(lab, work, cfg, base, accepted + [replace(lp, status="accepted")
-                                                                      for lp in confirmed], log)
+    # sets of changes already timed beyond the noise as a whole: each accepted change alone, the confirmed set
+    proven = [frozenset([lp.loop_id]) for lp in accepted] + ([frozenset(lp.loop_id for lp in confirmed)]
+                                                              if confirmed else [])
+    composed = compose_accepted(lab, work, cfg, base, accepted + [replace(lp, status="accepted") for lp in confirmed],
+                                log, proven)
     composed.dropped = dropped + composed.dropped
     composed.confirmed = [lp.loop_id for lp in confirmed if lp.loop_id in composed.kept]
     composed.together = together
@@ -86,8 +82,13 @@ def judge_tentative(lab: Lab, work: Path, cfg: Config, base: Baseline, tentative
 
 
 def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: list[LoopResult],
-                     log: Callable[..., object]) -> Composed:
-    """Apply the accepted changes together and check the whole program; drop the latest change until it passes."""
+                     log: Callable[..., object], proven: list[frozenset[str]] | None = None) -> Composed:
+    """Apply the accepted changes together and check the whole program; drop the latest change until it passes.
+
+    proven: sets of loops whose changes were already timed beyond the noise as this very program (one accepted
+    change alone, the confirmed tentative set). Such a set is checked again like any (build, race check, output,
+    tests), but a timing within the noise (not slower) does not drop it: the same program timed a second time
+    only gives the noise a second chance to undo the first, beyond-noise, verdict."""
     dropped: list[Dropped] = []
     revoked: dict[str, str] = {}
     while kept:
@@ -109,8 +110,11 @@ def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: li
             result = lab.evidence(work, "final", cfg, base)
         log("compose", loops=[lp.loop_id for lp in active], stage=result.stage, error=result.error,
             timing=result.timing.to_dict() if result.timing else None, covered=covered)
-        if result.stage == "unreliable":
-            # each change was accepted on a quiet timing of its own; only the whole program's figure is in doubt
+        if result.stage == "unreliable" or (result.stage == "timing" and result.timing is not None
+                                            and result.timing.verdict == "within noise"
+                                            and frozenset(lp.loop_id for lp in active) in (proven or [])):
+            # each change was accepted on a quiet timing of its own (or this set as a whole, beyond the noise);
+            # only the whole program's figure is in doubt
             return Composed(ok=True, kept=[lp.loop_id for lp in active], files=files, dropped=dropped,
                             check=result, covered=covered, revoked=revoked)
         if result.passed:

@@ -79,7 +79,8 @@ def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
             "whole_program": {"speedup": timing.speedup, "min": timing.speedup_min,
                               "max": timing.speedup_max, "median_serial": timing.median_a,
                               "median_parallel": timing.median_b, "threads": timing.threads,
-                              **({"unreliable": timing.unreliable} if timing.unreliable else {})},
+                              **({"unreliable": timing.unreliable} if timing.unreliable else {}),
+                              **({"within_noise": True} if kept and timing.verdict == "within noise" else {})},
             "dropped_in_compose": [d.to_dict() for d in composed.dropped],
             "profile_error": (state.get("profile") or {}).get("error")}
 
@@ -193,6 +194,10 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         if w.get("unreliable"):
             lines.append(f"**That whole-program figure is unreliable**: {w['unreliable']}. Each change was accepted "
                          "on a timing of its own taken on a quiet machine.")
+        elif w.get("within_noise"):
+            lines.append("This final timing of the whole program was within the noise. It is the same program as "
+                         "the change (or set of changes) accepted on a timing beyond the noise, which stands; "
+                         "build, race check, output and tests were run again on it and passed.")
         together = [lp["loop"] for lp in summary["loops"] if lp.get("together")]
         if together and composed.together is not None and composed.together.timing is not None:
             t = composed.together.timing
