@@ -87,8 +87,9 @@ def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: li
 
     proven: sets of loops whose changes were already timed beyond the noise as this very program (one accepted
     change alone, the confirmed tentative set). Such a set is checked again like any (build, race check, output,
-    tests), but a timing within the noise (not slower) does not drop it: the same program timed a second time
-    only gives the noise a second chance to undo the first, beyond-noise, verdict."""
+    tests); a second timing within the noise keeps it only when its median still shows the gain (at least
+    budget.min_speedup): the first, beyond-noise, verdict reproduced in direction though not beyond the noise. A
+    median under that (1.01x after 1.04x: the first gain did not reproduce) or a slower timing drops it."""
     dropped: list[Dropped] = []
     revoked: dict[str, str] = {}
     while kept:
@@ -112,6 +113,7 @@ def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: li
             timing=result.timing.to_dict() if result.timing else None, covered=covered)
         if result.stage == "unreliable" or (result.stage == "timing" and result.timing is not None
                                             and result.timing.verdict == "within noise"
+                                            and result.timing.speedup >= result.timing.min_speedup
                                             and frozenset(lp.loop_id for lp in active) in (proven or [])):
             # each change was accepted on a quiet timing of its own (or this set as a whole, beyond the noise);
             # only the whole program's figure is in doubt

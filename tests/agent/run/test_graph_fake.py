@@ -186,11 +186,12 @@ def test_a_race_in_the_composed_program_revokes_the_loop_result(tmp_path: Path):
     assert {lp["loop"]: lp["status"] for lp in summary["loops"]}["s.c:5"] == "revoked"
 
 
-@pytest.mark.parametrize(("final", "kept"), [(1.08, True), (0.8, False)])
+@pytest.mark.parametrize(("final", "kept"), [(1.08, True), (1.01, False), (0.8, False)])
 def test_one_accepted_change_timed_again_within_the_noise_is_kept_but_slower_drops(tmp_path: Path, final, kept):
     """The final program is exactly the one accepted change: it is checked again (a race the first runs missed
-    would still revoke it), but a second timing within the noise does not undo the first, beyond-noise verdict;
-    a slower one does."""
+    would still revoke it). A second timing within the noise whose median still shows the gain (at least
+    budget.min_speedup, 1.02) does not undo the first, beyond-noise verdict; one under it (the gain did not
+    reproduce) or a slower one does."""
     outcomes = [{"match": "#pragma omp", "tree": "final", "stage": "timing", "speedup": final},
                 {"match": "#pragma omp", "stage": "passed", "speedup": 1.5}]
     state, run_dir, lab = scripted_run(tmp_path, RECURRENT, {"s.c:5": [{"pragma": "#pragma omp parallel for"}]},
