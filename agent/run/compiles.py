@@ -60,11 +60,14 @@ def preprocess(sandbox, work: Path, tree: str, timeout: float = 600.0) -> Views:
     return found
 
 
-def vector_report(sandbox, work: Path, tree: str, timeout: float = 600.0) -> dict[str, dict[int, str]]:
+def vector_report(sandbox, work: Path, tree: str, built_with: str = "", timed_with: str = "",
+                  timeout: float = 600.0) -> dict[str, dict[int, str]]:
     """Compile each source the build of work/tree compiled once more, with its logged command and the compiler's
     vectorization report on (tools/loops/vectorizer.py), writing nothing; save {file: {line: state}} beside the views
-    for the analysis' `omp simd` candidates. A compiler whose report cannot be read, or a compile that fails, leaves
-    its files out: they get no such candidate."""
+    for the analysis' `omp simd` candidates. built_with: the flags that build appended to every compile (the
+    profile's -O2 -g ...), replaced by timed_with (the timed builds' -O3 ...), so the report is that of the code
+    that is timed. A compiler whose report cannot be read, or a compile that fails, leaves its files out: they get
+    no such candidate."""
     from hpcagent.sandbox.wrappers import WRAP_DIR, logged_compiles, sources_of
     from hpcagent.tools.loops import vectorizer
 
@@ -74,7 +77,7 @@ def vector_report(sandbox, work: Path, tree: str, timeout: float = 600.0) -> dic
     for directory, argv in logged_compiles(root):
         for arg in sources_of(argv):
             path = os.path.normpath(os.path.join(directory, arg))
-            cmd = vectorizer.report_argv(argv, arg)
+            cmd = vectorizer.report_argv(as_timed(argv, built_with, timed_with), arg)
             if cmd is None or path in seen or not path.startswith(roots[0]):
                 continue
             seen.add(path)
@@ -107,3 +110,13 @@ def vector_report(sandbox, work: Path, tree: str, timeout: float = 600.0) -> dic
     hashes = {rel: views.digest((root / rel).read_bytes()) for rel in found}
     vectorizer.save(work / "views", found, hashes)
     return found
+
+
+def as_timed(argv: list[str], built_with: str, timed_with: str) -> list[str]:
+    """A logged compile with the flags its build appended (built_with, found at the end of argv, where the
+    wrappers put them) replaced by timed_with; argv unchanged when they are not there."""
+    tail, new = shlex.split(built_with), shlex.split(timed_with)
+    for k in range(len(argv) - len(tail), 0, -1):  # the last occurrence (link flags may follow)
+        if tail and argv[k:k + len(tail)] == tail:
+            return [*argv[:k], *new, *argv[k + len(tail):]]
+    return list(argv)

@@ -89,7 +89,7 @@ def profile(sandbox, work: Path, cfg: Config) -> dict:
     if all(r.ok for r in res[:-1]):  # built: the sources as this build compiled them, for the analysis
         compiles.preprocess(sandbox, work, "prof")
         try:
-            compiles.vector_report(sandbox, work, "prof")
+            compiles.vector_report(sandbox, work, "prof", tc.cflags, release_tc(cfg).cflags)
         except Exception:  # a help for omp simd candidates only: without it the run goes on without them
             pass
     bad = next((r for r in res if not r.ok), None)

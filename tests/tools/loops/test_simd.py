@@ -165,3 +165,14 @@ def test_the_simd_forms_compute_what_the_original_does(tmp_path: Path):
                                    env={"OMP_NUM_THREADS": "2"}).stdout.split())
     # a reordered sum: equal within a relative 1e-12 (the default output tolerance is 1e-6)
     assert len(outs[0]) == 2 and all(abs(float(p) - float(s)) <= 1e-12 * abs(float(s)) for p, s in zip(*outs))
+
+
+def test_the_report_is_of_the_flags_the_timed_build_uses():
+    """The profile build appends -O2 -g ... to every compile; the timed builds append -O3. At -O2 gcc 12 leaves
+    loops scalar that -O3 vectorizes, so the report's compile swaps the one for the other."""
+    from hpcagent.agent.run.compiles import as_timed
+
+    logged = "gcc -O3 -o heat heat.c -lm -O2 -g -fno-omit-frame-pointer -fopenmp -fopenmp".split()
+    assert as_timed(logged, "-O2 -g -fno-omit-frame-pointer -fopenmp", "-O3 -fopenmp") == \
+        "gcc -O3 -o heat heat.c -lm -O3 -fopenmp -fopenmp".split()
+    assert as_timed(["gcc", "-O3", "-c", "a.c"], "-O2 -g", "-O3") == ["gcc", "-O3", "-c", "a.c"]
