@@ -17,28 +17,20 @@ from hpcagent.tools.loops.views import Views
 def preprocess(sandbox, work: Path, tree: str, timeout: float = 600.0) -> Views:
     """Preprocess each source the build of work/tree compiled, with its logged command, in the sandbox; fold the
     output into views of the project's files (tools/loops/views.py) and save them in work/views for the analysis."""
-    from hpcagent.sandbox.wrappers import WRAP_DIR, logged_compiles, sources_of
+    from hpcagent.sandbox.wrappers import WRAP_DIR
 
     root = work / tree
     roots = prefixes(sandbox, work, tree)
 
     def here(path: str) -> Path | None:
-        return next((root / path[len(r):] for r in roots[:1] if path.startswith(r)), None)
+        return local_file(root, roots, path)
 
-    units, lines, seen = [], [], set()
-    for directory, argv in logged_compiles(root):
-        for arg in sources_of(argv):
-            local = here(os.path.normpath(os.path.join(directory, arg)))
-            if local is None or not local.is_file():
-                continue
-            rel = str(local.resolve().relative_to(root.resolve()))
-            if rel in seen:
-                continue
-            seen.add(rel)
-            out = f"{roots[0]}{WRAP_DIR}/pp/{len(units)}.i"
-            cmd = shlex.join(views.preprocess_argv(argv, arg, out))
-            lines.append(f"(cd {shlex.quote(directory)} && {cmd}) 2>/dev/null; echo $? > {shlex.quote(out)}.rc")
-            units.append((rel, directory))
+    units, lines = [], []
+    for rel, directory, argv, arg in compiled_units(root, roots):
+        out = f"{roots[0]}{WRAP_DIR}/pp/{len(units)}.i"
+        cmd = shlex.join(views.preprocess_argv(argv, arg, out))
+        lines.append(f"(cd {shlex.quote(directory)} && {cmd}) 2>/dev/null; echo $? > {shlex.quote(out)}.rc")
+        units.append((rel, directory))
     found = Views()
     if units:
         script = f"#!/bin/sh\nmkdir -p {shlex.quote(roots[0] + WRAP_DIR + '/pp')}\n" + "\n".join(lines) + "\n"
@@ -68,22 +60,19 @@ def vector_report(sandbox, work: Path, tree: str, built_with: str = "", timed_wi
     profile's -O2 -g ...), replaced by timed_with (the timed builds' -O3 ...), so the report is that of the code
     that is timed. A compiler whose report cannot be read, or a compile that fails, leaves its files out: they get
     no such candidate."""
-    from hpcagent.sandbox.wrappers import WRAP_DIR, logged_compiles, sources_of
+    from hpcagent.sandbox.wrappers import WRAP_DIR
     from hpcagent.tools.loops import vectorizer
 
     root = work / tree
     roots = prefixes(sandbox, work, tree)
-    lines, seen = [], set()
-    for directory, argv in logged_compiles(root):
-        for arg in sources_of(argv):
-            path = os.path.normpath(os.path.join(directory, arg))
-            cmd = vectorizer.report_argv(as_timed(argv, built_with, timed_with), arg)
-            if cmd is None or path in seen or not path.startswith(roots[0]):
-                continue
-            seen.add(path)
-            # only the loop-level verdicts: gcc's notes on a large file run to megabytes
-            lines.append(f"echo {shlex.quote('@dir ' + directory)}; (cd {shlex.quote(directory)} && "
-                         f"{shlex.join(cmd)}) 2>&1 | grep -E {shlex.quote(vectorizer.VERDICT_LINES)}")
+    lines = []
+    for _rel, directory, argv, arg in compiled_units(root, roots):
+        cmd = vectorizer.report_argv(as_timed(argv, built_with, timed_with), arg)
+        if cmd is None:
+            continue
+        # only the loop-level verdicts: gcc's notes on a large file run to megabytes
+        lines.append(f"echo {shlex.quote('@dir ' + directory)}; (cd {shlex.quote(directory)} && "
+                     f"{shlex.join(cmd)}) 2>&1 | grep -E {shlex.quote(vectorizer.VERDICT_LINES)}")
     found: dict[str, dict[int, str]] = {}
     if lines:
         script = "#!/bin/sh\n" + "\n".join(lines) + "\ntrue\n"
@@ -100,13 +89,11 @@ def vector_report(sandbox, work: Path, tree: str, built_with: str = "", timed_wi
                 chunks[-1][1].append(text)
         for directory, out in chunks:
             for path, states in vectorizer.parse_report("\n".join(out), directory).items():
-                local = next((root / path[len(r):] for r in roots[:1] if path.startswith(r)), None)
+                local = local_file(root, roots, path)
                 if local is not None and local.is_file():
-                    rel = str(local.resolve().relative_to(root.resolve()))
-                    mine = found.setdefault(rel, {})
+                    mine = found.setdefault(str(local.resolve().relative_to(root.resolve())), {})
                     for line, st in states.items():  # a header compiled twice: the higher rank tells
-                        if vectorizer.RANK[st] >= vectorizer.RANK.get(mine.get(line, "missed"), 0):
-                            mine[line] = st
+                        vectorizer.note(mine, line, st)
     hashes = {rel: views.digest((root / rel).read_bytes()) for rel in found}
     vectorizer.save(work / "views", found, hashes)
     return found
@@ -120,3 +107,26 @@ def as_timed(argv: list[str], built_with: str, timed_with: str) -> list[str]:
         if tail and argv[k:k + len(tail)] == tail:
             return [*argv[:k], *new, *argv[k + len(tail):]]
     return list(argv)
+
+
+def local_file(root: Path, roots: tuple[str, ...], path: str) -> Path | None:
+    """A path inside the sandbox's copy of the tree as a path under root (None when outside the tree)."""
+    return next((root / path[len(r):] for r in roots[:1] if path.startswith(r)), None)
+
+
+def compiled_units(root: Path, roots: tuple[str, ...]) -> list[tuple[str, str, list[str], str]]:
+    """Each source of the tree the wrappers logged a compile of, once: (path relative to root, the compile's
+    directory in the sandbox, its argv, the argument naming the source)."""
+    from hpcagent.sandbox.wrappers import logged_compiles, sources_of
+
+    out, seen = [], set()
+    for directory, argv in logged_compiles(root):
+        for arg in sources_of(argv):
+            local = local_file(root, roots, os.path.normpath(os.path.join(directory, arg)))
+            if local is None or not local.is_file():
+                continue
+            rel = str(local.resolve().relative_to(root.resolve()))
+            if rel not in seen:
+                seen.add(rel)
+                out.append((rel, directory, argv, arg))
+    return out

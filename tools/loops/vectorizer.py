@@ -87,10 +87,14 @@ def parse_report(text: str, directory: str) -> dict[str, dict[int, str]]:
             continue
         file = os.path.normpath(os.path.join(directory, m.group("file")))
         lines = out.setdefault(file, {})
-        line = int(m.group("line"))
-        if RANK[state] >= RANK.get(lines.get(line, "missed"), 0):
-            lines[line] = state
+        note(lines, int(m.group("line")), state)
     return out
+
+
+def note(lines: dict[int, str], line: int, state: str) -> None:
+    """Record what a message says of a line, unless a message of a higher rank (RANK) already did."""
+    if RANK[state] >= RANK.get(lines.get(line, "missed"), 0):
+        lines[line] = state
 
 
 def save(folder: Path, reports: dict[str, dict[int, str]], hashes: dict[str, str]) -> None:
