@@ -43,10 +43,67 @@ def summarize(kernels: dict, variants: list[str]) -> tuple[dict, dict]:
     return means, excluded
 
 
-def write_json(path: Path, mach: dict, command: str, means: dict, kernels: dict) -> None:
-    """results.json: {machine, command, geomean, kernels}."""
-    path.write_text(json.dumps({"machine": mach, "command": command, "geomean": means, "kernels": kernels},
-                               indent=1) + "\n")
+def write_json(path: Path, mach: dict, command: str, means: dict, kernels: dict, by_form: dict | None = None) -> None:
+    """results.json: {machine, command, geomean, kernels, polly_by_form}."""
+    path.write_text(json.dumps({"machine": mach, "command": command, "geomean": means, "kernels": kernels,
+                                "polly_by_form": by_form}, indent=1) + "\n")
+
+
+POLLY = ("polly", "polly-par")
+
+
+def polly_by_form(kernels: dict, static_forms: dict[str, str]) -> dict | None:
+    """Polly's figure per computation taken from the form it handles (issue 14, item 4).
+
+    A computation is a row that is not the static-array twin of another row. Its Polly figure is the best speedup of
+    any Polly column on the row itself and on its static twin (`static_forms`: pointer row -> static row), whether or
+    not that binary called the OpenMP runtime, so Polly is never taken at its weakest. hpcagent and the reference
+    keep their figure on the row's own form, the code as written.
+    Returns the per-computation choices and the geometric means, or None when no Polly column ran."""
+    twins = {s for p, s in static_forms.items() if p in kernels}
+    rows, picks = [], {"hpcagent": [], "reference": [], "polly": []}
+    for name, rec in kernels.items():
+        if name in twins:
+            continue
+        forms = [name, *([static_forms[name]] if static_forms.get(name) in kernels else [])]
+        cands = [(kernels[f][v]["speedup"], f, v, kernels[f][v].get("parallel_code"))
+                 for f in forms for v in POLLY if (kernels[f].get(v) or {}).get("speedup")]
+        if not cands:
+            continue
+        best = max(cands)
+        mine, ref = (rec.get("hpcagent") or {}).get("speedup"), (rec.get("reference") or {}).get("speedup")
+        rows.append({"computation": name, "polly": best[0], "polly_from": f"{best[2]} on {best[1]}",
+                     "polly_parallel": best[3] is not False, "hpcagent": mine, "reference": ref})
+        for key, val in (("polly", best[0]), ("hpcagent", mine), ("reference", ref)):
+            if val:
+                picks[key].append(val)
+    if not rows:
+        return None
+    return {"rows": rows, "geomean": {k: geomean(v) for k, v in picks.items()}}
+
+
+def _x(value: float | None) -> str:
+    return f"{value:.2f}x" if value else "-"
+
+
+def by_form_markdown(by_form: dict | None) -> list[str]:
+    """The section under the main table: Polly taken from the form it handles, one row per computation."""
+    if not by_form:
+        return []
+    g = by_form["geomean"]
+    lines = ["## Polly on the form it handles", "",
+             ("One row per computation (the static-array twins folded into their pointer-form rows). Polly's figure "
+              "is its best over its columns and over both forms; hpcagent and the reference keep their figure on the "
+              "row's own form, the code as written. ° marks a Polly figure whose binary made no OpenMP call."), "",
+             "| computation | polly (best form) | taken from | reference | hpcagent |", "|---|---|---|---|---|"]
+    for r in by_form["rows"]:
+        lines.append(f"| {r['computation']} | {_x(r['polly'])}{'' if r['polly_parallel'] else ' °'} | "
+                     f"{r['polly_from']} | {_x(r['reference'])} | {_x(r['hpcagent'])} |")
+    lines.append(f"| **geomean** | **{_x(g['polly'])}** | | **{_x(g['reference'])}** | **{_x(g['hpcagent'])}** |")
+    serial = [r["computation"] for r in by_form["rows"] if not r["polly_parallel"]]
+    lines += ["", (f"Polly's chosen figure came from a serial binary (°) on: {', '.join(serial)}." if serial else
+                   "Every chosen Polly figure came from a binary that called the OpenMP runtime."), ""]
+    return lines
 
 
 def cell(rec: dict) -> str:
@@ -63,7 +120,8 @@ def cell(rec: dict) -> str:
 
 
 def markdown(mach: dict, command: str, kernels: dict, variants: list[str], means: dict, excluded: dict,
-             threads: int, reps: int, png: str, pending: list[str] | None = None) -> str:
+             threads: int, reps: int, png: str, pending: list[str] | None = None,
+             by_form: dict | None = None) -> str:
     """The RESULTS page: machine, command, one row per kernel, geometric means, exclusions, notes."""
     shown = [v for v in variants if v != "serial"]
     agents = [v for v in shown if v.startswith("hpcagent")]
@@ -96,7 +154,7 @@ def markdown(mach: dict, command: str, kernels: dict, variants: list[str], means
               "**Races**: reference and hpcagent are built with `clang-16 -fopenmp -fsanitize=thread -g -O1` at the "
               "kernel's small size and run at 2 and 4 threads under Archer. The race check is n/a for compiler-made "
               "parallelism: " + RACE_NA, "", "Evidence per variant (output check, race check):", "",
-              *evidence(kernels, shown), "",
+              *evidence(kernels, shown), "", *by_form_markdown(by_form),
               f"![speedups]({png})", ""]
     return "\n".join(lines)
 

@@ -100,14 +100,17 @@ def complete(kernel: dict[str, dict]) -> dict[str, dict]:
 def write_all(args, argv: list[str], results: dict, names: list[str], pending: list[str]) -> None:
     """Write the Markdown page, the JSON and the chart (the *_quick names with --quick)."""
     means, excluded = kernel_results.summarize(results, names)
+    manifest = json.loads((KERNELS / "manifest.json").read_text())
+    by_form = kernel_results.polly_by_form(results, {k["name"]: k["static_form"] for k in manifest
+                                                     if k.get("static_form")})
     command = "python -m bench.run " + shlex.join(argv)
     mach = {**kernel_results.machine(), "threads": args.threads, "reps": args.reps, "model": args.model}
     suffix = "_quick" if args.quick else ""
     args.out.mkdir(parents=True, exist_ok=True)
     png = f"results{suffix}.png"
-    kernel_results.write_json(args.out / f"results{suffix}.json", mach, command, means, results)
+    kernel_results.write_json(args.out / f"results{suffix}.json", mach, command, means, results, by_form)
     (args.out / f"RESULTS_kernels{suffix}.md").write_text(kernel_results.markdown(
-        mach, command, results, names, means, excluded, args.threads, args.reps, png, pending))
+        mach, command, results, names, means, excluded, args.threads, args.reps, png, pending, by_form))
     kernel_results.plot(args.out / png, results, names, means, args.threads)
     log(f"wrote {args.out / f'RESULTS_kernels{suffix}.md'}, results{suffix}.json, {png}")
 

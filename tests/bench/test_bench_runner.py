@@ -100,6 +100,33 @@ def test_geomean_excludes_failed_variants_and_the_table_lists_them():
     assert "**Incomplete**: not yet run (or the run stopped): c." in md
 
 
+def test_polly_is_taken_from_the_form_it_handles():
+    def ok(s, par=True):
+        return {"speedup": s, "min": s, "max": s, "correct": True, "race": False, "parallel_code": par}
+
+    kernels = {"gemm": {"polly": ok(1.4, par=False), "polly-par": ok(1.2), "reference": ok(2.0), "hpcagent": ok(2.5)},
+               "atax": {"polly": ok(1.1), "polly-par": ok(1.0), "reference": ok(1.9), "hpcagent": ok(2.0)},
+               "gemm_sa": {"polly": ok(2.0, par=False), "polly-par": ok(2.6), "reference": ok(2.2),
+                           "hpcagent": ok(2.4)},
+               "lu": {"polly": {"speedup": None, "correct": False}, "reference": ok(2.0), "hpcagent": ok(2.0)}}
+    by_form = kernel_results.polly_by_form(kernels, {"gemm": "gemm_sa", "2mm": "2mm_sa"})
+    rows = {r["computation"]: r for r in by_form["rows"]}
+    # the static twin is folded into its pointer-form row; a computation with no Polly figure has no row
+    assert set(rows) == {"gemm", "atax"}
+    # Polly's best over both forms and both columns; hpcagent and the reference stay on the code as written
+    assert (rows["gemm"]["polly"], rows["gemm"]["polly_from"], rows["gemm"]["polly_parallel"]) == \
+        (2.6, "polly-par on gemm_sa", True)
+    assert rows["gemm"]["hpcagent"] == 2.5 and rows["atax"]["polly_from"] == "polly on atax"
+    assert by_form["geomean"]["polly"] == round((2.6 * 1.1) ** 0.5, 3)
+    md = "\n".join(kernel_results.by_form_markdown(by_form))
+    assert "| gemm | 2.60x | polly-par on gemm_sa | 2.00x | 2.50x |" in md
+    assert "Every chosen Polly figure came from a binary that called the OpenMP runtime." in md
+    kernels["gemm_sa"]["polly"] = ok(3.0, par=False)
+    md = "\n".join(kernel_results.by_form_markdown(kernel_results.polly_by_form(kernels, {"gemm": "gemm_sa"})))
+    assert "| gemm | 3.00x ° | polly on gemm_sa |" in md and "serial binary (°) on: gemm." in md
+    assert kernel_results.polly_by_form({"a": {"reference": ok(2.0)}}, {}) is None
+
+
 def test_agent_note_names_the_first_reason_a_loop_was_refused():
     summary = {"tried": 2, "accepted": 1, "profile_error": None, "dropped_in_compose": [],
                "loops": [{"loop": "k.c:10", "status": "accepted", "reason": "faster"},
