@@ -81,7 +81,8 @@ class Proposal(Record):
     ids (file:line); they are not tried again once it is accepted. Empty for any other change."""
     locality: str = ""
     """interchange or tile for a rewrite that reorders or tiles a loop nest for its memory walk (tried after an
-    accepted change while budget.locality allows, see tools/loops/interchange.py), simd for a `parallel for` with
+    accepted change while budget.locality allows, see tools/loops/interchange.py), unroll-jam for an unrolled and
+    jammed nest (tools/loops/unroll_jam.py), fusion for a loop fused with the next (tools/loops/fusion.py), simd for a `parallel for` with
     `omp simd` on inner loops the compiler left scalar (tools/loops/simd.py); empty otherwise."""
     _nested: ClassVar[dict] = {"edits": Edit}
 

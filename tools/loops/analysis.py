@@ -13,8 +13,10 @@ from hpcagent.tools.loops import views
 from hpcagent.tools.loops.cparse import Source, parse_file
 from hpcagent.tools.loops.distribute import distributed_candidates
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
+from hpcagent.tools.loops.fusion import fusion_candidates
 from hpcagent.tools.loops.interchange import locality_candidates
 from hpcagent.tools.loops.simd import simd_candidates
+from hpcagent.tools.loops.unroll_jam import unroll_jam_candidates
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites
@@ -88,8 +90,9 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     reason = f.reason
     if f.parallel:
         cands = pragma_candidates(fa, facts, loop, file)
-        rewrites = locality_candidates(fa, facts, loop, file) + distributed_candidates(fa, facts, loop, file) \
-            if cands else []
+        rewrites = [*locality_candidates(fa, facts, loop, file), *distributed_candidates(fa, facts, loop, file),
+                    *unroll_jam_candidates(fa, facts, loop, file, cands[0]),
+                    *fusion_candidates(fa, facts, loop, file, cands[0])] if cands else []
         cands[1:1] = locality_order(rewrites) + simd_candidates(fa, facts, loop, file, cands[0] if cands else None)
         orphaned = team_at_call_sites(fa.src, f, file, cands[0]) if cands and cands[0].kind == "pragma" else None
         if orphaned is not None:
@@ -121,7 +124,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
 
 def locality_order(rewrites: list[Proposal]) -> list[Proposal]:
     """The search order of a nest's locality rewrites: the first tiling of each kind (the form that also reuses the
-    cache, as Polly would choose), then the plain loop orders, then the other tile sizes. A rewrite tried after an
+    cache, as Polly would choose), then the plain loop orders, unroll-and-jam and fusion, then the other tile sizes. A rewrite tried after an
     accepted one is kept only when faster beyond the noise, so the first tried is the one the doubt favours."""
     firsts = [c for k, c in enumerate(rewrites) if c.locality == "tile"
               and (k == 0 or rewrites[k - 1].locality != "tile")]

@@ -74,15 +74,17 @@ def _group_text(src: Source, group: list) -> str | None:
     return "\n".join(lines)
 
 
-def distribution_problem(fa: FileAnalyzer, loop: Loop, groups: list[list]) -> str | None:
-    """Why loop cannot be split into one loop per group (None: it can)."""
+def distribution_problem(fa: FileAnalyzer, loop: Loop, groups: list[list], scoped: bool = False) -> str | None:
+    """Why loop cannot be split into one loop per group (None: it can). The same test says whether two loops may be
+    fused (tools/loops/fusion.py): the fused loop can be split back into them. scoped: each group is a block of its
+    own, so a scalar declared in it is not seen by another group (the fused loop's bodies)."""
     facts = Scanner(fa.src, fa.by_node).scan(loop)
-    inner = fa.by_node[next(s for g in groups for s in g if s.id in fa.by_node).id]
     if facts.exits or facts.io or facts.methods or any(name not in PURE for name, _ in facts.calls):
         return "the body exits early, does I/O or calls a function"
-    indices = {lp.index for lp in [loop, inner, *inner.descendants()] if lp.index}
-    if facts.writes() - indices:
-        return f"the body writes the scalar {min(facts.writes() - indices)}"
+    indices = {lp.index for lp in [loop, *loop.descendants()] if lp.index}
+    written = facts.writes() - indices - (facts.declared if scoped else set())
+    if written:
+        return f"the body writes the scalar {min(written)}"
     symbols = fa.symbols(loop)
     memory = MemoryAnalysis(fa.src, loop, facts, symbols, fa.env(loop, facts), fa.distinct(loop))
 
