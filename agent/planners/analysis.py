@@ -84,6 +84,11 @@ class AnalysisPlanner:
             group = group_proposal(target, every, history)
             if group is not None:
                 return group
+            tried = [a.proposal for a in history]
+            rewrite = next((c for c in group_rewrites(target, every, history)
+                            if not any(same(c, t) for t in tried)), None)
+            if rewrite is not None:
+                return rewrite
         # unknown loops may carry guarded or unproven candidates; a serial one only a privatized scratch array
         if not reports or not reports[0].candidates:
             return None
@@ -125,3 +130,41 @@ def group_proposal(target: LoopTarget, reports: list[LoopReport], history: list[
                               "analysis", members=members))
     tried = [a.proposal for a in history]
     return next((f for f in forms if not any(same(f, t) for t in tried)), None)
+
+
+def plain_group(p: Proposal) -> bool:
+    """A group in its one-`parallel for`-per-loop form: every edit inserts one such pragma line."""
+    return bool(p.members) and p.pragma is None and all(
+        e.end_line == e.start_line - 1 and e.new_text.strip().startswith("#pragma omp parallel for")
+        and "\n" not in e.new_text.strip() for e in p.edits)
+
+
+def group_rewrites(target: LoopTarget, reports: list[LoopReport], history: list[Attempt]) -> list[Proposal]:
+    """Once the group with one `parallel for` per loop is accepted on a serial loop (a time step), that change with
+    one member's nest replaced by one of the member's own locality rewrites (a loop order, a tiling, unroll-and-jam,
+    fusion, omp simd; tools/loops/analysis.py): the rewrites a member tried alone would get, which a group's
+    acceptance otherwise leaves untried. Round-robin over the members (each one's first rewrite, then each one's
+    second, ...), so budget.locality reaches every member; a rewrite whose edit covers another member's line (a
+    fusion with the next loop) takes that member's pragma out with it."""
+    base = next((a.proposal for a in history if a.accepted and plain_group(a.proposal)), None)
+    if base is None:
+        return []
+    per_member = []
+    for member in base.members:
+        file, _, line = member.rpartition(":")
+        child = next((r for r in reports if r.file == file and str(r.line) == line), None)
+        if child is None or file != target.file:
+            continue
+        per_member.append([c for c in child.candidates if c.locality and c.line == child.line and c.edits
+                           and all(e.file == file for e in c.edits)])
+    out = []
+    for rank in range(max((len(m) for m in per_member), default=0)):
+        for rewrites in per_member:
+            if rank >= len(rewrites):
+                continue
+            c = rewrites[rank]
+            kept = [e for e in base.edits if not any(r.start_line <= e.start_line <= r.end_line for r in c.edits)]
+            out.append(replace(base, kind="rewrite", edits=[*c.edits, *kept], locality=c.locality, proof=c.proof,
+                               confidence=c.confidence, reason=f"{base.reason}; with {c.file}:{c.line} rewritten: "
+                                                                f"{c.reason}"))
+    return out

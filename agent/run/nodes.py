@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from hpcagent.agent.config import Config
-from hpcagent.agent.planners.analysis import TreeAnalysis
+from hpcagent.agent.planners.analysis import TreeAnalysis, group_rewrites
 from hpcagent.agent.protocols import Critic, Lab, PlanContext, Planner
 from hpcagent.agent.run import compose as composing
 from hpcagent.agent.run.discovery import amdahl, discover_targets, keep_executed
@@ -294,7 +294,8 @@ def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> boo
 
 def locality_left(state: RunState, ctx: RunContext, t: LoopTarget, tried: list[Attempt]) -> bool:
     """One more candidate when the analysis has an untried locality rewrite of this nest (a loop order, a tiling,
-    `omp simd` on inner loops the compiler left scalar) and budget.locality allows: a pragma alone stops near the
+    `omp simd` on inner loops the compiler left scalar; for an accepted group, of one of its loops) and
+    budget.locality allows: a pragma alone stops near the
     core count, a better memory walk or vector code need not. The
     search ends when a tile size tried after another one does not win (or the budget is spent)."""
     cfg = config(state)
@@ -309,8 +310,8 @@ def locality_left(state: RunState, ctx: RunContext, t: LoopTarget, tried: list[A
     except Exception:  # no analysis, no rewrite to try
         return False
     report = next((r for r in reports if r.line == t.line), None)
-    return report is not None and any(c.locality and not any(same_change(c, a.proposal) for a in tried)
-                                      for c in report.candidates)
+    cands = [*(report.candidates if report is not None else []), *group_rewrites(t, reports, tried)]
+    return any(c.locality and not any(same_change(c, a.proposal) for a in tried) for c in cands)
 
 
 def compose(state: RunState, runtime: Rt) -> dict:

@@ -130,7 +130,7 @@ def fusion_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop,
     problem = distribution_problem(fa2, target, [stmts[:split], stmts[split:]], scoped=True)
     if problem is not None:
         return []
-    facts2 = {f.loop.node.id: f for f in fa2.analyze_all()}
+    facts2 = {lp.node.id: fa2.analyze(lp) for lp in [target, *target.descendants()]}
     mine = facts2.get(target.node.id)
     if mine is None or not mine.parallel:
         return []

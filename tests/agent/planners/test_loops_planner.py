@@ -10,7 +10,7 @@ from conftest import DATA
 from typer.testing import CliRunner
 
 from hpcagent.agent.cli.main import app
-from hpcagent.agent.planners.analysis import AnalysisPlanner
+from hpcagent.agent.planners.analysis import AnalysisPlanner, TreeAnalysis, group_rewrites, plain_group
 from hpcagent.agent.protocols import PlanContext
 from hpcagent.records import Attempt, Feedback, LoopTarget, Verdict
 from hpcagent.tools.loops.analysis import analyze_path, candidates_for, format_table, rank_targets
@@ -135,3 +135,54 @@ def test_cli_analyze(tmp_path):
     shutil.copy(__file__, empty / "x.py")
     none = runner.invoke(app, ["analyze", str(empty)])
     assert none.exit_code == 2 and "no C/C++ source" in none.output
+
+
+STEPS = """#define N 600
+double A[N][N], x1[N], x2[N], y1[N], y2[N];
+void mvt(int reps) {
+    for (int r = 0; r < reps; r++) {
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++)
+                x2[i] += A[j][i] * y2[j];
+        for (int i = 0; i < N; i++)
+            y1[i] = x2[i] * 0.5;
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++)
+                x1[i] += A[i][j] * y1[j];
+    }
+}
+"""
+
+
+def test_an_accepted_group_goes_on_with_its_loops_own_rewrites(tmp_path):
+    """A time step's group accepted in its one-pragma-per-loop form: the planner then offers the same group with
+    one loop's nest rewritten (the column walk tiled or reordered, ...), round-robin over the loops."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "k.c").write_text(STEPS)
+    target = LoopTarget("src/k.c", 4, 14, "mvt", verdict="serial")
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    history = []
+    first = planner.propose(target, ctx, history)
+    if not plain_group(first):  # the team form comes first; it lost here, so the one-pragma-per-loop form is next
+        history.append(Attempt(1, first, {}, Verdict("repair", Feedback("not_faster"))))
+        first = planner.propose(target, ctx, history)
+    assert plain_group(first) and first.members == ["src/k.c:5", "src/k.c:8", "src/k.c:10"]
+    reports = TreeAnalysis(tmp_path).reports("src/k.c")
+    # nothing is offered on top of a group that was not accepted
+    assert group_rewrites(target, reports, [*history, Attempt(2, first, {}, Verdict("repair", Feedback("x")))]) == []
+    history.append(Attempt(len(history) + 1, first, {}, Verdict("accept", Feedback("accepted"))))
+    kinds = []
+    while (prop := planner.propose(target, ctx, history)) is not None and len(history) < 14:
+        assert prop.members == first.members and prop.locality, prop.reason
+        rewritten = [e for e in prop.edits if e.end_line >= e.start_line]
+        assert len(rewritten) >= 1 and "rewritten:" in prop.reason
+        kinds.append((rewritten[0].start_line, prop.locality))
+        history.append(Attempt(len(history) + 1, prop, {}, Verdict("accept", Feedback("accepted"))))
+    # the column walk (line 5) and the row walk (line 10) each get their rewrites, alternately
+    assert kinds[:2] == [(5, "tile"), (10, "tile")], kinds
+    assert ("unroll-jam" in {k for line, k in kinds if line == 5}) and len(kinds) >= 6, kinds
+    # line 5's loop fused with line 8's: the fused loop's pragma replaces both loops' own; line 10's stays
+    fused = [p for p in (a.proposal for a in history) if p.locality == "fusion"]
+    assert len(fused) == 1, kinds
+    assert not any(e.start_line == 8 and e.end_line == 7 for e in fused[0].edits), fused[0].edits
+    assert any(e.start_line == 10 and e.end_line == 9 for e in fused[0].edits), fused[0].edits
