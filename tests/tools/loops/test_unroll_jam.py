@@ -97,7 +97,7 @@ def test_the_jammed_nests_compile_and_print_the_serial_numbers(tmp_path: Path, m
     found = {r.line: [c for c in r.candidates if c.locality == "unroll-jam"] for r in reps}
     assert len(found[16]) == 1 and len(found[19]) == 1, {k: v for k, v in found.items() if v}
     # indices declared outside the loops: the remainder assigns its start, the pragma keeps them private
-    assert "private(j)" in found[16][0].pragma and "private(j, k)" in found[19][0].pragma
+    assert found[16][0].clauses == ["private(j)"] and found[19][0].clauses == ["private(j)", "private(k)"]
     assert f"for (i = 0; i < m - {UNROLL - 1}; i += {UNROLL})" in found[16][0].edits[0].new_text
     assert f"for (i = m / {UNROLL} * {UNROLL}; i < m; i++)" in found[16][0].edits[0].new_text
     assert f"for (k = 0; k + {UNROLL - 1} <= (m - 1); k += {UNROLL})" in found[19][0].edits[0].new_text
