@@ -144,7 +144,8 @@ def group_rewrites(target: LoopTarget, reports: list[LoopReport], history: list[
     one member's nest replaced by one of the member's own locality rewrites (a loop order, a tiling, unroll-and-jam,
     fusion, omp simd; tools/loops/analysis.py): the rewrites a member tried alone would get, which a group's
     acceptance otherwise leaves untried. Round-robin over the members (each one's first rewrite, then each one's
-    second, ...), so budget.locality reaches every member; a rewrite whose edit covers another member's line (a
+    second, ...), so budget.locality reaches every member, the members whose nest walks memory with a stride
+    innermost (LoopReport.strided) first; a rewrite whose edit covers another member's line (a
     fusion with the next loop) takes that member's pragma out with it."""
     base = next((a.proposal for a in history if a.accepted and plain_group(a.proposal)), None)
     if base is None:
@@ -155,8 +156,10 @@ def group_rewrites(target: LoopTarget, reports: list[LoopReport], history: list[
         child = next((r for r in reports if r.file == file and str(r.line) == line), None)
         if child is None or file != target.file:
             continue
-        per_member.append([c for c in child.candidates if c.locality and c.line == child.line and c.edits
-                           and all(e.file == file for e in c.edits)])
+        per_member.append((-child.strided, [c for c in child.candidates if c.locality and c.line == child.line
+                                             and c.edits and all(e.file == file for e in c.edits)]))
+    # the loops whose written order walks memory with a stride first: one failed alternative ends the exploration
+    per_member = [m for _, m in sorted(per_member, key=lambda x: x[0])]
     out = []
     for rank in range(max((len(m) for m in per_member), default=0)):
         for rewrites in per_member:

@@ -11,15 +11,16 @@ from hpcagent.errors import BadInput
 from hpcagent.records import LoopTarget, Proposal, loop_id
 from hpcagent.tools.loops import views
 from hpcagent.tools.loops.cparse import Source, parse_file
+from hpcagent.tools.loops.directions import perfect_band
 from hpcagent.tools.loops.distribute import distributed_candidates
-from hpcagent.tools.loops.groups import sibling_picks, top_pick
 from hpcagent.tools.loops.fusion import fusion_candidates
-from hpcagent.tools.loops.interchange import locality_candidates
-from hpcagent.tools.loops.simd import simd_candidates
-from hpcagent.tools.loops.unroll_jam import unroll_jam_candidates
+from hpcagent.tools.loops.groups import sibling_picks, top_pick
+from hpcagent.tools.loops.interchange import locality_candidates, order_cost
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites
+from hpcagent.tools.loops.simd import simd_candidates
+from hpcagent.tools.loops.unroll_jam import unroll_jam_candidates
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
 from hpcagent.tools.metrics import function_metrics, metrics_at
 from hpcagent.tools.profile import loop_share
@@ -58,6 +59,9 @@ class LoopReport:
     """For a loop that stays serial: one thread team around it, its body's loops shared out (tools/loops/regions.py)."""
     index: str = ""
     """The loop's index variable ('' when it has none in canonical form)."""
+    strided: int = 0
+    """Accesses of its perfect nest that move by more than one element per step of the innermost loop as written (a
+    column walk): what a loop order or a tiling can fix; 0 when the nest is not a perfect band."""
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "end_line": self.end_line, "function": self.function,
@@ -119,7 +123,13 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     unproven = next((c.pragma for c in cands if c.proof == "unproven" and c.line == loop.line), None)
     return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
-                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "", index=loop.index or "")
+                      f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "", index=loop.index or "",
+                      strided=_strided(fa, loop) if any(c.locality for c in cands) else 0)
+
+
+def _strided(fa: FileAnalyzer, loop) -> int:
+    band = perfect_band(fa, loop)
+    return order_cost(fa, band, tuple(range(len(band))))[0] if len(band) >= 2 else 0
 
 
 def locality_order(rewrites: list[Proposal]) -> list[Proposal]:

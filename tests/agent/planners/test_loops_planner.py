@@ -143,12 +143,12 @@ void mvt(int reps) {
     for (int r = 0; r < reps; r++) {
         for (int i = 0; i < N; i++)
             for (int j = 0; j < N; j++)
-                x2[i] += A[j][i] * y2[j];
+                x1[i] += A[i][j] * y1[j];
         for (int i = 0; i < N; i++)
-            y1[i] = x2[i] * 0.5;
+            y2[i] = x1[i] * 0.5;
         for (int i = 0; i < N; i++)
             for (int j = 0; j < N; j++)
-                x1[i] += A[i][j] * y1[j];
+                x2[i] += A[j][i] * y2[j];
     }
 }
 """
@@ -178,10 +178,11 @@ def test_an_accepted_group_goes_on_with_its_loops_own_rewrites(tmp_path):
         assert len(rewritten) >= 1 and "rewritten:" in prop.reason
         kinds.append((rewritten[0].start_line, prop.locality))
         history.append(Attempt(len(history) + 1, prop, {}, Verdict("accept", Feedback("accepted"))))
-    # the column walk (line 5) and the row walk (line 10) each get their rewrites, alternately
-    assert kinds[:2] == [(5, "tile"), (10, "tile")], kinds
-    assert ("unroll-jam" in {k for line, k in kinds if line == 5}) and len(kinds) >= 6, kinds
-    # line 5's loop fused with line 8's: the fused loop's pragma replaces both loops' own; line 10's stays
+    # the column walk (line 10) first, then the row walk (line 5): each gets its rewrites, alternately
+    assert kinds[:2] == [(10, "tile"), (5, "tile")], kinds
+    assert ("unroll-jam" in {k for line, k in kinds if line == 10}) and len(kinds) >= 6, kinds
+    # line 5's nest fused with line 8's loop (which reads x1[i] only): the fused loop's pragma replaces both loops'
+    # own; line 10's stays
     fused = [p for p in (a.proposal for a in history) if p.locality == "fusion"]
     assert len(fused) == 1, kinds
     assert not any(e.start_line == 8 and e.end_line == 7 for e in fused[0].edits), fused[0].edits
