@@ -13,6 +13,7 @@ SECTIONS = [
      "RESULTS_kernels.md"),
     ("Kernels: what the table says", "kernels_analysis.md"),
     ("Locality: textbook dense products on static arrays, against Polly (issue 14)", "locality_results.md"),
+    ("Locality: the dense kernels in both forms, Polly on the form it handles (issue 14)", "dense_results.md"),
     ("Examples end to end: `hpcagent optimize` (issues 5, 11, 12)", "examples_results.md"),
     ("Real code: Rodinia OpenMP with its pragmas stripped (issues 13, 17)", "realcode_results.md"),
     ("Race check: `hpcagent check` on the race suite (issues 2, 12)", "race_results.md"),

@@ -21,12 +21,19 @@ TRIAL_GAIN = 1.05
 
 
 def covered_by_groups(loops: list[LoopResult]) -> dict[str, str]:
-    """loop id -> the id of the serial loop whose accepted group change covers it."""
+    """loop id -> the id of the loop whose accepted change covers it: a group on a serial loop covers its members;
+    a rewrite that replaces lines (a fusion with the next loop, a tiling of a nest) covers every other loop that
+    starts on them, whose text it has rewritten and whose own change could no longer be applied on top of it."""
     out: dict[str, str] = {}
     for lp in loops:
         if lp.status == "accepted" and lp.accepted is not None:
             for member in group_members(lp.accepted.proposal):
                 out.setdefault(member, lp.loop_id)
+            spans = [e for e in lp.accepted.proposal.edits if e.end_line >= e.start_line]
+            for other in loops:
+                t = other.target
+                if other is not lp and any(e.file == t.file and e.start_line <= t.line <= e.end_line for e in spans):
+                    out.setdefault(other.loop_id, lp.loop_id)
     return out
 
 
@@ -93,7 +100,8 @@ def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: li
     dropped: list[Dropped] = []
     revoked: dict[str, str] = {}
     while kept:
-        # a loop accepted alone and also covered by an accepted group: the group's edit makes it parallel already
+        # a loop accepted alone and also covered by an accepted group (or by a rewrite of its lines): that change
+        # makes it parallel already
         ids = {lp.loop_id for lp in kept}
         covered = {k: g for k, g in covered_by_groups(kept).items() if k in ids}
         active = [lp for lp in kept if lp.loop_id not in covered]

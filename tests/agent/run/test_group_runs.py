@@ -33,7 +33,7 @@ from hpcagent.evidence import (
     RaceSite,
     Timing,
 )
-from hpcagent.records import Attempt, Feedback, LoopResult, LoopTarget, Proposal, Verdict
+from hpcagent.records import Attempt, Edit, Feedback, LoopResult, LoopTarget, Proposal, Verdict
 from hpcagent.tools.patch import apply_edits
 
 STENCIL = (DATA / "groups" / "k.c").read_text()
@@ -263,3 +263,23 @@ def test_a_race_in_the_composed_program_revokes_the_loop_it_falls_in(tmp_path: P
     assert result.ok and result.kept == [FIRST_ID] and list(result.revoked) == [SECOND_ID]
     assert result.dropped[0].reason.startswith("acceptance revoked: the composed program races at k.c:17 on B")
     assert "revoke" in logged and pragma_lines(work / "final") == [FIRST]
+
+
+def test_compose_keeps_a_rewrite_and_drops_the_loop_whose_lines_it_replaced(tmp_path: Path):
+    """A change that rewrites lines (a fusion of loop 7 with the loops after it, here a stand-in edit over lines 7-15)
+    covers the loop starting on them (13): that loop's own accepted pragma cannot be applied on top of the rewrite,
+    so compose keeps the rewrite alone instead of failing on overlapping edits and dropping it."""
+    work = tmp_path / "work"
+    make_tree(work / "orig")
+    lines = STENCIL.splitlines()
+    rewrite = Proposal("k.c", FIRST, FIRST + 2, "rewrite", "#pragma omp parallel for", [],
+                       [Edit("k.c", FIRST, SECOND + 2, "\n".join(["        #pragma omp parallel for",
+                                                                   *lines[FIRST - 1: SECOND + 2]]) + "\n")],
+                       locality="fusion")
+    second = AnalysisPlanner().propose(LoopTarget("k.c", SECOND, SECOND + 2, "step"), PlanContext(work / "orig"), [])
+    loops = [accepted(LoopTarget("k.c", SECOND, SECOND + 2, "step"), second),
+             accepted(LoopTarget("k.c", FIRST, FIRST + 2, "step"), rewrite)]
+    assert covered_by_groups(loops) == {SECOND_ID: FIRST_ID}
+    result = compose(TreeLab(lambda w, tree: passed(w / tree, 1.5)), work, Config(), Baseline(1.0), loops, no_log)
+    assert result.ok and result.kept == [FIRST_ID] and result.covered == {SECOND_ID: FIRST_ID}
+    assert pragma_lines(work / "final") == [FIRST]
