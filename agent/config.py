@@ -113,9 +113,9 @@ class BudgetCfg(Section):
     explore: int = 1
     """After an acceptance well below what the loop's share allows, try this many more candidates; keep the best."""
     locality: int = 4
-    """Locality rewrites of a nest (a better loop order, tilings of several sizes, unroll-and-jam, omp simd) tried
-    after an accepted change on the same loop, one after another until a tile size does not beat the one before;
-    0 tries none."""
+    """Locality rewrites of a nest (a better loop order, tilings of several sizes, unroll-and-jam, fusion, omp
+    simd) tried after an accepted change on the same loop, one after another until a tile size does not beat the
+    one before; 0 tries none."""
     quiet_wait: float = 60.0
     """Seconds a timing waits for the timing CPUs to be idle (sandbox/quiet.py); 0 times at once, unguarded."""
     quiet_retries: int = 2
@@ -289,7 +289,7 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 # wall_minutes = 480      # the whole run
 # min_speedup = 1.02      # accept only changes at least this much faster, and beyond the noise
 # explore = 1             # after a modest acceptance, try this many more candidates and keep the best
-# locality = 4            # loop-order, tiling, unroll-and-jam, simd rewrites tried after an acceptance
+# locality = 4            # loop-order, tiling, unroll-and-jam, fusion, simd rewrites tried after an acceptance
 # quiet_wait = 60         # seconds a timing waits for idle CPUs; 0 = time at once, no load guard
 # quiet_retries = 2       # timings taken again when another job used the cores during one
 # tentative = true        # gains within the noise alone are timed together in compose, kept if the set is faster

@@ -145,8 +145,8 @@ def group_rewrites(target: LoopTarget, reports: list[LoopReport], history: list[
     fusion, omp simd; tools/loops/analysis.py): the rewrites a member tried alone would get, which a group's
     acceptance otherwise leaves untried. Round-robin over the members (each one's first rewrite, then each one's
     second, ...), so budget.locality reaches every member, the members whose nest walks memory with a stride
-    innermost (LoopReport.strided) first; a rewrite whose edit covers another member's line (a
-    fusion with the next loop) takes that member's pragma out with it."""
+    innermost (LoopReport.strided) first; a rewrite whose edit covers another member's line (a fusion with the next
+    loop) takes that member's pragma out with it."""
     base = next((a.proposal for a in history if a.accepted and plain_group(a.proposal)), None)
     if base is None:
         return []

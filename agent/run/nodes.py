@@ -238,7 +238,8 @@ def critique(state: RunState, runtime: Rt) -> dict:
     below = attempt.accepted and worth_exploring(state, t, tried)
     if below or (attempt.accepted and locality_left(state, ctx, t, tried)):
         why = "accepted, but well below what the loop's share allows: trying another candidate" if below else \
-            "accepted; a loop order, tiling or omp simd form of this nest is untried (budget.locality)"
+            "accepted; a locality rewrite of this nest (loop order, tiling, unroll-and-jam, fusion, omp simd) is untried " \
+            "(budget.locality)"
         ctx.transcript.event("explore", loop=t.loop_id, attempt=attempt.number, reason=why)
         return {**update, "exploring": True}
     if verdict.action == "repair":
@@ -294,10 +295,9 @@ def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> boo
 
 def locality_left(state: RunState, ctx: RunContext, t: LoopTarget, tried: list[Attempt]) -> bool:
     """One more candidate when the analysis has an untried locality rewrite of this nest (a loop order, a tiling,
-    `omp simd` on inner loops the compiler left scalar; for an accepted group, of one of its loops) and
-    budget.locality allows: a pragma alone stops near the
-    core count, a better memory walk or vector code need not. The
-    search ends when a tile size tried after another one does not win (or the budget is spent)."""
+    unroll-and-jam, fusion, `omp simd` on inner loops the compiler left scalar; for an accepted group, of one of its
+    loops) and budget.locality allows: a pragma alone stops near the core count, a better memory walk or vector code
+    need not. The search ends when a tile size tried after another one does not win (or the budget is spent)."""
     cfg = config(state)
     done = [a for a in tried if a.proposal.locality]
     if len(done) >= cfg.budget.locality or over_budget(state):
