@@ -39,7 +39,12 @@ def test_quick_run_writes_results_in_the_promised_shape(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert not (out / "results.json").exists(), "--quick must not write the full results file"
     data = json.loads((out / "results_quick.json").read_text())
-    assert set(data) == {"machine", "command", "geomean", "kernels"}
+    assert set(data) == {"machine", "command", "geomean", "kernels", "polly_by_form"}
+    # one row per computation with a Polly figure (no static twin in this selection: each from its own row)
+    by_form = data["polly_by_form"]
+    if by_form is not None:
+        assert {r["computation"] for r in by_form["rows"]} <= {"gemm", "recurrence"}
+        assert all(r["polly_from"].endswith(f" on {r['computation']}") for r in by_form["rows"])
     assert "--only gemm,recurrence" in data["command"]
     assert data["machine"]["nproc"] >= 1 and data["machine"]["uname"]
     assert set(data["geomean"]) == set(NAMES) and data["geomean"]["serial"] == 1.0
@@ -60,6 +65,7 @@ def test_quick_run_writes_results_in_the_promised_shape(tmp_path):
             assert kernel["hpcagent"]["reason"].startswith("no change accepted: ")
     md = (out / "RESULTS_kernels_quick.md").read_text()
     assert "| gemm |" in md and "| recurrence |" in md and "**geomean**" in md
+    assert ("## Polly on the form it handles" in md) == (by_form is not None)
     assert data["command"] in md
     assert (out / "results_quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
