@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,21 @@ def tree_digest(root: Path) -> dict[str, str]:
 @pytest.fixture
 def digest():
     return tree_digest
+
+
+def outputs_with_edits(src: Path, edit_sets: list[list], work: Path) -> list[str]:
+    """The stdout of the C program src, built with gcc -O2 -fopenmp -Wall -Werror and run on 2 threads, once per set
+    of edits applied to a fresh copy of it (an empty set: the program as written)."""
+    from hpcagent.tools.patch import apply_edits
+
+    out = []
+    for n, edits in enumerate(edit_sets):
+        tree = work / f"v{n}"
+        tree.mkdir()
+        shutil.copy(src, tree / src.name)
+        apply_edits(tree, edits)
+        exe = tree / src.stem
+        subprocess.run(["gcc", "-O2", "-fopenmp", "-Wall", "-Werror", str(tree / src.name), "-o", str(exe)], check=True)
+        out.append(subprocess.run([str(exe)], check=True, capture_output=True, text=True,
+                                  env={"OMP_NUM_THREADS": "2"}).stdout)
+    return out

@@ -5,14 +5,13 @@ gcc -fopenmp -Wall -Werror and prints the serial program's numbers at 2 threads.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import outputs_with_edits
 
 from hpcagent.tools.loops.analysis import analyze_source
 from hpcagent.tools.loops.cparse import parse
-from hpcagent.tools.patch import apply_edits
 
 HEAD = "#define N 1000\ndouble a[N], b[N], c[N], A[N][N], B[N][N];\n"
 
@@ -96,19 +95,6 @@ def test_fused_loops_compile_and_print_the_serial_numbers(tmp_path: Path):
     assert found[16][0].edits[0].new_text.count("for (int j") == 2
     src = tmp_path / "f.c"
     src.write_text(PROGRAM)
-
-    def run(tree: Path) -> str:
-        subprocess.run(["gcc", "-O2", "-fopenmp", "-Wall", "-Werror", str(tree / "f.c"), "-o", str(tree / "f")],
-                       check=True)
-        return subprocess.run([str(tree / "f")], check=True, capture_output=True, text=True,
-                              env={"OMP_NUM_THREADS": "2"}).stdout
-
-    results = []
-    sets = [[], found[5][0].edits, found[12][0].edits, found[16][0].edits, found[5][0].edits + found[16][0].edits]
-    for n, edits in enumerate(sets):
-        tree = tmp_path / f"v{n}"
-        tree.mkdir()
-        shutil.copy(src, tree / "f.c")
-        apply_edits(tree, edits)
-        results.append(run(tree))
+    first, second, third = (found[line][0].edits for line in (5, 12, 16))
+    results = outputs_with_edits(src, [[], first, second, third, first + third], tmp_path)
     assert results[1:] == [results[0]] * 4

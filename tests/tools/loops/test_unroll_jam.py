@@ -5,14 +5,13 @@ the serial program's numbers at 2 threads, remainder iterations included."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import outputs_with_edits
 
 from hpcagent.tools.loops.analysis import analyze_source
 from hpcagent.tools.loops.cparse import parse
-from hpcagent.tools.patch import apply_edits
 from hpcagent.tools.loops.unroll_jam import UNROLL
 
 HEAD = "#define N 150\ndouble A[N][N], B[N][N], C[N][N], D[N][N][N], x[N], y[N];\n"
@@ -104,19 +103,7 @@ def test_the_jammed_nests_compile_and_print_the_serial_numbers(tmp_path: Path, m
     assert f"for (k = ((m - 1) + 1) / {UNROLL} * {UNROLL}; k <= m - 1; k++)" in found[19][0].edits[0].new_text
     src = tmp_path / "mv.c"
     src.write_text(text)
-
-    def run(tree: Path) -> str:
-        subprocess.run(["gcc", "-O2", "-fopenmp", "-Wall", "-Werror", str(tree / "mv.c"), "-o", str(tree / "mv")],
-                       check=True)
-        return subprocess.run([str(tree / "mv")], check=True, capture_output=True, text=True,
-                              env={"OMP_NUM_THREADS": "2"}).stdout
-
-    results = []
-    for n, edits in enumerate([[], found[16][0].edits, found[19][0].edits, found[16][0].edits + found[19][0].edits]):
-        tree = tmp_path / f"v{n}"
-        tree.mkdir()
-        shutil.copy(src, tree / "mv.c")
-        apply_edits(tree, edits)
-        results.append(run(tree))
+    one, two = found[16][0].edits, found[19][0].edits
+    results = outputs_with_edits(src, [[], one, two, one + two], tmp_path)
     # each element's sum keeps its written order: the same bits, not only the same numbers within a tolerance
     assert results[1:] == [results[0]] * 3
