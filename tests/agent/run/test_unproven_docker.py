@@ -92,12 +92,16 @@ def test_real_unproven_change_on_overlapping_pointers_is_rejected_by_the_race_ch
     repo = project(tmp_path / "shift", SHIFT, "2000000", "20000")
     assert [c.proof for c in candidates_for(repo, "app.c", SHIFT_LOOP)] == ["unproven"]
     result, run_dir, events = optimize(repo, tmp_path / "runs")
-    assert result.exit_code == 3, result.output
+    summary = json.loads((run_dir / "summary.json").read_text())
+    accepted = [lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted"]
+    # main's fill loop sits near the share at which a loop becomes a target (3% here); on another machine's
+    # profile it may be tried and accepted on its own merit, so the claim is about the shift loop only
+    assert result.exit_code == (0 if accepted else 3), (result.output, summary["loops"])
+    assert f"app.c:{SHIFT_LOOP}" not in accepted, summary["loops"]
     tries = [e for e in events if e["kind"] == "proposal" and e["loop"] == f"app.c:{SHIFT_LOOP}"]
     assert tries, "the unproven candidate was not tried"
     checks = [e for e in events if e["kind"] == "check" and e["loop"] == f"app.c:{SHIFT_LOOP}"]
-    assert checks[0]["stage"] == "race" and checks[0]["race"]["races"]
-    summary = json.loads((run_dir / "summary.json").read_text())
+    assert checks[0]["stage"] == "race" and checks[0]["race"]["races"], checks[0]
     entry = next(lp for lp in summary["loops"] if lp["loop"] == f"app.c:{SHIFT_LOOP}")
     assert entry["status"] != "accepted" and entry["proof"] is None
     assert "not proven by the analysis" in (run_dir / "report.md").read_text()
