@@ -15,7 +15,7 @@ from hpcagent.tools.loops.directions import perfect_band
 from hpcagent.tools.loops.distribute import distributed_candidates
 from hpcagent.tools.loops.fusion import fusion_candidates
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
-from hpcagent.tools.loops.interchange import locality_candidates, order_cost
+from hpcagent.tools.loops.interchange import inner_band_candidates, inner_bands, locality_candidates, order_cost
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites
@@ -96,6 +96,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
         cands = pragma_candidates(fa, facts, loop, file)
         rewrites = [*locality_candidates(fa, facts, loop, file), *distributed_candidates(fa, facts, loop, file),
                     *unroll_jam_candidates(fa, facts, loop, file, cands[0]),
+                    *inner_band_candidates(fa, facts, loop, file, cands[0]),
                     *fusion_candidates(fa, facts, loop, file, cands[0])] if cands else []
         cands[1:1] = locality_order(rewrites) + simd_candidates(fa, facts, loop, file, cands[0] if cands else None)
         orphaned = team_at_call_sites(fa.src, f, file, cands[0]) if cands and cands[0].kind == "pragma" else None
@@ -128,8 +129,9 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
 
 
 def _strided(fa: FileAnalyzer, loop) -> int:
-    band = perfect_band(fa, loop)
-    return order_cost(fa, band, tuple(range(len(band))))[0] if len(band) >= 2 else 0
+    """Strided accesses innermost in the loop's own perfect band, or in the bands inside its body."""
+    bands = [b for b in [perfect_band(fa, loop)] if len(b) >= 2] or inner_bands(fa, loop)
+    return max((order_cost(fa, b, tuple(range(len(b))))[0] for b in bands), default=0)
 
 
 def locality_order(rewrites: list[Proposal]) -> list[Proposal]:

@@ -1,0 +1,53 @@
+"""The loop order of a band inside a parallel loop, end to end: `hpcagent optimize` on a triangular rank-k update
+(tests/data/projects/syrk_tri) in the real Docker sandbox. The row loop's own `parallel for` is accepted first; the
+analysis also offers that pragma with the product's k-j band reordered to j-k
+(tools/loops/interchange.inner_band_candidates), which is then built, race-checked under ThreadSanitizer, its
+output compared and timed like any change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from typer.testing import CliRunner
+
+from hpcagent.agent.cli.main import app
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def test_a_triangular_update_gets_its_inner_band_reordered_in_the_sandbox(tmp_path: Path):
+    src = tmp_path / "src"
+    shutil.copytree(DATA / "projects" / "syrk_tri", src)
+    before = (src / "syrk.c").read_text()
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(app, ["optimize", str(src), "--build", "make", "--run", "./syrk 1500",
+                                      "--race-run", "./syrk 40", "--out", str(out), "--run-id", "r",
+                                      "--quiet", "--sandbox", "docker", "--reps", "3", "--threads", "2",
+                                      "--planner", "analysis", "--max-targets", "1"])
+    assert result.exit_code == 0, result.output
+    assert (src / "syrk.c").read_text() == before
+    run_dir = out / "r"
+    events = [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]
+    proposals = [e["proposal"] for e in events if e["kind"] == "proposal" and e["loop"] == "syrk.c:12"]
+    checks = [e for e in events if e["kind"] == "check" and e["loop"] == "syrk.c:12"]
+    assert [p.get("locality", "") for p in proposals][:2] == ["", "interchange"], proposals
+    swap = proposals[1]
+    assert swap["pragma"] == proposals[0]["pragma"] == "#pragma omp parallel for schedule(dynamic)"
+    text = swap["edits"][0]["new_text"]
+    assert text.index("for (int j = 0; j <= i; j++)\n            for (int k") > text.index("C[i][j] *= beta")
+    for p, check in zip(proposals, checks):
+        assert all(r["ok"] and r["races"] == 0 for r in check["race"]["runs"]), (p["reason"], check)
+        assert check["output"]["ok"], check
+    summary = json.loads((run_dir / "summary.json").read_text())
+    loop = {lp["loop"]: lp for lp in summary["loops"]}["syrk.c:12"]
+    assert loop["status"] == "accepted", loop
+    # the kept change is the reordered band (the patch holds it), faster than two threads alone give on the column
+    # walk; at this size the plain pragma measured 2.1x here and the reordered band 2.4-3x (by hand 3.6x)
+    patch = (run_dir / "patch.diff").read_text()
+    assert "+        for (int j = 0; j <= i; j++)\n+            for (int k = 0; k < n; k++)" in patch, patch
+    assert loop["speedup"] > 2.2, loop
+    assert "interchanged to the order j, k" in (run_dir / "report.md").read_text()
