@@ -15,7 +15,8 @@ from hpcagent.tools.loops.directions import perfect_band
 from hpcagent.tools.loops.distribute import distributed_candidates
 from hpcagent.tools.loops.fusion import fusion_candidates
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
-from hpcagent.tools.loops.interchange import inner_band_candidates, inner_bands, locality_candidates, order_cost
+from hpcagent.tools.loops.inner_bands import inner_band_candidates, inner_bands
+from hpcagent.tools.loops.interchange import locality_candidates, order_cost
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites

@@ -217,79 +217,6 @@ def locality_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loo
     return out
 
 
-def inner_bands(fa: FileAnalyzer, loop: Loop) -> list[list[Loop]]:
-    """The perfect bands (two loops or more) inside loop's body that are not part of loop's own band: each starts
-    at a loop that is not the only loop of a loop in such a band (the k-j band of `for i { for j ...; for k for j
-    ... }`)."""
-    own = {id(lp) for lp in perfect_band(fa, loop)}
-    inside: set[int] = set()
-    out = []
-    for d in loop.descendants():
-        if id(d) in own or id(d) in inside:
-            continue
-        band = perfect_band(fa, d)
-        if len(band) >= 2:
-            out.append(band)
-            inside.update(id(lp) for lp in band)
-    return out
-
-
-def inner_band_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str,
-                          top: Proposal | None) -> list[Proposal]:
-    """The parallel loop's own pragma (top) with a better loop order for a band inside its body (the k-j band of a
-    triangular `syrk`, where `A[j][k]` walks a column innermost). Legal when the band's own direction vectors allow
-    the order: the outer loop's iterations run the band as a unit, so what they share is unchanged, and each of the
-    band's elements keeps its written order of operations. The rewritten loop must still get the same pragma from
-    the analysis."""
-    if top is None or top.kind != "pragma" or top.line != loop.line or not top.pragma or len(top.edits) != 1:
-        return []
-    if any(c.startswith("collapse(") for c in top.clauses) or not starts_line(fa.src, loop):
-        return []
-    text = as_written(fa.src)
-    wloop = written_band(text, [loop])
-    if wloop is None:
-        return []
-    out: list[Proposal] = []
-    for band in inner_bands(fa, loop):
-        deps = band_dependences(fa, band)
-        if isinstance(deps, str) or not starts_line(fa.src, band[0]):
-            continue
-        order = best_order(fa, deps, need_parallel=False)
-        written = tuple(range(len(band)))
-        if order is None or order == written or not order_cost(fa, band, order) < order_cost(fa, band, written):
-            continue
-        outside = {lp.index for lp in band if not lp.index_declared}
-        if outside and fa.live_after(band[0], outside):
-            continue  # the indices' last values differ when a loop runs no iteration
-        wband = written_band(text, band)
-        if wband is None:
-            continue
-        seen_band = replace_headers(fa.src, band, _headers(fa.src, band, order))
-        seen = parse(fa.src.text[:band[0].node.start_byte] + seen_band + fa.src.text[band[0].node.end_byte:],
-                     fa.src.lang)
-        again = FileAnalyzer(seen)
-        target = next((lp for lp in again.loops if lp.line == loop.line and lp.depth == loop.depth), None)
-        if target is None or not again.analyze(target).parallel:
-            continue
-        if pragma_text(list(again.analyze(target).clauses)) != pragma_text(
-                [c for c in top.clauses if not c.startswith("schedule(")]):
-            continue  # the analysis would clause the rewritten loop differently
-        new_band = replace_headers(text, wband, _headers(text, wband, order))
-        start, end = wloop[0].node.start_byte, wloop[0].node.end_byte
-        body = (text.text[start:wband[0].node.start_byte] + new_band + text.text[wband[0].node.end_byte:end])
-        indent = indentation(text.lines, loop.line)
-        names = [band[k].index for k in order]
-        reason = (f"{top.pragma} on the loop {loop.index}, and inside it the loops "
-                  f"{', '.join(lp.index for lp in band)} interchanged to the order {', '.join(names)}: the written "
-                  f"order walks memory with a stride innermost; legal because every dependence of that band stays "
-                  f"lexicographically positive ({direction_text(deps)}), and each iteration of {loop.index} runs "
-                  f"the band whole")
-        out.append(Proposal(file, loop.line, loop.end_line, "rewrite", top.pragma, list(top.clauses),
-                            [Edit(file, loop.line, loop.end_line, f"{indent}{top.pragma}\n{indent}{body.decode()}\n")],
-                            0.65, reason, "analysis", locality="interchange"))
-    return out
-
-
 def _unit(src: Source, band: list[Loop]) -> str:
     """One level of the file's indentation, as the band's first two headers show it (four spaces otherwise)."""
     outer, inner = indentation(src.lines, band[0].line), indentation(src.lines, band[1].line)
@@ -317,4 +244,4 @@ def _small(band: list[Loop]) -> bool:
     return all(t is not None and t < 2 * min(TILE_SIZES) for t in trips)
 
 
-__all__ = ["TILE_SIZES", "inner_band_candidates", "locality_candidates", "strided"]
+__all__ = ["TILE_SIZES", "locality_candidates", "strided"]

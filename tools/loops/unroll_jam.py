@@ -130,6 +130,59 @@ def _headers(src: Source, fa: FileAnalyzer, target: Loop, written: Loop, unroll:
             f"for ({decl}{i} = {start}; {i} {op} {high}; {src.text_of(update)})")
 
 
+def jam_band(fa: FileAnalyzer, band: list[Loop], text: Source, wband: list[Loop], canonical: bool):
+    """band[-2] unrolled UNROLL times and jammed into band[-1]: (the new text of band[0] in fa.src, the same in text
+    (the file as written, wband its loops), the accesses reused along the unrolled loop, the band's dependences), or
+    None when its dependences are unknown or forbid it, nothing is reused, or the text cannot be rewritten safely.
+    canonical: band[0] is the loop the pragma parallelizes, whose condition must stay in OpenMP's canonical form."""
+    deps = band_dependences(fa, band)
+    if isinstance(deps, str):
+        return None
+    p = len(band) - 2
+    target = band[p]
+    moved = tuple(k for k in range(len(band)) if k != p) + (p,)
+    if not deps.legal_order(moved):
+        return None
+    mem = [m for m in Scanner(fa.src, fa.by_node).scan(band[-1]).mem if m.subscripts]
+    reused = sorted({fa.src.text_of(m.node) for m in mem if not moves(fa.src, m.subscripts, target.index)})
+    if not reused:
+        return None  # nothing stays put along the unrolled loop: no load or store to save
+    trip = target.trip_count()
+    if trip is not None and trip < 4 * UNROLL:
+        return None
+    if not target.index_declared and fa.live_after(target, {target.index}):
+        return None  # the index read after the loop: its last value would differ when the loop runs no iteration
+    if canonical and p == 0 and not _signed_bounds(fa, target):
+        return None
+    vbody, wbody = band[-1].body, wband[-1].body
+
+    def tokens(src: Source, node) -> str:
+        return "".join(src.text_of(node).split())
+
+    if vbody is None or wbody is None or tokens(fa.src, vbody) != tokens(text, wbody):
+        return None  # the body reads differently where macros expand: a copy could miss a use of the index
+    new = {}
+    for name, src, b in (("view", fa.src, band), ("written", text, wband)):
+        heads = _headers(src, fa, band[p], b[p], UNROLL, canonical and p == 0)
+        jam = _jammed(src, b, p, UNROLL, heads) if heads is not None else None
+        if jam is None:
+            return None
+        if p > 0 and (b[p - 1].body is None or b[p - 1].body.type != "compound_statement"):
+            ind = indentation(src.lines, b[p - 1].line).encode()
+            jam = b"{\n" + indentation(src.lines, b[p].line).encode() + jam + b"\n" + ind + b"}"
+        new[name] = src.text[b[0].node.start_byte: b[p].node.start_byte] + jam \
+            + src.text[b[p].node.end_byte: b[0].node.end_byte]
+    return new["view"], new["written"], reused, deps
+
+
+def jam_reason(band: list[Loop], reused: list[str], deps) -> str:
+    target = band[-2]
+    return (f"unroll the loop {target.index} {UNROLL} times and jam the copies into the loop {band[-1].index}: "
+            f"{', '.join(reused[:3])} stay on their element along {target.index}, so each is loaded once for "
+            f"{UNROLL} iterations; legal because moving {target.index} innermost reverses no dependence "
+            f"({direction_text(deps)}); a remainder loop runs the last iterations")
+
+
 def unroll_jam_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str,
                           top: Proposal | None) -> list[Proposal]:
     """The nest's plain `parallel for` (top) with the loop just outside the innermost of its perfect band unrolled
@@ -139,59 +192,22 @@ def unroll_jam_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: L
     band = perfect_band(fa, loop)
     if len(band) < 2 or not starts_line(fa.src, loop) or any(c.startswith("collapse(") for c in top.clauses):
         return []
-    deps = band_dependences(fa, band)
-    if isinstance(deps, str):
-        return []
-    p = len(band) - 2
-    target = band[p]
-    moved = tuple(k for k in range(len(band)) if k != p) + (p,)
-    if not deps.legal_order(moved):
-        return []
-    mem = [m for m in Scanner(fa.src, fa.by_node).scan(band[-1]).mem if m.subscripts]
-    reused = sorted({fa.src.text_of(m.node) for m in mem if not moves(fa.src, m.subscripts, target.index)})
-    if not reused:
-        return []  # nothing stays put along the unrolled loop: no load or store to save
-    trip = target.trip_count()
-    if trip is not None and trip < 4 * UNROLL:
-        return []
-    if not target.index_declared and fa.live_after(target, {target.index}):
-        return []  # the index read after the loop: its last value would differ when the loop runs no iteration
-    canonical = p == 0  # the parallel loop itself is unrolled: its condition must stay in OpenMP's canonical form
-    if canonical and not _signed_bounds(fa, target):
-        return []
     text = as_written(fa.src)
     wband = written_band(text, band)
     if wband is None:
         return []
-    vbody, wbody = band[-1].body, wband[-1].body
-    def tokens(src: Source, node) -> str:
-        return "".join(src.text_of(node).split())
-
-    if vbody is None or wbody is None or tokens(fa.src, vbody) != tokens(text, wbody):
-        return []  # the body reads differently where macros expand: a copy could miss a use of the index
-    new = {}
-    for name, src, b in (("view", fa.src, band), ("written", text, wband)):
-        heads = _headers(src, fa, band[p], b[p], UNROLL, canonical)
-        jam = _jammed(src, b, p, UNROLL, heads) if heads is not None else None
-        if jam is None:
-            return []
-        if p > 0 and (b[p - 1].body is None or b[p - 1].body.type != "compound_statement"):
-            ind = indentation(src.lines, b[p - 1].line).encode()
-            jam = b"{\n" + indentation(src.lines, b[p].line).encode() + jam + b"\n" + ind + b"}"
-        new[name] = src.text[b[0].node.start_byte: b[p].node.start_byte] + jam \
-            + src.text[b[p].node.end_byte: b[0].node.end_byte]
-    seen = parse(fa.src.text[:loop.node.start_byte] + new["view"] + fa.src.text[loop.node.end_byte:], fa.src.lang)
+    jammed = jam_band(fa, band, text, wband, canonical=True)
+    if jammed is None:
+        return []
+    view, written, reused, deps = jammed
+    seen = parse(fa.src.text[:loop.node.start_byte] + view + fa.src.text[loop.node.end_byte:], fa.src.lang)
     if not _top_parallel(seen, loop):
         return []
     indent = indentation(text.lines, loop.line)
     pragma = top.pragma
-    why = (f"unroll the loop {target.index} {UNROLL} times and jam the copies into the loop "
-           f"{band[-1].index}: {', '.join(reused[:3])} stay on their element along {target.index}, so "
-           f"each is loaded once for {UNROLL} iterations; legal because moving {target.index} innermost reverses no "
-           f"dependence ({direction_text(deps)}); a remainder loop runs the last iterations; {pragma} kept on the "
-           f"loop {loop.index}")
+    why = f"{jam_reason(band, reused, deps)}; {pragma} kept on the loop {loop.index}"
     return [Proposal(file, loop.line, loop.end_line, "rewrite", pragma, list(top.clauses),
-                     [Edit(file, loop.line, loop.end_line, f"{indent}{pragma}\n{indent}{new['written'].decode()}\n")],
+                     [Edit(file, loop.line, loop.end_line, f"{indent}{pragma}\n{indent}{written.decode()}\n")],
                      top.confidence * 0.8, why, "analysis", locality="unroll-jam")]
 
 
@@ -202,4 +218,4 @@ def _top_parallel(src: Source, loop: Loop) -> bool:
     return target is not None and not target.node.has_error and new_fa.analyze(target).parallel
 
 
-__all__ = ["UNROLL", "unroll_jam_candidates"]
+__all__ = ["UNROLL", "jam_band", "jam_reason", "unroll_jam_candidates"]
