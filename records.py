@@ -82,8 +82,9 @@ class Proposal(Record):
     locality: str = ""
     """interchange or tile for a rewrite that reorders or tiles a loop nest for its memory walk (tried after an
     accepted change while budget.locality allows, see tools/loops/interchange.py), unroll-jam for an unrolled and
-    jammed nest (tools/loops/unroll_jam.py), fusion for a loop fused with the next (tools/loops/fusion.py), simd for a `parallel for` with
-    `omp simd` on inner loops the compiler left scalar (tools/loops/simd.py); empty otherwise."""
+    jammed nest (tools/loops/unroll_jam.py), both also for a band inside a parallel loop's body
+    (tools/loops/inner_bands.py), fusion for a loop fused with the next (tools/loops/fusion.py), simd for a
+    `parallel for` with `omp simd` on inner loops the compiler left scalar (tools/loops/simd.py); empty otherwise."""
     _nested: ClassVar[dict] = {"edits": Edit}
 
     @property

@@ -62,3 +62,27 @@ def outputs_with_edits(src: Path, edit_sets: list[list], work: Path) -> list[str
         out.append(subprocess.run([str(exe)], check=True, capture_output=True, text=True,
                                   env={"OMP_NUM_THREADS": "2"}).stdout)
     return out
+
+
+def optimize_copy(project: str, tmp_path: Path, run: str, race_run: str, *extra: str):
+    """`hpcagent optimize` with the analysis planner in the Docker sandbox (3 timing reps at 2 threads, the top loop
+    only) on a copy of tests/data/projects/<project>; asserts it accepted a change and left the copy's files as
+    they were. Returns (the run directory, its transcript events)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hpcagent.agent.cli.main import app
+
+    src = tmp_path / "src"
+    shutil.copytree(DATA / "projects" / project, src)
+    before = tree_digest(src)
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(app, ["optimize", str(src), "--build", "make", "--run", run, "--race-run", race_run,
+                                      "--out", str(out), "--run-id", "r", "--quiet", "--sandbox", "docker",
+                                      "--reps", "3", "--threads", "2", "--planner", "analysis", "--max-targets", "1",
+                                      *extra])
+    assert result.exit_code == 0, result.output
+    assert tree_digest(src) == before
+    run_dir = out / "r"
+    return run_dir, [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]

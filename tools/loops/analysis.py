@@ -137,8 +137,9 @@ def _strided(fa: FileAnalyzer, loop) -> int:
 
 def locality_order(rewrites: list[Proposal]) -> list[Proposal]:
     """The search order of a nest's locality rewrites: the first tiling of each kind (the form that also reuses the
-    cache, as Polly would choose), then the plain loop orders, unroll-and-jam and fusion, then the other tile sizes. A rewrite tried after an
-    accepted one is kept only when faster beyond the noise, so the first tried is the one the doubt favours."""
+    cache, as Polly would choose), then the plain loop orders, unroll-and-jam and fusion, then the other tile sizes.
+    A rewrite tried after an accepted one is kept only when faster beyond the noise, so the first tried is the one
+    the doubt favours."""
     firsts = [c for k, c in enumerate(rewrites) if c.locality == "tile"
               and (k == 0 or rewrites[k - 1].locality != "tile")]
     rest = [c for c in rewrites if c not in firsts]

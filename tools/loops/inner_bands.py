@@ -19,8 +19,15 @@ from __future__ import annotations
 from hpcagent.records import Edit, Proposal
 from hpcagent.tools.loops.cparse import Source, parse
 from hpcagent.tools.loops.directions import band_dependences, perfect_band
-from hpcagent.tools.loops.interchange import (_headers, as_written, best_order, direction_text, order_cost,
-                                              replace_headers, written_band)
+from hpcagent.tools.loops.interchange import (
+    _headers,
+    as_written,
+    best_order,
+    direction_text,
+    order_cost,
+    replace_headers,
+    written_band,
+)
 from hpcagent.tools.loops.nests import Loop
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import starts_line
@@ -110,8 +117,8 @@ def inner_band_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: L
 
     def proposal(view: Source, written: bytes, reason: str, kind: str, confidence: float) -> None:
         if _same_clauses(view, loop, top, _program_with(fa.program, fa.src, view)):
-            out.append(Proposal(file, loop.line, loop.end_line, "rewrite", top.pragma, list(top.clauses),
-                                [Edit(file, loop.line, loop.end_line, f"{indent}{top.pragma}\n{indent}{written.decode()}\n")],
+            edit = Edit(file, loop.line, loop.end_line, f"{indent}{top.pragma}\n{indent}{written.decode()}\n")
+            out.append(Proposal(file, loop.line, loop.end_line, "rewrite", top.pragma, list(top.clauses), [edit],
                                 confidence, f"{top.pragma} on the loop {loop.index}; inside it, {reason}", "analysis",
                                 locality=kind))
 

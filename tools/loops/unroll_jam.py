@@ -140,7 +140,7 @@ def jam_band(fa: FileAnalyzer, band: list[Loop], text: Source, wband: list[Loop]
         return None
     p = len(band) - 2
     target = band[p]
-    moved = tuple(k for k in range(len(band)) if k != p) + (p,)
+    moved = (*[k for k in range(len(band)) if k != p], p)
     if not deps.legal_order(moved):
         return None
     mem = [m for m in Scanner(fa.src, fa.by_node).scan(band[-1]).mem if m.subscripts]

@@ -7,31 +7,16 @@ timed like any change."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA
-from typer.testing import CliRunner
-
-from hpcagent.agent.cli.main import app
+from conftest import optimize_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def test_a_triangular_update_gets_its_inner_band_reordered_and_jammed_in_the_sandbox(tmp_path: Path):
-    src = tmp_path / "src"
-    shutil.copytree(DATA / "projects" / "syrk_tri", src)
-    before = (src / "syrk.c").read_text()
-    out = tmp_path / "runs"
-    result = CliRunner().invoke(app, ["optimize", str(src), "--build", "make", "--run", "./syrk 1500",
-                                      "--race-run", "./syrk 40", "--out", str(out), "--run-id", "r",
-                                      "--quiet", "--sandbox", "docker", "--reps", "3", "--threads", "2",
-                                      "--planner", "analysis", "--max-targets", "1"])
-    assert result.exit_code == 0, result.output
-    assert (src / "syrk.c").read_text() == before
-    run_dir = out / "r"
-    events = [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]
+    run_dir, events = optimize_copy("syrk_tri", tmp_path, "./syrk 1500", "./syrk 40")
     proposals = [e["proposal"] for e in events if e["kind"] == "proposal" and e["loop"] == "syrk.c:12"]
     checks = [e for e in events if e["kind"] == "check" and e["loop"] == "syrk.c:12"]
     assert [p.get("locality", "") for p in proposals][:3] == ["", "interchange", "unroll-jam"], proposals

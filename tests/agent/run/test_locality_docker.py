@@ -8,31 +8,16 @@ under ThreadSanitizer, its output compared and timed like any change; the fastes
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-from typer.testing import CliRunner
-
-from hpcagent.agent.cli.main import app
+from conftest import optimize_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def test_a_column_walking_product_is_reordered_and_tiled_in_the_sandbox(tmp_path: Path):
-    src = tmp_path / "src"
-    shutil.copytree(REPO / "tests" / "data" / "projects" / "matmul_ijk", src)
-    before = (src / "matmul.c").read_text()
-    out = tmp_path / "runs"
-    result = CliRunner().invoke(app, ["optimize", str(src), "--build", "make", "--run", "./matmul 700",
-                                      "--race-run", "./matmul 40", "--out", str(out), "--run-id", "r",
-                                      "--quiet", "--sandbox", "docker", "--reps", "3", "--threads", "2",
-                                      "--planner", "analysis", "--max-targets", "1"])
-    assert result.exit_code == 0, result.output
-    assert (src / "matmul.c").read_text() == before
-    run_dir = out / "r"
-    events = [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]
+    run_dir, events = optimize_copy("matmul_ijk", tmp_path, "./matmul 700", "./matmul 40")
     proposals = [e["proposal"] for e in events if e["kind"] == "proposal" and e["loop"] == "matmul.c:20"]
     checks = [e for e in events if e["kind"] == "check" and e["loop"] == "matmul.c:20"]
     kinds = [p.get("locality", "") for p in proposals]

@@ -9,35 +9,20 @@ change and kept only when faster beyond the noise.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-from typer.testing import CliRunner
-
-from hpcagent.agent.cli.main import app
+from conftest import optimize_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def test_a_sum_the_compiler_kept_in_order_gets_omp_simd_in_the_sandbox(tmp_path: Path):
-    src = tmp_path / "src"
-    shutil.copytree(REPO / "tests" / "data" / "projects" / "rowdot", src)
-    before = (src / "rowdot.c").read_text()
-    out = tmp_path / "runs"
-    result = CliRunner().invoke(app, ["optimize", str(src), "--build", "make", "--run", "./rowdot 600 1500",
-                                      "--race-run", "./rowdot 40 3", "--out", str(out), "--run-id", "r",
-                                      "--quiet", "--sandbox", "docker", "--reps", "3", "--threads", "2",
-                                      "--planner", "analysis", "--max-targets", "1"])
-    assert result.exit_code == 0, result.output
-    assert (src / "rowdot.c").read_text() == before
-    run_dir = out / "r"
+    run_dir, events = optimize_copy("rowdot", tmp_path, "./rowdot 600 1500", "./rowdot 40 3")
     # the compiler's own word on the inner loop, from the project's compile command in the sandbox
     report = json.loads((run_dir / "work" / "views" / "vectorize.json").read_text())
     (lines,) = report.values()
     assert lines.get("23") == "in-order" and lines.get("10") in (None, "missed", "vectorized"), lines
-    events = [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]
     proposals = [e["proposal"] for e in events if e["kind"] == "proposal" and e["loop"] == "rowdot.c:20"]
     checks = [e for e in events if e["kind"] == "check" and e["loop"] == "rowdot.c:20"]
     assert [p.get("locality", "") for p in proposals][:2] == ["", "simd"], proposals
