@@ -156,17 +156,21 @@ def group_rewrites(target: LoopTarget, reports: list[LoopReport], history: list[
         child = next((r for r in reports if r.file == file and str(r.line) == line), None)
         if child is None or file != target.file:
             continue
-        per_member.append((-child.strided, [c for c in child.candidates if c.locality and c.line == child.line
-                                             and c.edits and all(e.file == file for e in c.edits)]))
+        per_member.append((-child.strided, child.line, [c for c in child.candidates if c.locality
+                                                         and c.line == child.line and c.edits
+                                                         and all(e.file == file for e in c.edits)]))
     # the loops whose written order walks memory with a stride first: one failed alternative ends the exploration
-    per_member = [m for _, m in sorted(per_member, key=lambda x: x[0])]
+    per_member = [(line, m) for _, line, m in sorted(per_member, key=lambda x: x[0])]
     out = []
-    for rank in range(max((len(m) for m in per_member), default=0)):
-        for rewrites in per_member:
+    for rank in range(max((len(m) for _, m in per_member), default=0)):
+        for line, rewrites in per_member:
             if rank >= len(rewrites):
                 continue
             c = rewrites[rank]
-            kept = [e for e in base.edits if not any(r.start_line <= e.start_line <= r.end_line for r in c.edits)]
+            # the member's own pragma goes (the rewrite brings its own, maybe as an insertion on the same line: omp
+            # simd), and so does every edit the rewrite's replaced lines cover
+            kept = [e for e in base.edits if e.start_line != line
+                    and not any(r.start_line <= e.start_line <= r.end_line for r in c.edits)]
             out.append(replace(base, kind="rewrite", edits=[*c.edits, *kept], locality=c.locality, proof=c.proof,
                                confidence=c.confidence, reason=f"{base.reason}; with {c.file}:{c.line} rewritten: "
                                                                 f"{c.reason}"))

@@ -187,3 +187,28 @@ def test_an_accepted_group_goes_on_with_its_loops_own_rewrites(tmp_path):
     assert len(fused) == 1, kinds
     assert not any(e.start_line == 8 and e.end_line == 7 for e in fused[0].edits), fused[0].edits
     assert any(e.start_line == 10 and e.end_line == 9 for e in fused[0].edits), fused[0].edits
+
+
+def test_a_members_insertion_only_rewrite_replaces_its_pragma_in_the_group():
+    """A member's `omp simd` rewrite inserts its own `parallel for` on the member's line (and `omp simd` inside):
+    the group's pragma for that member must go, or two pragmas stand before one loop (atax's race build failed
+    so: "statement after '#pragma omp parallel for' must be a for loop")."""
+    from types import SimpleNamespace
+
+    from hpcagent.records import Edit, Proposal
+
+    def ins(line: int, text: str) -> Edit:
+        return Edit("k.c", line, line - 1, f"    {text}\n")
+
+    base = Proposal("k.c", 3, 20, "rewrite", None, [], [ins(5, "#pragma omp parallel for"),
+                                                       ins(9, "#pragma omp parallel for")], members=["k.c:5", "k.c:9"])
+    assert plain_group(base)
+    simd = Proposal("k.c", 9, 12, "rewrite", "#pragma omp parallel for", [], [
+        ins(9, "#pragma omp parallel for"), ins(11, "#pragma omp simd reduction(+:t)")], locality="simd")
+    reports = [SimpleNamespace(file="k.c", line=5, strided=0, candidates=[]),
+               SimpleNamespace(file="k.c", line=9, strided=0, candidates=[simd])]
+    target = LoopTarget("k.c", 3, 20, "f", verdict="serial")
+    (prop,) = group_rewrites(target, reports, [Attempt(1, base, {}, Verdict("accept", Feedback("accepted")))])
+    assert sorted((e.start_line, e.new_text.strip()) for e in prop.edits) == [
+        (5, "#pragma omp parallel for"), (9, "#pragma omp parallel for"), (11, "#pragma omp simd reduction(+:t)")]
+    assert prop.members == base.members and prop.locality == "simd"
