@@ -293,6 +293,21 @@ def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> boo
     return tried[-1].check.speedup < 0.9 * bound
 
 
+def rewritten_nest(p: Proposal) -> int:
+    """The first line of the nest a rewrite replaces (a group's rewrite replaces one member's), else its loop's."""
+    return next((e.start_line for e in p.edits if e.end_line >= e.start_line), p.line)
+
+
+def tile_search_over(tried: list[Attempt]) -> bool:
+    """The last attempt was a tiling that did not win, after another size of the same nest: the size search ends
+    there. In a time-step group the members' tilings alternate; one member's losing tiling ends nothing."""
+    tiles = [a for a in tried if a.proposal.locality == "tile"]
+    if len(tiles) < 2 or tiles[-1] is not tried[-1] or best_accepted(tried) is tried[-1]:
+        return False
+    nest = rewritten_nest(tiles[-1].proposal)
+    return sum(rewritten_nest(a.proposal) == nest for a in tiles) >= 2
+
+
 def locality_left(state: RunState, ctx: RunContext, t: LoopTarget, tried: list[Attempt]) -> bool:
     """One more candidate when the analysis has an untried locality rewrite of this nest (a loop order, a tiling,
     unroll-and-jam, fusion, `omp simd` on inner loops the compiler left scalar; for an accepted group, of one of its
@@ -302,9 +317,8 @@ def locality_left(state: RunState, ctx: RunContext, t: LoopTarget, tried: list[A
     done = [a for a in tried if a.proposal.locality]
     if len(done) >= cfg.budget.locality or over_budget(state):
         return False
-    tiles = [a for a in done if a.proposal.locality == "tile"]
-    if len(tiles) >= 2 and tiles[-1] is tried[-1] and best_accepted(tried) is not tried[-1]:
-        return False  # a second tile size that did not win ends the size search
+    if tile_search_over(tried):
+        return False
     try:
         reports = ctx.shared_analysis(work(state) / "orig").reports(t.file)
     except Exception:  # no analysis, no rewrite to try
