@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import outputs_with_edits
 
 from hpcagent.tools.loops.analysis import analyze_source
 from hpcagent.tools.loops.cparse import parse
 from hpcagent.tools.loops.directions import BandDeps, band_dependences, perfect_band
 from hpcagent.tools.loops.verdict import FileAnalyzer
-from hpcagent.tools.patch import apply_edits
 
 HEAD = "#define N 150\ndouble A[N][N], B[N][N], C[N][N], D[N][N][N];\n"
 
@@ -129,22 +128,12 @@ def test_every_rewrite_offered_compiles_and_computes_the_same_numbers(tmp_path: 
     # other tile sizes
     assert [c.locality for c in rewrites] == ["tile", "interchange", "unroll-jam", "tile", "tile"]
 
-    def run(path: Path) -> str:
-        exe = path.with_suffix("")
-        subprocess.run(["gcc", "-O2", "-fopenmp", "-Wall", "-Werror", str(path), "-o", str(exe)], check=True)
-        return subprocess.run([str(exe)], check=True, capture_output=True, text=True,
-                              env={"OMP_NUM_THREADS": "2"}).stdout
-
-    want = run(src)
-    for n, cand in enumerate(rewrites):
-        tree = tmp_path / f"v{n}"
-        tree.mkdir()
-        shutil.copy(src, tree / "gemm.c")
-        apply_edits(tree, cand.edits)
-        # indices declared outside the loops (the unrolled nest keeps i as the pragma's own loop)
+    # indices declared outside the loops (the unrolled nest keeps i as the pragma's own loop)
+    for cand in rewrites:
         assert ("private(j) private(k)" if cand.locality == "unroll-jam" else "private(i, j, k)") in \
-            (tree / "gemm.c").read_text()
-        assert run(tree / "gemm.c") == want, cand.reason
+            cand.edits[0].new_text, cand.reason
+    want, *got = outputs_with_edits(src, [[], *(c.edits for c in rewrites)], tmp_path)
+    assert got == [want] * len(rewrites)
 
 
 TEXTBOOK = """#include <stdio.h>
@@ -195,16 +184,7 @@ def test_a_textbook_product_is_distributed_then_reordered_and_computes_the_same(
         found[1].reason
     src = tmp_path / "mm.c"
     src.write_text(text)
-    results = []
-    for n, edits in enumerate([[], *(c.edits for c in found)]):
-        tree = tmp_path / f"v{n}"
-        tree.mkdir()
-        shutil.copy(src, tree / "mm.c")
-        apply_edits(tree, edits)
-        subprocess.run(["gcc", "-O2", "-fopenmp", "-Wall", "-Werror", str(tree / "mm.c"), "-o", str(tree / "mm")],
-                       check=True)
-        results.append(subprocess.run([str(tree / "mm")], check=True, capture_output=True, text=True,
-                                      env={"OMP_NUM_THREADS": "2"}).stdout)
+    results = outputs_with_edits(src, [[], *(c.edits for c in found)], tmp_path)
     assert results[1:] == [results[0]] * len(found)
 
 
