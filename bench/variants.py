@@ -11,7 +11,11 @@ from hpcagent.sandbox.steps import Step
 from hpcagent.sandbox.timer import time_interleaved
 from hpcagent.tools.compare import compare_text
 
-POLLY = "-mllvm -polly -mllvm -polly-parallel -mllvm -polly-process-unprofitable"
+POLLY = ("-mllvm -polly -mllvm -polly-parallel -mllvm -polly-process-unprofitable -mllvm -disable-loop-idiom-all")
+"""Polly's flags. -disable-loop-idiom-all keeps LLVM from turning zeroing loops (`tmp[i][j] = 0.0`) into memset calls
+before Polly runs: clang-16 -O3 does that first, and Polly then dismissed the whole region ("Inbounds assumption:
+{ : false }" in its -Rpass-analysis=polly-scops remarks) and made no OpenMP call on 2mm, doitgen and covariance in
+either form. With it, Polly parallelizes them."""
 # Compile command per variant, run inside the variant's directory; {d} = size defines, {t} = threads.
 # gcc's parloops links libgomp by itself; Debian's clang-16 has Polly built in (no -load of LLVMPolly.so).
 COMPILE = {
