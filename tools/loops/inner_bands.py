@@ -24,7 +24,6 @@ from hpcagent.tools.loops.interchange import (
     as_written,
     best_order,
     direction_text,
-    order_cost,
     replace_headers,
     written_band,
 )
@@ -130,9 +129,10 @@ def inner_band_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: L
         if not stage.ok:
             continue
         written = tuple(range(len(band)))
+        # the written order is always legal here and wins ties, so another order is only ever a cheaper walk
         order = best_order(fa, deps, need_parallel=False)
         why = ""
-        if order is not None and order != written and order_cost(fa, band, order) < order_cost(fa, band, written):
+        if order is not None and order != written:
             outside = {lp.index for lp in band if not lp.index_declared}
             if outside and fa.live_after(band[0], outside):
                 continue  # the indices' last values differ when a loop runs no iteration
@@ -150,8 +150,6 @@ def inner_band_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: L
             stage = _Stage(view, view if text is fa.src else wtext, loop, band, _program_with(fa.program, fa.src, view))
             if not stage.ok:
                 continue
-        elif order != written:
-            continue  # no legal order keeps the written one's walk: leave the band alone
         jammed = jam_band(stage.fa, stage.band, stage.text, stage.wband, canonical=False)  # type: ignore[arg-type]
         if jammed is None:
             continue
