@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hpcagent.agent.protocols import PlanContext
-from hpcagent.records import Attempt, Edit, LoopTarget, Proposal, loop_id, same_change
+from hpcagent.records import Attempt, Edit, LoopTarget, Proposal, best_accepted, loop_id, same_change
 from hpcagent.tools.loops.analysis import LoopReport, analyze_file, load_program
 from hpcagent.tools.loops.groups import group_reason, sibling_picks
 from hpcagent.tools.loops.proposals import pragma_text
@@ -141,15 +141,21 @@ def plain_group(p: Proposal) -> bool:
 
 def group_rewrites(target: LoopTarget, reports: list[LoopReport], history: list[Attempt]) -> list[Proposal]:
     """Once the group with one `parallel for` per loop is accepted on a serial loop (a time step), that change with
-    one member's nest replaced by one of the member's own locality rewrites (a loop order, a tiling, unroll-and-jam,
-    fusion, omp simd; tools/loops/analysis.py): the rewrites a member tried alone would get, which a group's
-    acceptance otherwise leaves untried. Round-robin over the members (each one's first rewrite, then each one's
-    second, ...), so budget.locality reaches every member, the members whose nest walks memory with a stride
-    innermost (LoopReport.strided) first; a rewrite whose edit covers another member's line (a fusion with the next
-    loop) takes that member's pragma out with it."""
-    base = next((a.proposal for a in history if a.accepted and plain_group(a.proposal)), None)
-    if base is None:
+    its members' nests replaced by their own locality rewrites (a loop order, a tiling, unroll-and-jam, fusion, omp
+    simd; tools/loops/analysis.py): the rewrites a member tried alone would get, which a group's acceptance
+    otherwise leaves untried.
+
+    The rewrites stack: each candidate is the fastest group form so far (the plain group, or a group with members
+    already rewritten) with one member's rewrite added or swapped for another of that member's. A member's
+    rewrite that does not become the fastest ends that member's search (each try is a whole-program timing, and a
+    group has several members). Round-robin over the members (each one's first rewrite, then each one's second,
+    ...), the members whose nest walks memory with a stride innermost (LoopReport.strided) first; two rewrites
+    whose edits overlap (a fusion with the next loop covers that loop) are not stacked, and a rewrite's replaced
+    lines take the covered members' pragmas out with them."""
+    at = next((n for n, a in enumerate(history) if a.accepted and plain_group(a.proposal)), None)
+    if at is None:
         return []
+    base = history[at].proposal
     per_member = []
     for member in base.members:
         file, _, line = member.rpartition(":")
@@ -159,19 +165,66 @@ def group_rewrites(target: LoopTarget, reports: list[LoopReport], history: list[
         per_member.append((-child.strided, child.line, [c for c in child.candidates if c.locality
                                                          and c.line == child.line and c.edits
                                                          and all(e.file == file for e in c.edits)]))
-    # the loops whose written order walks memory with a stride first: one failed alternative ends the exploration
-    per_member = [(line, m) for _, line, m in sorted(per_member, key=lambda x: x[0])]
+    members = [(line, m) for _, line, m in sorted(per_member, key=lambda x: x[0])]
+    chosen, ended = group_state(base, members, history, at)
     out = []
-    for rank in range(max((len(m) for _, m in per_member), default=0)):
-        for line, rewrites in per_member:
-            if rank >= len(rewrites):
+    for rank in range(max((len(m) for _, m in members), default=0)):
+        for line, rewrites in members:
+            if line in ended or rank >= len(rewrites) or chosen.get(line) is rewrites[rank]:
                 continue
-            c = rewrites[rank]
-            # the member's own pragma goes (the rewrite brings its own, maybe as an insertion on the same line: omp
-            # simd), and so does every edit the rewrite's replaced lines cover
-            kept = [e for e in base.edits if e.start_line != line
-                    and not any(r.start_line <= e.start_line <= r.end_line for r in c.edits)]
-            out.append(replace(base, kind="rewrite", edits=[*c.edits, *kept], locality=c.locality, proof=c.proof,
-                               confidence=c.confidence, reason=f"{base.reason}; with {c.file}:{c.line} rewritten: "
-                                                                f"{c.reason}"))
+            stacked = stack(base, members, {**chosen, line: rewrites[rank]}, line)
+            if stacked is not None:
+                out.append(stacked)
     return out
+
+
+def _edit_keys(p: Proposal) -> set[tuple]:
+    return {(e.file, e.start_line, e.end_line, e.new_text) for e in p.edits}
+
+
+def group_state(base: Proposal, members: list[tuple[int, list[Proposal]]], history: list[Attempt],
+                at: int) -> tuple[dict[int, Proposal], set[int]]:
+    """Replay the attempts after the plain group's acceptance (history[at]): the member rewrites of the fastest
+    group form (member line -> rewrite) and the members whose search ended (a rewrite of theirs did not become the
+    fastest change, by records.best_accepted's rule)."""
+    chosen: dict[int, Proposal] = {}
+    ended: set[int] = set()
+    for n in range(at + 1, len(history)):
+        p = history[n].proposal
+        if p.kind != "rewrite" or p.members != base.members:
+            continue
+        have = _edit_keys(p)
+        assign = {line: c for line, rewrites in members
+                  for c in [next((c for c in rewrites if _edit_keys(c) <= have), None)] if c is not None}
+        changed = {line for line in {*assign, *chosen} if assign.get(line) is not chosen.get(line)}
+        if best_accepted(history[: n + 1]) is history[n]:
+            chosen = assign
+        else:
+            ended |= changed
+    return chosen, ended
+
+
+def stack(base: Proposal, members: list[tuple[int, list[Proposal]]], chosen: dict[int, Proposal],
+          changed: int) -> Proposal | None:
+    """The plain group with the chosen members' rewrites in place of their pragmas (the edits in line order),
+    None when two of them touch the same lines."""
+    picks = [(line, chosen[line]) for line, _ in members if line in chosen]
+
+    def spans(c: Proposal) -> list[tuple[int, int]]:
+        return [(e.start_line, max(e.start_line, e.end_line)) for e in c.edits]
+
+    for i, (_, a) in enumerate(picks):
+        for _, b in picks[i + 1:]:
+            if any(s <= y and t >= x for s, t in spans(a) for x, y in spans(b)):
+                return None
+    replaced = [(e.start_line, e.end_line) for _, c in picks for e in c.edits if e.end_line >= e.start_line]
+    # each rewritten member's own pragma goes (its rewrite brings its own, maybe as an insertion on the same line:
+    # omp simd), and so does every edit the rewrites' replaced lines cover
+    kept = [e for e in base.edits if e.start_line not in chosen
+            and not any(s <= e.start_line <= t for s, t in replaced)]
+    edits = sorted([*(e for _, c in picks for e in c.edits), *kept], key=lambda e: (e.file, e.start_line, e.end_line))
+    new = chosen[changed]
+    reason = base.reason + "".join(f"; with {c.file}:{line} rewritten: {c.reason}" for line, c in picks)
+    return replace(base, kind="rewrite", edits=edits, locality=new.locality,
+                   proof="unproven" if any(c.proof == "unproven" for _, c in picks) else new.proof,
+                   confidence=min(c.confidence for _, c in picks), reason=reason)

@@ -40,6 +40,10 @@ def race_spec(cfg: Config, tree: Path) -> BuildSpec:
     return BuildSpec.detect(tree, cfg.build.race_command or cfg.build.command or None)
 
 
+WARMUP_BELOW = 2.0
+"""Seconds of the original's run under which a candidate's timing starts with a warm-up run of each side."""
+
+
 def limits_from(cfg: Config, base: Baseline | None) -> dict[str, float]:
     """Timeouts for a candidate: a few times what the original took (a far slower candidate is cut short)."""
     if not base:
@@ -258,10 +262,15 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
         if not res[2].ok:
             return fail(ev, "test", f"tests fail: {res[2].reason or 'exit ' + str(res[2].exit_code)}")
 
+    # A warm-up pair before the timed runs only for a short program: a run of seconds pays its first-run costs
+    # (page cache, loading, the clock ramping up) in well under a percent of its time, the candidate has just run at
+    # full size for the output check, and the warm-up pair was a sixth of mvt's 7.5-second agent timings.
+    warmup = 1 if (base.seconds or 0.0) < WARMUP_BELOW else 0
+
     def timed() -> Timing:
         return time_interleaved(sandbox, work, {"cwd": "base", "cmd": cfg.run.command},
                                 {"cwd": tree, "cmd": cfg.run.command}, threads=cfg.threads.count,
-                                reps=cfg.budget.timing_reps, timeout=limit["run"],
+                                reps=cfg.budget.timing_reps, warmup=warmup, timeout=limit["run"],
                                 min_speedup=cfg.budget.min_speedup,
                                 quiet_wait=cfg.budget.quiet_wait if cfg.budget.quiet_wait > 0 else None)
 

@@ -294,14 +294,14 @@ def worth_exploring(state: RunState, t: LoopTarget, tried: list[Attempt]) -> boo
 
 
 def rewritten_nest(p: Proposal) -> int:
-    """The first line of the nest a rewrite replaces (a group's rewrite replaces one member's), else its loop's."""
+    """The first line of the nest a rewrite replaces, else its loop's."""
     return next((e.start_line for e in p.edits if e.end_line >= e.start_line), p.line)
 
 
 def tile_search_over(tried: list[Attempt]) -> bool:
     """The last attempt was a tiling that did not win, after another size of the same nest: the size search ends
-    there. In a time-step group the members' tilings alternate; one member's losing tiling ends nothing."""
-    tiles = [a for a in tried if a.proposal.locality == "tile"]
+    there. A time-step group's member rewrites are not counted: group_rewrites ends each member's search itself."""
+    tiles = [a for a in tried if a.proposal.locality == "tile" and not a.proposal.members]
     if len(tiles) < 2 or tiles[-1] is not tried[-1] or best_accepted(tried) is tried[-1]:
         return False
     nest = rewritten_nest(tiles[-1].proposal)

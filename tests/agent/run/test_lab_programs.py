@@ -5,12 +5,13 @@ hard-coded Makefile. No per-program wrapper script, no Makefile edit: only confi
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pytest
 from conftest import DATA
 
 from hpcagent.agent.config import Config
-from hpcagent.agent.run.lab import SandboxLab, fresh_copy
+from hpcagent.agent.run.lab import WARMUP_BELOW, SandboxLab, fresh_copy
 from hpcagent.agent.run.report import compared_lines
 from hpcagent.sandbox.backends import scratch_dir
 
@@ -63,6 +64,12 @@ def test_a_correct_change_passes_the_output_checks_and_a_wrong_one_does_not(lab_
     ev = lab.evidence(work, good, cfg, base)
     assert ev.race.clean and ev.output.ok, (ev.stage, ev.error)
     assert ev.stage in ("passed", "timing"), (ev.stage, ev.error)  # whether 2 threads pay off here is noise
+    # a short original: a warm-up pair, then the timed runs; an original of seconds: the timed runs alone (a gain
+    # within the noise is timed a second round: twice the runs)
+    reps = cfg.budget.timing_reps
+    assert base.seconds < WARMUP_BELOW and ev.timing.warmup == 1 and len(ev.timing.a) in (reps, 2 * reps)
+    long = lab.evidence(work, good, cfg, replace(base, seconds=WARMUP_BELOW))
+    assert long.timing.warmup == 0 and len(long.timing.a) == len(long.timing.b) in (reps, 2 * reps), long.timing
     wrong = candidate(work, "wrong", "sum += a[i] * (r + 1);", "sum += a[i] * (r + 2);")
     ev = lab.evidence(work, wrong, cfg, base)
     assert ev.stage == "output" and "line 3 `sum " in ev.error, (ev.stage, ev.error)

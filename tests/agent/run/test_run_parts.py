@@ -134,31 +134,28 @@ def test_amdahl_bound_decides_which_loops_are_worth_a_try():
 
 
 def test_the_tile_size_search_ends_on_a_losing_second_size_of_the_same_nest_only():
-    """budget.locality's search stops when a second tile size of a nest does not win; in a time-step group the
-    members' tilings alternate (mvt: the column walk's tiling won 5.98x, the row walk's lost), and one member's
-    losing tiling must not end the search for the others' rewrites."""
+    """budget.locality's search stops when a second tile size of a nest does not win; another nest's losing tiling
+    ends nothing, and a time-step group's member rewrites are left to group_rewrites (mvt: the column walk's tiling
+    won 5.98x, the row walk's lost, and that must not end the search for the other members' rewrites)."""
     from hpcagent.agent.run.nodes import tile_search_over
     from hpcagent.evidence import Evidence, Timing
     from hpcagent.records import Attempt, Feedback, Proposal, Verdict
 
-    def attempt(n: int, nest: int, speedup: float, locality: str = "tile") -> Attempt:
+    def attempt(n: int, nest: int, speedup: float, locality: str = "tile", members=()) -> Attempt:
         edits = [Edit("k.c", nest, nest + 3, "..."), Edit("k.c", 20, 19, "#pragma omp parallel for\n")]
-        prop = Proposal("k.c", 4, 30, "rewrite", None, [], edits, locality=locality)
+        prop = Proposal("k.c", 4, 30, "rewrite", None, [], edits, locality=locality, members=list(members))
         won = speedup > 2
         timing = Timing(speedup=speedup, speedup_min=speedup * 0.95, beyond_noise=won)
         return Attempt(n, prop, Evidence(stage="passed" if won else "timing", timing=timing),
                        Verdict("accept" if won else "repair", Feedback("accepted" if won else "not_faster")))
 
-    group = Attempt(1, Proposal("k.c", 4, 30, "rewrite", None, [], [Edit("k.c", 5, 4, "#pragma omp parallel for\n")],
-                                members=["k.c:5", "k.c:10"]),
-                    Evidence(stage="passed", timing=Timing(speedup=1.1, speedup_min=1.05, beyond_noise=True)),
-                    Verdict("accept", Feedback("accepted")))
-    column = attempt(2, 10, 5.98)
-    row = attempt(3, 5, 1.07)
-    assert not tile_search_over([group, column, row])  # another nest's tiling lost: go on
-    assert tile_search_over([group, column, row, attempt(4, 10, 1.5)])  # the column walk's second size lost
-    assert not tile_search_over([group, column, row, attempt(4, 10, 6.5)])  # ... or won: go on
-    assert not tile_search_over([group, column, row, attempt(4, 10, 1.5, "unroll-jam")])
-    # one nest alone, as before: its second size losing ends the search
-    assert tile_search_over([attempt(1, 4, 3.0), attempt(2, 4, 1.2)])
-    assert not tile_search_over([attempt(1, 4, 3.0)])
+    first, other = attempt(1, 4, 3.0), attempt(2, 10, 1.2)
+    assert not tile_search_over([first])
+    assert not tile_search_over([first, other])  # another nest's tiling lost: go on
+    assert tile_search_over([first, other, attempt(3, 4, 1.5)])  # the first nest's second size lost
+    assert not tile_search_over([first, other, attempt(3, 4, 6.5)])  # ... or won: go on
+    assert not tile_search_over([first, other, attempt(3, 4, 1.5, "unroll-jam")])
+    assert tile_search_over([first, attempt(2, 4, 1.2)])
+    # the same sequence as rewrites of a group's members counts for nothing here
+    group = ["k.c:4", "k.c:10"]
+    assert not tile_search_over([attempt(1, 4, 3.0, members=group), attempt(2, 4, 1.2, members=group)])
