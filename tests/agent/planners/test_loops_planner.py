@@ -247,7 +247,7 @@ def test_a_members_losing_rewrite_ends_its_search_and_the_fastest_form_is_the_ba
     """mvt's run: the column walk's tiling wins; the row walk's tiling on top of it does not, so the row walk gets
     nothing more; the column walk's next rewrite is then tried alone in place of its tiling, and losing, ends the
     search. Before, every member's every rewrite was tried on the plain group, and none combined."""
-    target, planner, ctx, history, group = accepted_steps_group(tmp_path)
+    target, planner, ctx, history, _ = accepted_steps_group(tmp_path)
     column = planner.propose(target, ctx, history)
     history.append(timed(len(history) + 1, column, 5.0))
     both = planner.propose(target, ctx, history)
