@@ -219,4 +219,8 @@ class Composed(Record):
     """Tentative loops accepted together: their changes applied as a set were faster beyond the noise."""
     together: Evidence | None = None
     """The evidence of the tentative changes applied as a set (None when there were none)."""
+    swapped: dict[str, int] = field(default_factory=dict)
+    """Loop id -> the number of its attempt in the final program in place of the one it kept alone: that one
+    rewrote other accepted loops' lines (a fusion with the next loop) and so shut their changes out, and the
+    program with this attempt and their changes ran faster (compose.uncovered)."""
     _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence, "together": Evidence}

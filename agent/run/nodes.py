@@ -337,6 +337,14 @@ def compose(state: RunState, runtime: Rt) -> dict:
     for lp in loops:
         if lp.loop_id in result.revoked and lp.accepted is not None:
             revoke(lp, lp.accepted.proposal, result.revoked[lp.loop_id])
+        swap = next((a for a in lp.attempts if a.number == result.swapped.get(lp.loop_id)), None)
+        if swap is not None and lp.accepted is not None:
+            lp.reason = (f"attempt {swap.number} ({swap.check.speedup:.2f}x alone) kept in the final program instead "
+                         f"of attempt {lp.accepted.number} ({lp.accepted.check.speedup:.2f}x alone), which rewrote "
+                         f"other accepted loops' lines and shut their changes out: the program with attempt "
+                         f"{swap.number} and their changes ran faster ({result.check.speedup:.2f}x); "
+                         f"{swap.verdict.feedback.evidence}")
+            lp.accepted = swap
     return {"phase": "report", "composed": result.to_dict(), "loops": [lp.to_dict() for lp in loops]}
 
 

@@ -12,7 +12,7 @@ from hpcagent.records import LoopTarget, Proposal, loop_id
 from hpcagent.tools.loops import views
 from hpcagent.tools.loops.cparse import Source, parse_file
 from hpcagent.tools.loops.directions import perfect_band
-from hpcagent.tools.loops.distribute import distributed_candidates
+from hpcagent.tools.loops.distribute import distributed_candidates, split_candidates
 from hpcagent.tools.loops.fusion import fusion_candidates
 from hpcagent.tools.loops.groups import sibling_picks, top_pick
 from hpcagent.tools.loops.inner_bands import inner_band_candidates, inner_bands
@@ -96,6 +96,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     if f.parallel:
         cands = pragma_candidates(fa, facts, loop, file)
         rewrites = [*locality_candidates(fa, facts, loop, file), *distributed_candidates(fa, facts, loop, file),
+                    *split_candidates(fa, facts, loop, file),
                     *unroll_jam_candidates(fa, facts, loop, file, cands[0]),
                     *inner_band_candidates(fa, facts, loop, file, cands[0]),
                     *fusion_candidates(fa, facts, loop, file, cands[0])] if cands else []

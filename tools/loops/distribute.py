@@ -164,11 +164,16 @@ def _split_outer(src: Source, at: tuple[int, int]) -> Source | None:
     ind = indentation(src.lines, loop.line)
     lines = src.lines
     copies = []
+    after = loop.body.start_point[0] + 1  # the line after the body's `{`
     for p in parts:
         first, last = p.start_point[0], p.end_point[0]
         if lines[first][: p.start_point[1]].strip() or lines[last][p.end_point[1]:].strip():
             return None
-        copies.append(f"{ind}{head}\n" + "\n".join(lines[first: last + 1]))
+        # comment lines before a part go with it, in front of its copy of the header (kept whole, blank lines too:
+        # the analysis's view, preprocessed, has blank lines there and must keep the file's line count)
+        notes = lines[after: first] if not COMMENT.sub(" ", "\n".join(lines[after: first])).strip() else []
+        copies.append("\n".join([*notes, f"{ind}{head}", *lines[first: last + 1]]))
+        after = last + 1
     text = "\n".join([*lines[: loop.line - 1], *copies, *lines[loop.end_line:]])
     return parse(text.encode(), src.lang)
 
@@ -180,6 +185,15 @@ def _tiled_parts(fa: FileAnalyzer, loop: Loop, file: str, at: tuple[int, int], i
     permutable bands tiled (one candidate per tile size, all such copies tiled alike)."""
     view = _split(fa.src, at, inner_at, spans, orders)
     written = _split(as_written(fa.src), at, inner_at, spans, orders)
+    return _tiled_copies(fa, loop, file, view, written, f"{first_reason}; then distribute")
+
+
+def _tiled_copies(fa: FileAnalyzer, loop: Loop, file: str, view: Source | None, written: Source | None,
+                  lead: str) -> list[Proposal]:
+    """loop (in view, the analysis's text, and written, the file's own, both with loop's line and depth as in
+    fa.src) split over the loops its body holds, one candidate per tile size with every perfect, fully permutable
+    copy tiled that size and every other copy under its own `parallel for`; lead opens the reason ("distribute")."""
+    at = (loop.line, loop.depth)
     view2 = _split_outer(view, at) if view is not None else None
     written2 = _split_outer(written, at) if written is not None else None
     if view2 is None or written2 is None or len(view2.lines) != len(written2.lines):
@@ -210,7 +224,7 @@ def _tiled_parts(fa: FileAnalyzer, loop: Loop, file: str, at: tuple[int, int], i
         tail = len(fa.src.lines) - loop.end_line
         region = new[loop.line - 1: len(new) - tail]
         tiled = [f"{line}" for line in pragmas if size in tiles[line]]
-        reason = (f"{first_reason}; then distribute the loop {loop.index} over the {len(tops)} loops it holds (it "
+        reason = (f"{lead} the loop {loop.index} over the {len(tops)} loops it holds (it "
                   f"carries no dependence: each part may run as a loop of its own, with its own parallel for), and "
                   f"tile {len(tiled)} of them {size} per side ({tiles[int(tiled[0])][size].reason.split(': ', 1)[1]})")
         out.append(Proposal(file, loop.line, loop.end_line, "rewrite", pragmas[tops[0].line].pragma, [],
@@ -279,3 +293,24 @@ def distributed_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: 
     if mine.verdict != "parallel":  # a reduction carries its accumulation across loop: loop itself is not split
         return [first]
     return [first, *_tiled_parts(fa, loop, file, at, inner_at, spans, orders, reason.split(": every")[0])]
+
+
+def split_candidates(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str) -> list[Proposal]:
+    """For a parallel loop whose `{}` body holds two or more loops and nothing else (polybench's gemm and 2mm:
+    `for (i) { for (j) C[i][j] *= beta; for (k) for (j) C[i][j] += A[i][k] * B[k][j]; }`): the loop distributed
+    over them, each copy with its own `parallel for`, and the copies that are perfect, fully permutable bands tiled
+    (the product's i-k-j band, which the loop's body hid), one candidate per tile size. Legal when no dependence
+    runs backwards between the parts (distribution_problem): the loop carries none, and nothing one part leaves
+    in a scratch array or scalar for the next part of the same iteration (a privatized `sum[p]`) may be split
+    off; a reduction loop is not split."""
+    mine = facts[loop.node.id]
+    body = loop.body
+    if mine.verdict != "parallel" or body is None or body.type != "compound_statement" or \
+            not starts_line(fa.src, loop):
+        return []
+    parts = [c for c in body.named_children if c.type != "comment"]
+    if len(parts) < 2 or any(p.id not in fa.by_node or not starts_line(fa.src, fa.by_node[p.id]) for p in parts):
+        return []
+    if any(_group_text(fa.src, [p]) is None for p in parts) or distribution_problem(fa, loop, [[p] for p in parts]):
+        return []
+    return _tiled_copies(fa, loop, file, fa.src, as_written(fa.src), "distribute")

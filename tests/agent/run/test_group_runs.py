@@ -283,3 +283,42 @@ def test_compose_keeps_a_rewrite_and_drops_the_loop_whose_lines_it_replaced(tmp_
     result = compose(TreeLab(lambda w, tree: passed(w / tree, 1.5)), work, Config(), Baseline(1.0), loops, no_log)
     assert result.ok and result.kept == [FIRST_ID] and result.covered == {SECOND_ID: FIRST_ID}
     assert pragma_lines(work / "final") == [FIRST]
+
+
+def test_compose_swaps_a_fusion_for_the_loops_own_changes_when_that_program_is_faster(tmp_path: Path):
+    """2mm: the first product fused with the second won over the first product's own change alone (here 1.5x
+    against 1.3x), which shut the second product's own change out. Compose also times the set with the first loop's
+    best attempt that covers no other loop plus the second loop's change, and keeps that one when it is faster
+    (by compose.TRIAL_GAIN); the loop's record then names the attempt in the final program."""
+    work = tmp_path / "work"
+    make_tree(work / "orig")
+    lines = STENCIL.splitlines()
+    fusion = Proposal("k.c", FIRST, FIRST + 2, "rewrite", "#pragma omp parallel for", [],
+                      [Edit("k.c", FIRST, SECOND + 2, "\n".join(["        #pragma omp parallel for",
+                                                                  *lines[FIRST - 1: SECOND + 2]]) + "\n")],
+                      locality="fusion")
+    first_target, second_target = LoopTarget("k.c", FIRST, FIRST + 2, "step"), LoopTarget("k.c", SECOND, SECOND + 2,
+                                                                                           "step")
+    own = AnalysisPlanner().propose(first_target, PlanContext(work / "orig"), [])
+    second = AnalysisPlanner().propose(second_target, PlanContext(work / "orig"), [])
+
+    def loops() -> list[LoopResult]:
+        tried = [Attempt(1, own, passed(work, 1.3), Verdict("accept", Feedback("accepted"))),
+                 Attempt(2, fusion, passed(work, 1.5), Verdict("accept", Feedback("accepted")))]
+        return [LoopResult(first_target, "accepted", "", tried, tried[1]), accepted(second_target, second,
+                                                                                    passed(work, 1.3))]
+
+    def lab(both: float) -> TreeLab:
+        return TreeLab(lambda w, tree: passed(w / tree, both if pragma_lines(w / tree) == [FIRST, SECOND] else 1.5))
+
+    logged = []
+    result = compose(lab(2.5), work, Config(), Baseline(1.0), loops(), lambda kind, **d: logged.append(d))
+    assert result.ok and set(result.kept) == {FIRST_ID, SECOND_ID} and result.swapped == {FIRST_ID: 1}
+    assert result.check.speedup == 2.5 and result.covered == {}
+    assert pragma_lines(work / "final") == [FIRST, SECOND]
+    assert {"swapped": {FIRST_ID: 1}, "speedup": 2.5, "instead": 1.5} in logged
+    # not faster by the margin: the fusion stays, the second loop covered by it
+    result = compose(lab(1.52), work, Config(), Baseline(1.0), loops(), no_log)
+    assert result.ok and result.kept == [FIRST_ID] and result.swapped == {} and result.covered == {SECOND_ID: FIRST_ID}
+    assert pragma_lines(work / "final") == [FIRST]
+    assert (work / "final" / "k.c").read_text().count("#pragma omp parallel for") == 1

@@ -247,3 +247,96 @@ def test_a_reduction_loop_is_not_split_itself():
     reps = {r.line: r for r in analyze_source(parse(text.encode(), "c"), "mm.c")}
     assert reps[11].verdict == "reduction"
     assert [c.locality for c in reps[11].candidates if c.locality] == ["interchange"]
+
+
+SPLIT = """#include <stdio.h>
+#define N 150
+double A[N][N], B[N][N], C[N][N], D[N][N], sum[N];
+int main(void) {
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            A[i][j] = (i * 3 + j) % 7 / 7.0;
+            B[i][j] = (i + 5 * j) % 11 / 11.0;
+            C[i][j] = (i + j) % 3;
+        }
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < N; j++)
+            C[i][j] *= 0.5;
+        /* then the product, row by row */
+        for (int k = 0; k < N; k++)
+            for (int j = 0; j < N; j++)
+                C[i][j] += 1.5 * A[i][k] * B[k][j];
+    }
+    SCRATCH
+    double s = 0.0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            s += (C[i][j] + D[i][j]) * (i + 1) + j;
+    printf("%.17g\\n", s);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is installed by .ci/setup")
+def test_a_loop_holding_a_scaling_and_a_product_is_split_and_the_product_tiled(tmp_path: Path):
+    """polybench's gemm: the i loop's body is the scaling loop and the k-j product; split over them (i carries no
+    dependence), the product's copy is a perfect i-k-j band, fully permutable, and gets tiled, each copy under its
+    own `parallel for`; the comment stays in front of the copy it described."""
+    text = SPLIT.replace("SCRATCH", "")
+    found = [c for c in rewrites_at(text, 11) if "distribute the loop i over the 2 loops it holds" in c.reason]
+    assert [c.locality for c in found] == ["tile"] * 3, [c.reason for c in rewrites_at(text, 11)]
+    assert [c.reason.split("tile 1 of them ")[1].split()[0] for c in found] == ["64", "32", "128"]
+    first = found[0].edits[0].new_text
+    assert found[0].edits[0].start_line == 11 and found[0].edits[0].end_line == 18
+    assert first.count("#pragma omp parallel for") == 2 and "kk += 64" in first
+    assert first.index("C[i][j] *= 0.5;") < first.index("/* then the product, row by row */") < first.index("kk")
+    src = tmp_path / "mm.c"
+    src.write_text(text)
+    want, *got = outputs_with_edits(src, [[], *(c.edits for c in found)], tmp_path)
+    assert got == [want] * 3
+    # analysed as the compiler sees it (the preprocessor drops the comment, N is 150), rewritten as written
+    from hpcagent.tools.loops import views
+    from hpcagent.tools.loops.analysis import analyze_file
+
+    seen = views.from_compile_commands(tmp_path, [{"directory": str(tmp_path), "file": "mm.c",
+                                                   "arguments": ["gcc", "-O2", "-c", "mm.c"]}])
+    seen.register()
+    try:
+        reps = {r.line: r for r in analyze_file(src, tmp_path)}
+    finally:
+        views.use({})
+    assert b"i < 150" in seen.views["mm.c"] and b"row by row" not in seen.views["mm.c"]
+    viewed = [c for c in reps[11].candidates if "distribute the loop i over the 2 loops it holds" in c.reason]
+    assert [c.edits for c in viewed] == [c.edits for c in found]
+
+
+def test_a_scratch_array_carried_between_the_parts_forbids_the_split():
+    """doitgen's form: the first parts leave sum[] for the last part of the same iteration; split, the last loop
+    would read only the last iteration's sums. The distribution test says so (whatever the loop's own verdict)."""
+    scratch = ("for (int i = 0; i < N; i++) {\n"
+               "        for (int p = 0; p < N; p++)\n"
+               "            sum[p] = 0.0;\n"
+               "        for (int p = 0; p < N; p++)\n"
+               "            for (int s = 0; s < N; s++)\n"
+               "                sum[p] += A[i][s] * B[s][p];\n"
+               "        for (int p = 0; p < N; p++)\n"
+               "            D[i][p] = sum[p];\n"
+               "    }")
+    from hpcagent.tools.loops.distribute import distribution_problem
+
+    text = SPLIT.replace("SCRATCH", scratch)
+    line = SPLIT.split("\n").index("    SCRATCH") + 1
+    fa = FileAnalyzer(parse(text.encode(), "c"))
+    loop = next(lp for lp in fa.loops if lp.line == line)
+    parts = [c for c in loop.body.named_children if c.type != "comment"]
+    assert distribution_problem(fa, loop, [[p] for p in parts]) == \
+        "sum[p] in one iteration and sum[p] in a later one touch the same element"
+    reps = {r.line: r for r in analyze_source(parse(text.encode(), "c"), "mm.c")}
+    assert not any("distribute the loop i" in c.reason for c in reps[line].candidates)
+    # the same with each part on its own array: nothing is carried, the split is offered
+    own = scratch.replace("D[i][p] = sum[p];", "C[i][p] += D[i][p];").replace("sum[p]", "D[i][p]")
+    text = SPLIT.replace("SCRATCH", own)
+    reps = {r.line: r for r in analyze_source(parse(text.encode(), "c"), "mm.c")}
+    split = [c for c in reps[line].candidates if "distribute the loop i over the 3 loops it holds" in c.reason]
+    assert [c.locality for c in split] == ["tile"] * 3 and "tile 1 of them 64 per side" in split[0].reason
