@@ -267,7 +267,8 @@ class RunView:
         timing = e.get("timing") or {}
         stage = e.get("stage", "?")
         sections = [Section("composed", "text", f"loops: {', '.join(e.get('loops', []))}\nstage: {stage}"
-                            + (f"\n{e['error']}" if e.get("error") else ""))]
+                            + (f"\n{e['error']}" if e.get("error") else "")
+                            + (f"\n{e['reason']}" if e.get("reason") else ""))]
         if timing.get("a"):
             sections.append(Section("timing", "timing", timing))
         speed = f", {timing['speedup']:.2f}x" if timing.get("speedup") else ""

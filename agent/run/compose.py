@@ -132,7 +132,11 @@ def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: li
             if alternative is not None:
                 other = compose_accepted(lab, work, cfg, base, alternative[0], log, proven)
                 if other.ok and other.check is not None and other.check.speedup > result.speedup * TRIAL_GAIN:
-                    log("compose", swapped=alternative[1], speedup=other.check.speedup, instead=result.speedup)
+                    why = (f"{', '.join(f'{k} attempt {n}' for k, n in alternative[1].items())} in place of a "
+                           f"change that shut other loops' changes out: {other.check.speedup:.2f}x against "
+                           f"{result.speedup:.2f}x")
+                    log("compose", loops=other.kept, stage=other.check.stage, swapped=alternative[1],
+                        speedup=other.check.speedup, instead=result.speedup, reason=why)
                     return replace(other, dropped=[*dropped, *other.dropped], revoked={**revoked, **other.revoked},
                                    swapped={**alternative[1], **other.swapped})
                 files = apply_edits(fresh_copy(work / "orig", work / "final"), edits_of(active))  # the first set

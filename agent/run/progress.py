@@ -81,7 +81,8 @@ class LiveProgress:
         elif kind == "fallback":
             self.say(f"  LLM planner fell back to the analysis planner: {e.get('reason', '')}")
         elif kind == "compose":
-            self.say(f"composed {len(e['loops'])} change(s): {e['stage']}")
+            self.say(f"composed {len(e['loops'])} change(s): {e['stage']}" + (f" ({e['reason']})" if e.get("reason")
+                                                                                 else ""))
         elif kind == "crash":  # errors the user can act on are printed once, by the command itself
             self.say(f"{kind}: {e['error']}")
         elif kind == "resume":

@@ -316,7 +316,27 @@ def test_compose_swaps_a_fusion_for_the_loops_own_changes_when_that_program_is_f
     assert result.ok and set(result.kept) == {FIRST_ID, SECOND_ID} and result.swapped == {FIRST_ID: 1}
     assert result.check.speedup == 2.5 and result.covered == {}
     assert pragma_lines(work / "final") == [FIRST, SECOND]
-    assert {"swapped": {FIRST_ID: 1}, "speedup": 2.5, "instead": 1.5} in logged
+    swap = next(d for d in logged if d.get("swapped"))
+    assert swap["swapped"] == {FIRST_ID: 1} and swap["speedup"] == 2.5 and swap["instead"] == 1.5
+    assert set(swap["loops"]) == {FIRST_ID, SECOND_ID} and swap["stage"] == "passed"
+    assert swap["reason"] == (f"{FIRST_ID} attempt 1 in place of a change that shut other loops' changes out: "
+                              "2.50x against 1.50x")
+    # the live progress and the step-by-step review both show it
+    import io
+    import json
+
+    from hpcagent.agent.review.steps import RunView
+    from hpcagent.agent.run.progress import LiveProgress
+
+    stream = io.StringIO()
+    LiveProgress(stream)({"kind": "compose", **swap})
+    assert swap["reason"] in stream.getvalue()
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text("{}")
+    (run / "transcript.jsonl").write_text(json.dumps({"kind": "compose", "seq": 1, "ts": 0.0, **swap}) + "\n")
+    (step,) = RunView(run).steps
+    assert swap["reason"] in step.sections[0].body
     # not faster by the margin: the fusion stays, the second loop covered by it
     result = compose(lab(1.52), work, Config(), Baseline(1.0), loops(), no_log)
     assert result.ok and result.kept == [FIRST_ID] and result.swapped == {} and result.covered == {SECOND_ID: FIRST_ID}
