@@ -142,6 +142,10 @@ def until_seconds(hhmm: str, now: datetime | None = None) -> float:
 
 
 def _terminate(signum, frame):
+    # One stop: Slurm's scancel can deliver SIGTERM more than once, and a second KeyboardInterrupt raised inside the
+    # handling of the first cut the worker's cleanup short (seen: a traceback and no "stopped by a signal" line).
+    # The callers put their previous handler back when they are done.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt  # the run records `interrupted`, the sandbox removes its container, the checkpoint stays
 
 

@@ -148,3 +148,28 @@ def test_sigterm_stops_the_batch_cleanly_and_the_run_resumes(tmp_path: Path):
     assert {r["id"]: r["status"] for r in listed}["night-one"] == "stopped"
     result = runner.invoke(app, ["resume", "--all", "--out", str(tmp_path / "runs"), "--quiet"])
     assert result.exit_code == 0 and "night-one: a change accepted" in result.output, result.output
+
+
+def test_a_second_sigterm_while_the_first_is_handled_does_not_cut_the_stop_short():
+    """scancel can deliver SIGTERM twice; the worker's handler turned each into a KeyboardInterrupt, and the second,
+    raised while the first was being handled, ended the worker with a traceback before it logged and wrote its
+    result (seen in test_cluster's scancel test). One stop per process: later signals are ignored."""
+    from hpcagent.agent.run.batch import _terminate
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    seen = []
+    try:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(2)
+            seen.append("not stopped")
+        except KeyboardInterrupt:
+            seen.append("stopped")
+            os.kill(os.getpid(), signal.SIGTERM)  # the second one, during the cleanup
+            time.sleep(0.2)
+            seen.append("cleaned up")
+    except KeyboardInterrupt:
+        seen.append("cut short")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == ["stopped", "cleaned up"]

@@ -265,17 +265,23 @@ def test_a_race_in_the_composed_program_revokes_the_loop_it_falls_in(tmp_path: P
     assert "revoke" in logged and pragma_lines(work / "final") == [FIRST]
 
 
+def stand_in_fusion() -> Proposal:
+    """A rewrite of loop 7 whose edit replaces lines 7-15 (a fusion with the loops after it, as far as compose sees):
+    it covers loop 13."""
+    lines = STENCIL.splitlines()
+    return Proposal("k.c", FIRST, FIRST + 2, "rewrite", "#pragma omp parallel for", [],
+                    [Edit("k.c", FIRST, SECOND + 2, "\n".join(["        #pragma omp parallel for",
+                                                                 *lines[FIRST - 1: SECOND + 2]]) + "\n")],
+                    locality="fusion")
+
+
 def test_compose_keeps_a_rewrite_and_drops_the_loop_whose_lines_it_replaced(tmp_path: Path):
     """A change that rewrites lines (a fusion of loop 7 with the loops after it, here a stand-in edit over lines 7-15)
     covers the loop starting on them (13): that loop's own accepted pragma cannot be applied on top of the rewrite,
     so compose keeps the rewrite alone instead of failing on overlapping edits and dropping it."""
     work = tmp_path / "work"
     make_tree(work / "orig")
-    lines = STENCIL.splitlines()
-    rewrite = Proposal("k.c", FIRST, FIRST + 2, "rewrite", "#pragma omp parallel for", [],
-                       [Edit("k.c", FIRST, SECOND + 2, "\n".join(["        #pragma omp parallel for",
-                                                                   *lines[FIRST - 1: SECOND + 2]]) + "\n")],
-                       locality="fusion")
+    rewrite = stand_in_fusion()
     second = AnalysisPlanner().propose(LoopTarget("k.c", SECOND, SECOND + 2, "step"), PlanContext(work / "orig"), [])
     loops = [accepted(LoopTarget("k.c", SECOND, SECOND + 2, "step"), second),
              accepted(LoopTarget("k.c", FIRST, FIRST + 2, "step"), rewrite)]
@@ -292,11 +298,7 @@ def test_compose_swaps_a_fusion_for_the_loops_own_changes_when_that_program_is_f
     (by compose.TRIAL_GAIN); the loop's record then names the attempt in the final program."""
     work = tmp_path / "work"
     make_tree(work / "orig")
-    lines = STENCIL.splitlines()
-    fusion = Proposal("k.c", FIRST, FIRST + 2, "rewrite", "#pragma omp parallel for", [],
-                      [Edit("k.c", FIRST, SECOND + 2, "\n".join(["        #pragma omp parallel for",
-                                                                  *lines[FIRST - 1: SECOND + 2]]) + "\n")],
-                      locality="fusion")
+    fusion = stand_in_fusion()
     first_target, second_target = LoopTarget("k.c", FIRST, FIRST + 2, "step"), LoopTarget("k.c", SECOND, SECOND + 2,
                                                                                            "step")
     own = AnalysisPlanner().propose(first_target, PlanContext(work / "orig"), [])
