@@ -184,7 +184,9 @@ def _replace_lost(client, cluster, wanted: int, seen: set[str], log) -> None:
     re-runs a lost worker's task elsewhere but does not replace the worker itself."""
     alive = {str(w.get("name")) for w in client.scheduler_info()["workers"].values()}
     seen |= alive
-    lost = [n for n in list(cluster.worker_spec) if str(n) in seen and str(n) not in alive]
+    # a worker this loop saw up and no longer sees, or one whose Slurm job has ended whether or not the loop ever
+    # saw it up (scancel within a second of the start: the once-a-second poll missed it, and nothing replaced it)
+    lost = [n for n in list(cluster.worker_spec) if str(n) not in alive and (str(n) in seen or _job_ended(cluster, n))]
     if lost:
         for n in lost:  # forgotten, not closed: closing a job Slurm no longer knows fails and stops the restart
             cluster.worker_spec.pop(n, None)
@@ -193,6 +195,26 @@ def _replace_lost(client, cluster, wanted: int, seen: set[str], log) -> None:
         cluster.scale(jobs=wanted)
         log(f"worker(s) {', '.join(map(str, lost))} lost (cancelled, failed or out of time); "
             f"{len(lost)} new Slurm job(s) submitted")
+
+
+ENDED = {"BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
+         "TIMEOUT"}
+"""Slurm job states after which the job's worker will not come (back) up."""
+
+
+def _job_ended(cluster, name) -> bool:
+    """The Slurm job of the worker `name` has ended, or Slurm no longer knows it (squeue prints nothing)."""
+    job_id = getattr(cluster.workers.get(name), "job_id", None)
+    if not job_id:
+        return False  # not submitted yet
+    try:
+        # -t all: without it squeue leaves an ended job out and prints nothing, as for a job it does not know
+        proc = subprocess.run(["squeue", "-h", "-t", "all", "-j", str(job_id), "-o", "%T"], capture_output=True,
+                              text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False  # no answer is not an answer: the worker may still come up
+    state = proc.stdout.split()
+    return (not state and "nvalid job id" in proc.stderr) or bool(state and state[0] in ENDED)
 
 
 def _stop_running(client, futures: dict, wait: float) -> dict[str, JobResult]:

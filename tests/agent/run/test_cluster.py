@@ -102,6 +102,31 @@ def test_a_batch_of_three_jobs_on_slurm_finishes_two_and_names_the_broken_one(tm
     assert squeue() == []
 
 
+@pytest.mark.slurm
+def test_a_worker_whose_slurm_job_ended_unseen_counts_as_lost(tmp_path: Path, slurm):
+    """The batch replaces a lost worker; it used to count only workers its once-a-second poll had seen up, so a
+    worker scancelled within a second of its start was never replaced and the batch waited forever (seen in the
+    docker scancel test below). A worker whose Slurm job has ended counts as lost too."""
+    from types import SimpleNamespace
+
+    from hpcagent.agent.run.cluster import _job_ended
+
+    job = subprocess.run(["sbatch", "--parsable", "-o", str(tmp_path / "out"), "--wrap", "sleep 60"],
+                         capture_output=True, text=True, check=True).stdout.strip().split(";")[0]
+    cluster = SimpleNamespace(workers={"up": SimpleNamespace(job_id=job), "unknown": SimpleNamespace(job_id="99999999"),
+                                       "unsubmitted": SimpleNamespace(job_id=None)})
+    try:
+        assert not _job_ended(cluster, "up")  # pending or running
+    finally:
+        subprocess.run(["scancel", job], check=True)
+    for _ in range(100):
+        if _job_ended(cluster, "up"):
+            break
+        time.sleep(0.1)
+    assert _job_ended(cluster, "up")  # cancelled
+    assert _job_ended(cluster, "unknown") and not _job_ended(cluster, "unsubmitted")
+
+
 @pytest.mark.slow
 @pytest.mark.slurm
 def test_a_worker_cancelled_by_scancel_has_its_job_resumed(tmp_path: Path, slurm):
