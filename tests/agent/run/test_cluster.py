@@ -41,6 +41,17 @@ def slurm():
     subprocess.run(["scancel", "--name", "dask-worker"], capture_output=True)
 
 
+def finish(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """The batch's output once it ends; past the timeout it is stopped (its whole session) and the test fails, so
+    no batch client outlives its test."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
+        pytest.fail(f"the batch did not finish in {timeout:g} s; its stderr ends:\n{err[-3000:]}")
+
+
 def batch(path: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "hpcagent.agent.cli.main", "batch", str(path), "--quiet", *extra],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -64,7 +75,7 @@ def test_cluster_settings_are_checked_before_anything_starts(tmp_path: Path):
     assert cluster_settings("local", {})["workers"] == 1
     assert walltime(3600) == "01:10:00" and walltime(None) == "08:00:00"
     proc = batch(path, "--cluster", "slurm")
-    _, err = proc.communicate(timeout=120)
+    _, err = finish(proc, 120)
     assert proc.returncode == 2 and "workers must be a whole number" in err
     assert not (tmp_path / "runs" / "night-one").exists()  # nothing ran
     proc = batch(path, "--cluster", "kubernetes")
@@ -77,7 +88,7 @@ def test_a_batch_of_three_jobs_on_slurm_finishes_two_and_names_the_broken_one(tm
     path = jobs_file(tmp_path)
     path.write_text(path.read_text() + SLURM)
     proc = batch(path, "--cluster", "slurm")
-    out, err = proc.communicate(timeout=600)
+    out, err = finish(proc, 600)
     assert proc.returncode == 1, err[-3000:]  # one job could not run
     report = json.loads((tmp_path / "runs" / "_batch_night" / "batch.json").read_text())
     status = {j["id"]: j for j in report["jobs"]}
@@ -141,7 +152,7 @@ def test_a_worker_cancelled_by_scancel_has_its_job_resumed(tmp_path: Path, slurm
     node_job = next(line.split()[-1] for line in (tmp_path / "runs" / "_batch_night" / "jobs" / "one.log")
                     .read_text().splitlines() if ", Slurm job " in line)
     subprocess.run(["scancel", node_job], check=True)
-    _, err = proc.communicate(timeout=600)
+    _, err = finish(proc, 600)
     assert proc.returncode == 1, err[-3000:]
     # Dask re-runs the task of a lost worker on another (or the batch submits it again when the result came back
     # "stopped"): either way a second Slurm job continued the run
@@ -223,7 +234,7 @@ def test_scancel_during_a_docker_job_leaves_no_container_and_the_job_is_resumed(
             break
         time.sleep(0.1)
     assert not seen & set(sandbox_containers())
-    _, err = proc.communicate(timeout=900)
+    _, err = finish(proc, 900)
     assert proc.returncode == 0, err[-3000:]
     text = log.read_text()
     assert "stopped by a signal" in text and "mini: continuing night-mini" in text
