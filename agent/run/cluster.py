@@ -203,7 +203,7 @@ ENDED = {"BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL
 
 
 def _job_ended(cluster, name) -> bool:
-    """The Slurm job of the worker `name` has ended, or Slurm no longer knows it (squeue prints nothing)."""
+    """The Slurm job of the worker `name` has ended, or Slurm no longer knows it ("Invalid job id")."""
     job_id = getattr(cluster.workers.get(name), "job_id", None)
     if not job_id:
         return False  # not submitted yet

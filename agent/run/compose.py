@@ -10,7 +10,7 @@ from hpcagent.agent.config import Config
 from hpcagent.agent.protocols import Lab
 from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.evidence import Baseline, Evidence
-from hpcagent.records import Composed, Dropped, Edit, LoopResult, best_accepted
+from hpcagent.records import Composed, Dropped, Edit, LoopResult, LoopTarget, Proposal, best_accepted
 from hpcagent.tools.loops.groups import group_members
 from hpcagent.tools.patch import EditError, apply_edits, original_line
 
@@ -29,12 +29,16 @@ def covered_by_groups(loops: list[LoopResult]) -> dict[str, str]:
         if lp.status == "accepted" and lp.accepted is not None:
             for member in group_members(lp.accepted.proposal):
                 out.setdefault(member, lp.loop_id)
-            spans = [e for e in lp.accepted.proposal.edits if e.end_line >= e.start_line]
             for other in loops:
-                t = other.target
-                if other is not lp and any(e.file == t.file and e.start_line <= t.line <= e.end_line for e in spans):
+                if other is not lp and rewrites_line_of(lp.accepted.proposal, other.target):
                     out.setdefault(other.loop_id, lp.loop_id)
     return out
+
+
+def rewrites_line_of(change: Proposal, t: LoopTarget) -> bool:
+    """The change replaces lines among which t's loop starts (a fusion with the next loop, a tiling of a nest)."""
+    return any(e.file == t.file and e.start_line <= t.line <= e.end_line for e in change.edits
+               if e.end_line >= e.start_line)
 
 
 def edits_of(loops: list[LoopResult]) -> list[Edit]:
@@ -177,10 +181,8 @@ def uncovered(kept: list[LoopResult], covered: dict[str, str]) -> tuple[list[Loo
         shut = {k for k, by in covered.items() if by == lp.loop_id and k in ids}
         if not shut or lp.accepted is None or group_members(lp.accepted.proposal):
             continue
-        lines = [other.target for other in kept if other.loop_id in shut]
-        free = [a for a in lp.attempts if a.accepted and not any(
-            e.file == t.file and e.start_line <= t.line <= e.end_line for e in a.proposal.edits
-            if e.end_line >= e.start_line for t in lines)]
+        targets = [other.target for other in kept if other.loop_id in shut]
+        free = [a for a in lp.attempts if a.accepted and not any(rewrites_line_of(a.proposal, t) for t in targets)]
         best = best_accepted(free)
         if best is not None:
             return [replace(x, accepted=best) if x is lp else x for x in kept], {lp.loop_id: best.number}
