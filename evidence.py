@@ -175,12 +175,15 @@ class Timing(Record):
     """The smallest and largest pairwise ratio a/b."""
     speedup_max: float | None = None
     beyond_noise: bool | None = None
-    """Faster beyond the noise: every kept candidate run beat every kept original run, and speedup >= min_speedup."""
+    """Faster beyond the noise: every candidate run beat every original run (after a second round: the rank test
+    of both rounds at rank_level), and speedup >= min_speedup."""
     verdict: str | None = None
     """faster, slower or within noise."""
     min_speedup: float | None = None
-    set_aside: int | None = None
-    """How many extreme runs per side the 'faster' test left out (1 after a second round)."""
+    rank_p: float | None = None
+    """After a second round: the one-sided rank-sum p-value of both rounds' runs (sandbox/timer.py rank_p)."""
+    rank_level: float | None = None
+    """The level rank_p had to reach: the chance of one round's complete separation, 1 / C(2n, n)."""
     threads: int | None = None
     reps: int | None = None
     warmup: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import replace
 from pathlib import Path
@@ -21,19 +22,15 @@ def order(reps: int) -> list[str]:
     return seq
 
 
-def summarize(times_a: list[float], times_b: list[float], min_speedup: float = 1.05, set_aside: int = 0) -> Timing:
+def summarize(times_a: list[float], times_b: list[float], min_speedup: float = 1.05) -> Timing:
     """Median, min, max of each side; speedup = median A / median B with the spread of pairwise ratios.
 
-    set_aside: how many of each side's most extreme runs (the slowest candidate runs, the fastest baseline runs) the
-    "faster" test leaves out: 0 for one round; 1 once a second round has doubled the runs, so that one hiccup of a
-    shared machine cannot veto a gain that every other run shows. min, max and the ratios keep every run.
-    """
+    One round is "faster" only when every candidate run beat every original run and the median gain reaches
+    min_speedup (second_round judges two rounds together with a rank test at the same significance)."""
     ratios = sorted(a / b for a, b in zip(times_a, times_b) if b > 0)
     med_a, med_b = statistics.median(times_a), statistics.median(times_b)
     speedup = med_a / med_b if med_b > 0 else float("inf")
-    # Beyond the noise: every candidate run beat every baseline run, and the median gain is worth having.
-    k = max(0, min(set_aside, len(times_a) // 4, len(times_b) // 4))
-    faster = sorted(times_b)[-1 - k] < sorted(times_a)[k] and speedup >= min_speedup
+    faster = max(times_b) < min(times_a) and speedup >= min_speedup
     slower = min(times_b) > max(times_a)
     verdict = "faster" if faster else "slower" if slower else "within noise"
     return Timing(a=[round(t, 4) for t in times_a], b=[round(t, 4) for t in times_b],
@@ -41,18 +38,50 @@ def summarize(times_a: list[float], times_b: list[float], min_speedup: float = 1
                   min_a=round(min(times_a), 4), max_a=round(max(times_a), 4),
                   min_b=round(min(times_b), 4), max_b=round(max(times_b), 4),
                   speedup=round(speedup, 3), speedup_min=round(ratios[0], 3), speedup_max=round(ratios[-1], 3),
-                  beyond_noise=faster, verdict=verdict, min_speedup=min_speedup, set_aside=k)
+                  beyond_noise=faster, verdict=verdict, min_speedup=min_speedup)
+
+
+def rank_p(times_a: list[float], times_b: list[float]) -> float:
+    """One-sided exact rank-sum (Mann-Whitney) p-value for "the candidate's runs (b) are faster than the
+    original's (a)": the chance, with no difference at all, that the runs would interleave at least this well.
+
+    U counts the pairs (a, b) where the candidate run is not faster (a tie counts one half, rounded up: the
+    conservative side). With no overlap U is 0 and p is 1 / C(n + m, n), e.g. 1/252 for 5 runs a side."""
+    n, m = len(times_a), len(times_b)
+    if not n or not m:
+        return 1.0
+    u = math.ceil(sum(1.0 if b > a else 0.5 if b == a else 0.0 for a in times_a for b in times_b))
+    # ways[i][k][v]: orders of i original and k candidate runs with U = v. The slowest of them is a candidate
+    # run (slower than all i original runs: v grows by i) or an original run (v unchanged).
+    ways = [[[1] for _ in range(m + 1)] for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        for k in range(1, m + 1):
+            left, up = ways[i][k - 1], ways[i - 1][k]
+            ways[i][k] = [(left[v - i] if 0 <= v - i < len(left) else 0) + (up[v] if v < len(up) else 0)
+                          for v in range(i * k + 1)]
+    total = math.comb(n + m, n)
+    return sum(ways[n][m][: u + 1]) / total
 
 
 def second_round(first: Timing, second: Timing, min_speedup: float) -> Timing:
-    """Both rounds' runs judged together, one outlier per side set aside (see summarize); the first round's
-    metadata is kept, reps counts both rounds."""
+    """Both rounds' runs judged together at the first round's own significance.
+
+    One round calls a candidate faster only when every candidate run beat every original run: with n runs a side
+    that happens by chance with probability 1 / C(2n, n) (1/252 for 5). The second round asks the rank-sum test
+    the same question of all 2n runs a side and accepts at that same level, so a few runs of a noisy machine that
+    cross over no longer veto a gain the others show, while a true tie is still as unlikely to pass as before.
+    min, max and the ratios keep every run; the first round's metadata is kept, reps counts both rounds."""
     if not second.measured:
         return first
-    both = summarize(first.a + second.a, first.b + second.b, min_speedup, set_aside=1)
+    level = 1 / math.comb(len(first.a or []) + len(first.b or []), len(first.a or []))
+    both = summarize(first.a + second.a, first.b + second.b, min_speedup)
+    p = rank_p(both.a, both.b)
+    faster = p <= level and (both.speedup or 0) >= min_speedup
+    verdict = "faster" if faster else both.verdict if both.verdict == "slower" else "within noise"
     return replace(both, threads=first.threads, warmup=first.warmup, order=first.order, stdout_a=first.stdout_a,
                    stdout_b=first.stdout_b, reps=(first.reps or len(first.a)) + (second.reps or len(second.a)),
-                   rounds=2, unreliable=first.unreliable or second.unreliable)
+                   rounds=2, unreliable=first.unreliable or second.unreliable, beyond_noise=faster, verdict=verdict,
+                   rank_p=round(p, 6), rank_level=round(level, 6))
 
 
 def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int = 2, reps: int = 5,

@@ -104,8 +104,8 @@ class RuleCritic:
                 "accepted", f"race-free in {runs} race-check runs{unseen}, "
                 f"{'tests pass' if check.test else 'output matches the original (no test command)'}, "
                 f"{t.speedup or 0:.2f}x (min {t.speedup_min or 0:.2f}, max {t.speedup_max or 0:.2f}) beyond the noise"
-                + (f" (two rounds, {t.reps} runs a side; the one slowest candidate run and fastest original run "
-                   "set aside)" if t.set_aside else "")))
+                + (f" (two rounds, {t.reps} runs a side: rank-sum p = {t.rank_p:.4f}, at most the "
+                   f"{t.rank_level:.4f} of one round with no overlap)" if t.rank_p is not None else "")))
         if stage == "veto":
             return self._vetoed(check, repair_or_give)
         if stage == "apply":
