@@ -21,6 +21,7 @@ from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites
 from hpcagent.tools.loops.simd import simd_candidates
+from hpcagent.tools.loops.thread_rows import rows_team
 from hpcagent.tools.loops.unroll_jam import unroll_jam_candidates
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
 from hpcagent.tools.metrics import function_metrics, metrics_at
@@ -93,7 +94,10 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     loop = f.loop
     cands: list[Proposal] = []
     reason = f.reason
-    if f.parallel:
+    if f.thread_rows is not None:  # only the team the rows were written for (a plain pragma: all on row [0])
+        cands = rows_team(fa.src, file, f)
+        reason = cands[0].reason if cands else reason
+    elif f.parallel:
         cands = pragma_candidates(fa, facts, loop, file)
         rewrites = [*locality_candidates(fa, facts, loop, file), *distributed_candidates(fa, facts, loop, file),
                     *split_candidates(fa, facts, loop, file),

@@ -21,6 +21,7 @@ from hpcagent.tools.loops.privatize import Scratch, privatize
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.scalars import ScalarClass, classify
 from hpcagent.tools.loops.symbols import Decl, function_symbols
+from hpcagent.tools.loops.thread_rows import ThreadRows, thread_rows
 
 COST = {"binary_expression": 1, "assignment_expression": 1, "subscript_expression": 1, "call_expression": 8,
         "update_expression": 1}
@@ -59,6 +60,9 @@ class LoopFacts:
     private_arrays: list[Scratch] = field(default_factory=list)
     """Scratch arrays whose dependence alone keeps the loop serial: with each declared as a local array in the body,
     the loop gets unproven_clauses (unproven only if obstacle says why: a parameter's or global's contents)."""
+    thread_rows: ThreadRows | None = None
+    """The loop follows `tid = omp_get_thread_num()` and updates rows at [tid] (tools/loops/thread_rows.py): it was
+    analysed without those accesses, and its only candidate is the team it was written for."""
 
     @property
     def parallel(self) -> bool:
@@ -167,6 +171,7 @@ class FileAnalyzer:
             out.verdict, out.reason = "serial", loop.why_not
             return out
         facts = Scanner(self.src, self.by_node).scan(loop)
+        out.thread_rows = thread_rows(self.src, loop, facts)  # part[tid][k] += ...: each thread's own rows
         out.body = facts
         symbols = self.symbols(loop)
         issues = out.issues
