@@ -18,12 +18,14 @@ def prefixes(sandbox, workdir: Path, cwd: str) -> tuple[str, ...]:
 
 def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads=(2, 4), repeats: int = 1,
                cwd: str = ".", build_timeout: float = 600, run_timeout: float = 300,
-               limits: Limits | None = None, schedules: tuple[str, ...] = ("",)) -> RaceCheck:
+               limits: Limits | None = None, schedules: tuple[str, ...] = ("",), built: RaceCheck | None = None
+               ) -> RaceCheck:
     """Build workdir/cwd for race checking and run it len(threads) x repeats times under each OMP_SCHEDULE of
-    `schedules` ('' leaves it unset); return the evidence."""
+    `schedules` ('' leaves it unset); return the evidence. built: an earlier check of the same tree whose build
+    these runs reuse (no build step; its build record is returned)."""
     from hpcagent.tools.tsan import parse_tsan
 
-    steps = spec.steps(toolchain("race"), "race", timeout=build_timeout, cwd=cwd)
+    steps = [] if built is not None else spec.steps(toolchain("race"), "race", timeout=build_timeout, cwd=cwd)
     plan = [(t, r, s) for s in schedules for r in range(repeats) for t in threads]
     for t, r, s in plan:
         env = dict(RACE_ENV, OMP_NUM_THREADS=str(t), **({"OMP_SCHEDULE": s} if s else {}))
@@ -31,9 +33,12 @@ def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads
         steps.append(Step(name, run_cmd, env=env, cwd=cwd, timeout=run_timeout))
     results = sandbox.run(Path(workdir), steps, limits)
     roots = prefixes(sandbox, workdir, cwd)
-    build = build_record(results[0], roots, Path(workdir) / cwd)
+    if built is None:
+        build, results = build_record(results[0], roots, Path(workdir) / cwd), results[1:]
+    else:
+        build = built.build
     runs, text = [], []
-    for (t, r, s), res in zip(plan, results[1:]):
+    for (t, r, s), res in zip(plan, results):
         if res.skipped:
             continue
         races_here = parse_tsan(res.stderr, root_prefixes=roots, source_root=Path(workdir) / cwd)
@@ -49,4 +54,4 @@ def race_check(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, *, threads
     ran = bool(runs) and all(r.ok for r in runs)
     return RaceCheck(build=build, runs=runs, races=races, ran=ran, clean=build.ok and ran and not races,
                      command=run_cmd, threads=list(threads), repeats=repeats,
-                     timed_out=any(res.timed_out for res in results[1:]))
+                     timed_out=any(res.timed_out for res in results))

@@ -128,8 +128,9 @@ class RuleCritic:
                                                "running): `hpcagent replay` this run"))
         if stage == "timing":
             t = check.timing or Timing(error=error or "no timing")
-            if t.error and "timed out" in t.error:
-                return Verdict(repair_or_give, Feedback("slower", f"a timed run was cut short: {t.error}",
+            if t.error and ("timed out" in t.error or t.error.startswith("far slower")):
+                what = t.error if t.error.startswith("far slower") else f"a timed run was cut short: {t.error}"
+                return Verdict(repair_or_give, Feedback("slower", what,
                                                         "far slower than the original: try another loop level",
                                                         {"next_candidate": True}))
             if t.error:

@@ -225,12 +225,16 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
 def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
     """Race-check, build, run, test and time one candidate tree; stop at the first stage that fails."""
     limit = limits_from(cfg, base)
-    race = race_evidence(sandbox, work, tree, cfg, limit["race"])
+    race = race_evidence(sandbox, work, tree, cfg, limit["race"], base)
     known = base.known_races
     race.races = [r for r in race.races if r.key not in known]
     ev = Evidence(stage="passed", root=str(work / tree), race=race)
     if not race.build.ok:
         return fail(ev, "race_build", race.build.reason)
+    slow = far_slower(race, base)
+    if slow:  # a timing verdict, like a run that timed out
+        ev.timing = Timing(error=slow)
+        return fail(ev, "timing", slow)
     if race.races:
         return fail(ev, "race", f"{len(race.races)} race(s)")
     if not race.ran:
@@ -293,14 +297,40 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
     return ev
 
 
-def race_evidence(sandbox, work: Path, tree: str, cfg: Config, timeout: float) -> RaceCheck:
-    """The race check of a candidate: at 1 thread and each configured count, several runs each; then the changed
-    loops built with schedule(runtime) and run under each configured OMP_SCHEDULE (neighbouring iterations on
-    different threads), when the change leaves their schedule open."""
+SLOW_AT_ONE = 10.0
+"""A candidate whose one-thread race-check run takes over this many times the original's race-check run (both
+built with the race instrumentation, at least 2 s more) is far slower than the original: its other race-check runs
+are not made. The case: a thread team forked on every call of a small loop, which ran for minutes under the race
+check at 2-4 threads and then timed out."""
+
+
+def far_slower(race: RaceCheck, base: Baseline | None) -> str | None:
+    """Why a candidate is far slower, from its one-thread race-check run against the original's (None if not)."""
+    ones = [r.seconds for r in race.runs if r.threads == 1 and r.ok]
+    ref = [r.seconds for r in base.race_runs if r.ok] if base is not None else []
+    if not ones or not ref or min(ref) <= 0:
+        return None
+    one, orig = min(ones), min(ref)
+    if one > SLOW_AT_ONE * orig and one - orig > 2.0:
+        return (f"far slower: its race-check run at 1 thread took {one:.1f} s, {one / orig:.0f}x the original's "
+                f"{orig:.2f} s (both with the race instrumentation); not race-checked further or timed")
+    return None
+
+
+def race_evidence(sandbox, work: Path, tree: str, cfg: Config, timeout: float,
+                  base: Baseline | None = None) -> RaceCheck:
+    """The race check of a candidate: one run at 1 thread (the build's first test; a candidate far slower than the
+    original stops there, see far_slower), then several runs at each configured count; then the changed loops
+    built with schedule(runtime) and run under each configured OMP_SCHEDULE (neighbouring iterations on different
+    threads), when the change leaves their schedule open."""
     command = cfg.run.race_command or cfg.run.command
-    race = race_check(sandbox, work, race_spec(cfg, work / tree), command,
-                      threads=(1, *cfg.threads.race), repeats=cfg.threads.race_repeats, cwd=tree,
-                      build_timeout=cfg.build.timeout, run_timeout=timeout)
+    spec, common = race_spec(cfg, work / tree), {"cwd": tree, "build_timeout": cfg.build.timeout,
+                                                  "run_timeout": timeout}
+    race = race_check(sandbox, work, spec, command, threads=(1,), repeats=1, **common)
+    if race.clean and not far_slower(race, base):
+        rest = race_check(sandbox, work, spec, command, threads=tuple(cfg.threads.race),
+                          repeats=cfg.threads.race_repeats, built=race, **common)
+        race = replace(race.merged(rest), threads=[1, *cfg.threads.race], repeats=cfg.threads.race_repeats)
     sched = f"{tree}-sched"
     if not (race.clean and cfg.threads.schedules and runtime_schedules(work / "orig", work / tree, work / sched)):
         return race

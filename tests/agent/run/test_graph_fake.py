@@ -238,6 +238,31 @@ def test_schedule_runtime_copy_and_race_output_comparison(tmp_path: Path):
         "the race-check input's output at 3 thread(s), schedule static,1 differs from the original's")
 
 
+def test_a_candidate_far_slower_at_one_thread_stops_its_race_check_with_a_timing_verdict():
+    from hpcagent.agent.critics.rules import RuleCritic
+    from hpcagent.agent.run.lab import SLOW_AT_ONE, far_slower
+    from hpcagent.evidence import Baseline, Build, Evidence, RaceCheck, RaceRun, Timing
+    from hpcagent.records import LoopTarget, Proposal
+
+    base = Baseline(2.6, race_runs=[RaceRun(threads=2, seconds=0.84), RaceRun(threads=3, seconds=0.86)])
+    # kmeans on the Rodinia dev set: a team forked on every call of the 34-feature distance loop
+    slow = RaceCheck(Build(ok=True), [RaceRun(threads=1, seconds=9.4)])
+    why = far_slower(slow, base)
+    assert why.startswith("far slower: its race-check run at 1 thread took 9.4 s, 11x the original's 0.84 s")
+    assert far_slower(RaceCheck(Build(ok=True), [RaceRun(threads=1, seconds=0.9)]), base) is None
+    # many times slower but short runs: finishing the check costs little, so it goes on
+    tiny = Baseline(0.1, race_runs=[RaceRun(threads=2, seconds=0.02)])
+    assert far_slower(RaceCheck(Build(ok=True), [RaceRun(threads=1, seconds=0.02 * SLOW_AT_ONE + 1)]), tiny) is None
+    # a one-thread run that failed is the race check's business, not a timing
+    assert far_slower(RaceCheck(Build(ok=True), [RaceRun(threads=1, seconds=30, ok=False)]), base) is None
+    assert far_slower(slow, None) is None
+    ev = Evidence(stage="timing", error=why, race=slow, timing=Timing(error=why))
+    verdict = RuleCritic().review(LoopTarget("k.c", 3, 5, "f"), Proposal("k.c", 3, 5, pragma="#pragma omp parallel for"),
+                                  ev, [])
+    assert verdict.feedback.kind == "slower" and verdict.feedback.evidence == why
+    assert verdict.feedback.data == {"next_candidate": True}
+
+
 TENTATIVE = [{"match": "#pragma omp parallel for", "tree": "final", "stage": "passed", "speedup": 1.16},
              {"match": "reduction(+:s)", "tree": "cand", "stage": "timing", "speedup": 1.06},
              {"match": "#pragma omp parallel for", "tree": "cand", "stage": "timing", "speedup": 1.09}]
