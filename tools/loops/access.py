@@ -12,10 +12,14 @@ __all__ = ["BodyFacts", "MemAccess", "ScalarSite", "Scanner", "callee_name"]
 
 
 def callee_name(src: Source, call: ts.Node) -> str:
+    """The called function's name: without `std::` or `::`, and without template arguments (`copy<float>` calls
+    the template `copy`)."""
     fn = call.child_by_field_name("function")
     text = src.text_of(fn)
     for prefix in ("std::", "::"):
         text = text.removeprefix(prefix)
+    if fn is not None and text.endswith(">") and "<" in text and not text.startswith("operator"):
+        text = text[: text.index("<")].rstrip()
     return text
 
 

@@ -21,7 +21,7 @@ from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites
 from hpcagent.tools.loops.simd import simd_candidates
-from hpcagent.tools.loops.thread_rows import rows_team
+from hpcagent.tools.loops.thread_rows import rows_marked, rows_team, rows_verdict
 from hpcagent.tools.loops.unroll_jam import unroll_jam_candidates
 from hpcagent.tools.loops.verdict import FileAnalyzer, LoopFacts
 from hpcagent.tools.metrics import function_metrics, metrics_at
@@ -94,7 +94,7 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
     loop = f.loop
     cands: list[Proposal] = []
     reason = f.reason
-    if f.thread_rows is not None:  # only the team the rows were written for (a plain pragma: all on row [0])
+    if f.thread_rows is not None and not f.thread_rows.inside:  # the team the rows assume (a plain pragma: row [0])
         cands = rows_team(fa.src, file, f)
         reason = cands[0].reason if cands else reason
     elif f.parallel:
@@ -123,12 +123,13 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
         else:
             # proven candidates of the inner levels first; this level's own only after them (not proven)
             cands = _inner_proven(fa, facts, loop, file) + own
+    cands = rows_marked(cands, f) if f.thread_rows is not None and f.thread_rows.inside else cands
     scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
-    pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel), None)
+    pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel and c.proof == "static"), None)
     clauses = next((c.clauses for c in cands if c.kind == "pragma" and c.line == loop.line and c.proof == "static"),
                    f.clauses if f.parallel else [])
     unproven = next((c.pragma for c in cands if c.proof == "unproven" and c.line == loop.line), None)
-    return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, f.verdict, reason, pragma,
+    return LoopReport(file, loop.line, loop.end_line, loop.function, loop.depth, rows_verdict(f), reason, pragma,
                       list(clauses), cands, loop.kind, scalars, list(f.memory.pairs if f.memory else []),
                       f.trip, f.cost, list(f.calls), unproven, f.obstacle if unproven else "", index=loop.index or "",
                       strided=_strided(fa, loop) if any(c.locality for c in cands) else 0)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
 from hpcagent.tools.loops.access import Scanner
-from hpcagent.tools.loops.cparse import Source, functions
+from hpcagent.tools.loops.cparse import Source, functions, template_types
 from hpcagent.tools.loops.facts import IO_FUNCTIONS
 from hpcagent.tools.loops.symbols import function_symbols
 
@@ -55,6 +56,11 @@ class Effects:
     only_indexed: bool = False
     """Not pure only because of the element writes in `indexed`: a caller that passes the pointer and the
     subscripts can hold those writes against its loop like its own `seed[x] = ...` (see verdict.py)."""
+    ref_writes: set[int] = field(default_factory=set)
+    """Reference parameters (`float3 &v`) the function writes, whole or a field of them (`v.x = ...`)."""
+    only_refs: bool = False
+    """Not pure only because of ref_writes: a caller that hands over variables of its own loop iteration there
+    (declared in the loop's body) sees nothing but its own writes of them (see verdict.py)."""
 
     def element_writes(self) -> str:
         return ", ".join(f"#{p + 1}[{']['.join(f'#{q + 1}' for q in subs)}]" for p, subs, w in self.indexed if w)
@@ -112,11 +118,21 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
         scalar_params = {p for p in params if symbols.get(p) is not None and symbols[p].kind == "scalar"
                          and p not in written}
         indexed: list[tuple[int, tuple[int, ...], bool]] = []
+        refs: set[int] = set()
+
+        def ref_param(base: str) -> int | None:
+            root = re.split(r"\.|->|\[", base.strip("*& ()"), maxsplit=1)[0]
+            decl = symbols.get(root)
+            ok = decl is not None and decl.scope == "param" and decl.kind == "scalar_ref" and root in params
+            return params.index(root) if ok else None
+
         for site in facts.sites:
             decl = symbols.get(site.name)
             if site.name in local:
                 continue
-            if site.write and (decl is None or decl.scope == "global" or decl.kind == "scalar_ref"):
+            if site.write and ref_param(site.name) is not None:
+                refs.add(ref_param(site.name))
+            elif site.write and (decl is None or decl.scope == "global" or decl.kind == "scalar_ref"):
                 result = Effects(False, f"{name} writes {site.name}")
             elif decl is not None and decl.scope == "global":
                 result.reads_globals.add(site.name)
@@ -126,6 +142,8 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
             if (root in params and m.base == root and m.via == "subscript" and subs and m.offset is None
                     and all(x in scalar_params for x in subs) and root not in written):
                 indexed.append((params.index(root), tuple(params.index(x) for x in subs), m.write))
+            elif m.write and root not in local and ref_param(m.base) is not None and m.via != "subscript":
+                refs.add(ref_param(m.base))
             elif m.write and root not in local:
                 result = Effects(False, f"{name} writes {m.base}")
             elif root in params:
@@ -136,8 +154,9 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
             result = Effects(False, f"{name} does I/O")
         if "static" in src.text_of(fn.child_by_field_name("body")).split():
             result = Effects(False, f"{name} has static state")
+        casts = template_types(src, fn)
         for callee, node in facts.calls:
-            if callee in PURE:
+            if callee in PURE or callee in casts:
                 continue
             if callee in defs:
                 inner = effects(callee, (*stack, name))
@@ -150,11 +169,24 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                         result.reads_args |= {passed[i] for i in inner.reads_args if passed.get(i) is not None}
                         result.reads_globals |= inner.reads_globals
                         continue
+                if inner.only_refs and passed is not None:
+                    args = call_args(src, node)
+                    mine = [args[p] if p < len(args) else "" for p in sorted(inner.ref_writes)]
+                    if all(a in local or (a in params and symbols[a].kind == "scalar_ref") for a in mine):
+                        refs |= {params.index(a) for a in mine if a not in local}  # its own locals: nobody sees
+                        result.reads_globals |= inner.reads_globals
+                        continue
                 if not inner.pure:
                     result = Effects(False, f"{name} calls {callee}: {inner.reason}")
                 result.reads_globals |= inner.reads_globals
             else:
                 result = Effects(False, f"{name} calls {callee}, not known to be pure")
+        if result.pure and refs and not any(w for _, _, w in indexed):
+            written_refs = ", ".join(params[p] for p in sorted(refs))
+            return Effects(False, f"{name} writes {written_refs} (reference parameters)", result.reads_args,
+                           result.reads_globals, indexed, ref_writes=refs, only_refs=True)
+        if refs and result.pure:
+            result = Effects(False, f"{name} writes {', '.join(params[p] for p in sorted(refs))}")
         if result.pure and any(w for _, _, w in indexed):
             writes = ", ".join(sorted({f"{params[p]}[{']['.join(params[q] for q in subs)}]"
                                        for p, subs, w in indexed if w}))
@@ -163,6 +195,12 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
         return result
 
     return {name: effects(name, ()) for name in defs}
+
+
+def call_args(src: Source, call: ts.Node) -> list[str]:
+    """Each argument of a call as its text when it is a plain name, else ""."""
+    args = call.child_by_field_name("arguments")
+    return [src.text_of(a).strip() if a.type == "identifier" else "" for a in (args.named_children if args else [])]
 
 
 def _passed_params(src: Source, call: ts.Node, params: list[str], scalars: set[str]) -> dict[int, int | None] | None:

@@ -50,10 +50,33 @@ class Source:
         return self.text.decode("utf-8", "replace").split("\n")
 
 
+ATTRIBUTE = re.compile(rb"\b__attribute__\s*\(")
+
+
+def without_attributes(data: bytes) -> bytes:
+    """data with each GNU `__attribute__((...))` blanked out, newlines kept: every other byte stays where it was.
+
+    The grammar does not take an attribute after an array declarator (`int l[64] __attribute__((aligned(64)));`)
+    and reads `aligned(64)` there as a call of unknown effect; the compiler only lays the variable out."""
+    out = bytearray(data)
+    for m in ATTRIBUTE.finditer(data):
+        depth, i = 0, m.end() - 1
+        while i < len(data):
+            depth += {40: 1, 41: -1}.get(data[i], 0)  # ( and )
+            i += 1
+            if depth == 0:
+                break
+        if depth == 0:
+            out[m.start():i] = bytes(b if b == 10 else 32 for b in data[m.start():i])
+    return bytes(out)
+
+
 def parse(text: str | bytes, lang: str = "c") -> Source:
-    """Parse source text; ERROR nodes are tolerated (headers and macros are never expanded)."""
+    """Parse source text; ERROR nodes are tolerated (headers and macros are never expanded). The tree is built
+    without GNU attributes (without_attributes), on the same byte positions: text_of() still gives the text as
+    written, attributes included."""
     data = text.encode() if isinstance(text, str) else text
-    src = Source(data, lang, _parser(lang).parse(data))
+    src = Source(data, lang, _parser(lang).parse(without_attributes(data) if b"__attribute__" in data else data))
     src.constants = _constants(src)
     return src
 
@@ -145,6 +168,18 @@ def function_name(src: Source, fn: ts.Node) -> str:
 def functions(src: Source) -> list[tuple[str, ts.Node]]:
     """Return (name, node) of every function definition, methods and nested namespaces included."""
     return [(function_name(src, n), n) for n in walk(src.root) if n.type in FUNCTION_TYPES]
+
+
+def template_types(src: Source, fn: ts.Node | None) -> set[str]:
+    """The type parameters of the templates around fn: `T(2)` in their bodies converts, it calls nothing."""
+    out: set[str] = set()
+    cur = fn.parent if fn is not None else None
+    while cur is not None:
+        params = cur.child_by_field_name("parameters") if cur.type == "template_declaration" else None
+        for p in params.named_children if params is not None else []:
+            out |= {src.text_of(t) for t in p.named_children if t.type == "type_identifier"}
+        cur = cur.parent
+    return out
 
 
 def enclosing(node: ts.Node, types: set[str]) -> ts.Node | None:

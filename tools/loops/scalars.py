@@ -162,7 +162,8 @@ def classify(src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl]
              live: set[str]) -> list[ScalarClass]:
     """Classify each scalar written in the loop body and declared outside it."""
     out = []
-    for name in sorted(facts.writes() - facts.declared - {loop.index}):
+    # a member of a struct declared in the body (mom.x, vec3 mom; inside the loop) is each iteration's own
+    for name in sorted(n for n in facts.writes() - facts.declared - {loop.index} if n.split(".")[0] not in facts.declared):
         decl = symbols.get(name)
         if decl is not None and decl.is_memory and decl.kind != "container":
             if _cursor(src, name, facts, live):

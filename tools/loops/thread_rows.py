@@ -42,6 +42,9 @@ class ThreadRows:
     None: first and the loop are wrapped in a new block."""
     rows: list[str]
     """The arrays accessed at [name] first: one row per thread."""
+    inside: bool = False
+    """first is a declaration in the loop's own body: every iteration reads the number of the thread running it, so
+    the loop's ordinary candidates are the right ones (unproven, like the team)."""
 
 
 def _thread_number(src: Source, stmt: ts.Node) -> tuple[str, bool] | None:
@@ -67,39 +70,72 @@ def _named_after(src: Source, names: set[str], start: int, end: int, scope: ts.N
     return any(n.type == "identifier" and start <= n.start_byte < end and src.text_of(n) in names for n in walk(scope))
 
 
-def thread_rows(src: Source, loop: Loop, facts: BodyFacts) -> ThreadRows | None:
-    """The loop's thread-number rows, with those accesses taken out of facts.mem; None (facts untouched) when the
-    loop does not follow a statement reading omp_get_thread_num() (only declarations between them), the loop
-    writes that variable, no access is indexed by it first, or the team could not be placed without changing what
-    the code after the loop sees."""
-    block = loop.node.parent
-    if block is None or block.type != "compound_statement" or loop.fn_node is None:
-        return None
-    stmts = [c for c in block.named_children if c.type != "comment"]
-    at = next((i for i, c in enumerate(stmts) if c.id == loop.node.id), None)
-    if at is None:
-        return None
-    found, k = None, at - 1
-    while k >= 0:
+def _in_body(src: Source, loop: Loop) -> tuple[str, ts.Node] | None:
+    """(variable, declaration) for `T v = omp_get_thread_num();` among the top statements of the loop's body."""
+    body = loop.body
+    for stmt in (body.named_children if body is not None and body.type == "compound_statement" else []):
+        found = _thread_number(src, stmt) if stmt.type == "declaration" else None
+        if found is not None:
+            return found[0], stmt
+    return None
+
+
+def _before(src: Source, stmts: list[ts.Node], at: int) -> tuple[str, bool, int] | None:
+    """(variable, declared, index in stmts) of the statement reading the thread number before the loop, with only
+    declarations between them."""
+    for k in range(at - 1, -1, -1):
         found = _thread_number(src, stmts[k])
         if found is not None:
-            break
+            return found[0], found[1], k
         if stmts[k].type != "declaration":
             return None
-        k -= 1
-    if found is None:
+    return None
+
+
+def thread_rows(src: Source, loop: Loop, facts: BodyFacts) -> ThreadRows | None:
+    """The loop's thread-number rows, with those accesses (and, read in the body, the runtime call) taken out of
+    facts; None (facts untouched) when no statement reads omp_get_thread_num() right before the loop (only
+    declarations between) or at the top of its body, the variable is used in the loop other than as the first
+    subscript of a row (or written), no access is indexed by it, or the team could not be placed without changing
+    what the code after the loop sees."""
+    block = loop.node.parent
+    if block is None or loop.fn_node is None:
         return None
-    name, declared = found
-    first = stmts[k]
-    if name in facts.writes():
+    stmts = [c for c in block.named_children if c.type != "comment"] if block.type == "compound_statement" else []
+    at = next((i for i, c in enumerate(stmts) if c.id == loop.node.id), None)
+    inner = _in_body(src, loop)
+    outer = _before(src, stmts, at) if at is not None and inner is None else None
+    if inner is None and outer is None:
         return None
+    name, declared = (inner[0], True) if inner else (outer[0], outer[1])
+    first = inner[1] if inner else stmts[outer[2]]
 
     def by_thread(m) -> bool:
         return bool(m.subscripts) and m.subscripts[0].type == "identifier" and src.text_of(m.subscripts[0]) == name
 
+    row_firsts = {m.subscripts[0].id for m in facts.mem if m.via == "subscript" and by_thread(m)}
+    uses = [n for n in walk(loop.node) if n.type == "identifier" and src.text_of(n) == name
+            and not (inner and first.start_byte <= n.start_byte < first.end_byte)]
+    if not row_firsts or any(n.id not in row_firsts for n in uses):
+        return None  # the thread number used as a value (printed, computed with) would change the results
     rows = sorted({root_name(m.base) for m in facts.mem if m.via == "subscript" and by_thread(m)})
-    if not rows:
-        return None
+    if inner is None:
+        bare = _team_place(src, loop, block, stmts, outer[2], at, name, declared)
+        if bare is None:
+            return None
+    facts.mem = [m for m in facts.mem if not (m.via == "subscript" and by_thread(m))]
+    if inner is not None:
+        facts.calls = [(c, node) for c, node in facts.calls
+                       if not (c == THREAD_NUMBER and first.start_byte <= node.start_byte < first.end_byte)]
+        return ThreadRows(name, first, True, None, rows, inside=True)
+    return ThreadRows(name, first, declared, block if bare else None, rows)
+
+
+def _team_place(src: Source, loop: Loop, block: ts.Node, stmts: list[ts.Node], k: int, at: int, name: str,
+                declared: bool) -> bool | None:
+    """True: the parallel directive goes on the bare block; False: first..loop are wrapped in a new block; None:
+    neither keeps what the code after the loop sees (a declaration it reads, the assigned variable)."""
+    first = stmts[k]
     # what the team's block hides from the code after it: the declarations it now scopes, and (assigned) the variable
     local = {declarator_name(src, d) for s in stmts[k:at] if s.type == "declaration"
              for d in s.named_children if d.type in ("init_declarator", "identifier", "array_declarator",
@@ -109,18 +145,29 @@ def thread_rows(src: Source, loop: Loop, facts: BodyFacts) -> ThreadRows | None:
     if bare and src.lines[block.start_point[0]][: block.start_point[1]].strip() == "":
         if not declared and _named_after(src, {name}, block.end_byte, loop.fn_node.end_byte, loop.fn_node):
             return None
-    else:
-        bare = False
-        last = src.lines[loop.node.end_point[0]][loop.node.end_point[1]:].strip()
-        if src.lines[first.start_point[0]][: first.start_point[1]].strip() or last:
-            return None  # the wrapping braces need lines of their own
-        if _named_after(src, hidden, loop.node.end_byte, loop.fn_node.end_byte, loop.fn_node):
-            return None
-    facts.mem = [m for m in facts.mem if not (m.via == "subscript" and by_thread(m))]
-    return ThreadRows(name, first, declared, block if bare else None, rows)
+        return True
+    last = src.lines[loop.node.end_point[0]][loop.node.end_point[1]:].strip()
+    if src.lines[first.start_point[0]][: first.start_point[1]].strip() or last:
+        return None  # the wrapping braces need lines of their own
+    if _named_after(src, hidden, loop.node.end_byte, loop.fn_node.end_byte, loop.fn_node):
+        return None
+    return False
 
 
 TEAM_ROWS_NOTE = "written for a thread team"
+
+
+def rows_marked(cands: list[Proposal], facts) -> list[Proposal]:
+    """The ordinary candidates of a loop that reads the thread number in its body (ThreadRows.inside), unproven."""
+    team = facts.thread_rows
+    rows = ", ".join(f"{r}[{team.name}]" for r in team.rows)
+    for c in cands:
+        if c.line == facts.loop.line:
+            c.proof = "unproven"
+            c.reason = (f"not proven by the analysis: {TEAM_ROWS_NOTE}: each iteration indexes {rows} by "
+                        f"{team.name} = {THREAD_NUMBER}(), the thread running it (rows taken to be distinct, and as "
+                        f"many as the team's threads); {c.reason}")
+    return cands
 
 
 def rows_team(src: Source, file: str, facts) -> list[Proposal]:
@@ -152,3 +199,8 @@ def rows_team(src: Source, file: str, facts) -> list[Proposal]:
     prop = Proposal(file, loop.line, loop.end_line, "rewrite", directive, list(clauses), edits, 0.6, reason, "analysis")
     prop.proof = "unproven"
     return [prop]
+
+
+def rows_verdict(facts) -> str:
+    """The loop's verdict for its report: "unknown" when its rows were set aside (they are unproven), else its own."""
+    return "unknown" if facts.thread_rows is not None else facts.verdict

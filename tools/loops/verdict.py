@@ -11,8 +11,8 @@ import tree_sitter as ts
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
-from hpcagent.tools.loops.calls import Effects, call_problem, file_effects, program_effects
-from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, walk
+from hpcagent.tools.loops.calls import Effects, call_args, call_problem, file_effects, program_effects
+from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, template_types, walk
 from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts, MemAccess
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
 from hpcagent.tools.loops.memory import MemoryAnalysis, MemoryVerdict, root_name
@@ -192,12 +192,17 @@ class FileAnalyzer:
         unfolded = {node.id: handed for name, node in facts.calls
                     if (handed := self._element_accesses(node, self.effects.get(name), facts, symbols)) is not None}
         written_mem = {root_name(m.base) for m in facts.mem if m.write}
+        casts = template_types(self.src, loop.fn_node)
         for name, node in facts.calls:
             out.calls.append(name)
-            problem = call_problem(name, self.effects)
+            problem = None if name in casts else call_problem(name, self.effects)
             eff = self.effects.get(name)
             if problem is not None and eff is not None and eff.only_indexed and node.id in unfolded:
                 problem = None
+            if problem is not None and eff is not None and eff.only_refs:
+                args = call_args(self.src, node)
+                if all(p < len(args) and args[p] in facts.declared for p in eff.ref_writes):
+                    problem = None  # it writes only variables of this iteration, handed over by reference
             if problem is None and eff is not None:
                 args = node.child_by_field_name("arguments")
                 # every name in an argument (a + i reads a); a scalar passed by value cannot be read later

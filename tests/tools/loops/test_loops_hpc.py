@@ -302,3 +302,34 @@ def test_updates_through_a_table_of_row_pointers_are_atomic_never_a_clause_on_th
         outputs.append(subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=60,
                                       env={"OMP_NUM_THREADS": "2"}).stdout)
     assert outputs[0] == outputs[1] and outputs[0].count("\n") == 6
+
+
+ALIGNED = """void blocks(int *a, const int *ref, int nb, int w) {
+  for (int b = 0; b < nb; b++) {
+    int loc[64] __attribute__ ((aligned (64)));
+    int ref_l[64] __attribute__((aligned(64), unused));
+    for (int i = 0; i < 64; i++) {
+      loc[i] = a[b * 64 + i];
+      ref_l[i] = ref[i];
+    }
+    for (int i = 0; i < 64; i++)
+      a[b * 64 + i] = loc[i] * 2 + ref_l[i];
+  }
+}
+"""
+
+
+def test_a_gnu_attribute_on_a_local_array_is_not_a_call():
+    """`__attribute__((aligned(64)))` after an array declarator: the compiler lays the array out, nothing is called.
+    The loop gets the verdict it has without the attribute, and the text of the source is kept as written."""
+    from hpcagent.tools.loops.cparse import without_attributes
+
+    plain = ALIGNED.replace(" __attribute__ ((aligned (64)))", "").replace(" __attribute__((aligned(64), unused))", "")
+    assert verdicts(ALIGNED)[2] == verdicts(plain)[2]
+    assert verdicts(ALIGNED)[2][:2] == ("unknown", "a and ref may alias (pointers without restrict)")
+    src = parse(ALIGNED)
+    assert "__attribute__ ((aligned (64)))" in src.lines[2]  # what rewrites copy is the code as written
+    blank = without_attributes(ALIGNED.encode())
+    assert len(blank) == len(ALIGNED) and b"aligned" not in blank and blank.count(b"\n") == ALIGNED.count("\n")
+    # an unbalanced attribute (a truncated file) is left as it is
+    assert without_attributes(b"int x __attribute__((aligned(8)") == b"int x __attribute__((aligned(8)"

@@ -112,3 +112,28 @@ def test_no_team_when_the_block_would_change_the_program(change, why):
     assert "written for a thread team" not in rep.reason
     # acc[me] updated from every iteration: still never a plain `parallel for` without atomics
     assert not any(c.kind == "pragma" for c in rep.candidates), [c.pragma for c in rep.candidates]
+
+
+INSIDE = WRAPPED.replace("""  int me = omp_get_thread_num();
+  int step = 3;
+  for (int i = 0; i < n; i += step) {
+""", """  int step = 3;
+  for (int i = 0; i < n; i += step) {
+    int me = omp_get_thread_num();
+""")
+
+
+def test_a_thread_number_read_in_the_loop_body_keeps_the_ordinary_pragma_unproven(tmp_path):
+    """Every iteration reads the number of the thread running it: a plain `parallel for` is what the rows assume."""
+    reports = analyze_source(parse(INSIDE), "w.c")
+    rep, cands = team_of(reports, 6)
+    assert rep.verdict == "unknown" and rep.pragma is None and rep.unproven == "#pragma omp parallel for"
+    assert cands and all(c.proof == "unproven" for c in cands)
+    assert cands[0].pragma == "#pragma omp parallel for" and [e.start_line for e in cands[0].edits] == [6]
+    assert "each iteration indexes acc[me] by me = omp_get_thread_num(), the thread running it" in cands[0].reason
+    runs = outputs(tmp_path, {"serial": INSIDE, "inside": apply_to_text(INSIDE, cands[0].edits)})
+    assert {runs[key] for key in runs} == {runs["serial", 1]} and runs["serial", 1].count("\n") == 8
+    # the thread number used as a value: the result would depend on the thread count, so nothing is proposed
+    valued = INSIDE.replace("acc[me][b] += v[i];", "acc[me][b] += v[i] * (me + 1);")
+    rep, cands = team_of(analyze_source(parse(valued), "w.c"), 6)
+    assert "written for a thread team" not in rep.reason and not any(c.kind == "pragma" for c in cands)
