@@ -56,6 +56,11 @@ def unproven_gap(proposal: Proposal, check: Evidence) -> str:
     return ""
 
 
+def reduces(proposal: Proposal) -> bool:
+    """The change adds a reduction clause somewhere."""
+    return "reduction(" in (proposal.pragma or "") or any("reduction(" in e.new_text for e in proposal.edits)
+
+
 class RuleCritic:
     """Deterministic verdicts from the evidence; feedback is structured (kind, evidence, suggestion, data)."""
 
@@ -118,6 +123,15 @@ class RuleCritic:
         if stage in ("race_run", "run"):
             return Verdict("give_up", Feedback("crash", error or "the program failed",
                                                "the change breaks the program; leave this loop serial"))
+        if stage in ("test", "output") and (reduces(proposal) or proposal.line != target.line):
+            # the result changed: a reduction's other order of floating-point additions can do that, and so can a
+            # dependence; either way this change is out, but not the target's other loops and forms
+            why = "it reduces (floating-point sums in another order)" if reduces(proposal) else \
+                f"it changes line {proposal.line}, not the target itself"
+            return Verdict(repair_or_give, Feedback(
+                "wrong_output" if stage == "output" else "test_failed", error,
+                f"the result changed and {why}: leave that change out and try the target's other candidates "
+                "(or widen test.rtol if the difference is only rounding)", {"next_candidate": True}))
         if stage in ("test", "output"):
             return Verdict("give_up", Feedback(
                 "wrong_output" if stage == "output" else "test_failed", error,

@@ -68,6 +68,22 @@ def test_wrong_output_and_failed_tests_give_up():
         assert v.action == "give_up"
 
 
+def test_a_wrong_output_from_a_reduction_or_another_loop_ends_that_change_not_the_target():
+    """srad_v1 on the Rodinia dev set: the first candidate of the iteration loop was its ROI sum's reduction, whose
+    other order of float additions changed one pixel; giving up the target left its two hot sweeps untried."""
+    summed = Proposal("k.c", 3, 5, pragma="#pragma omp parallel for reduction(+:sum)", clauses=["reduction(+:sum)"])
+    inner = Proposal("k.c", 9, 12, pragma="#pragma omp parallel for", clauses=[])
+    for prop, why in ((summed, "it reduces (floating-point sums in another order)"),
+                      (inner, "it changes line 9, not the target itself")):
+        for stage in ("output", "test"):
+            v = RuleCritic().review(TARGET, prop, Evidence(stage=stage, error="pixel 158: expected 105, got 104"), [])
+            assert v.action == "repair" and v.feedback.data == {"next_candidate": True}, v
+            assert why in v.feedback.suggestion and v.feedback.kind in ("wrong_output", "test_failed")
+    # no attempt left: given up as before
+    last = [Attempt(i, summed, Evidence(stage="output"), Verdict("repair", Feedback("wrong_output"))) for i in (1, 2, 3)]
+    assert RuleCritic().review(TARGET, summed, Evidence(stage="output", error="x"), last).action == "give_up"
+
+
 def test_not_faster_tries_another_candidate_then_gives_up():
     timing = Timing(speedup=1.02, speedup_min=0.9, speedup_max=1.1, verdict="within noise", reps=5)
     check = Evidence(stage="timing", timing=timing)
