@@ -18,7 +18,15 @@ from hpcagent.tools.loops.groups import sibling_picks, top_pick
 from hpcagent.tools.loops.inner_bands import inner_band_candidates, inner_bands
 from hpcagent.tools.loops.interchange import locality_candidates, order_cost
 from hpcagent.tools.loops.program import Program
-from hpcagent.tools.loops.proposals import SMALL_WORK, atomic_candidate, pragma_candidates, starts_line, unproven_candidates
+from hpcagent.tools.loops.proposals import (
+    SMALL_WORK,
+    atomic_candidate,
+    locality_order,
+    nest_order,
+    pragma_candidates,
+    starts_line,
+    unproven_candidates,
+)
 from hpcagent.tools.loops.regions import team_around, team_at_call_sites
 from hpcagent.tools.loops.simd import simd_candidates
 from hpcagent.tools.loops.thread_rows import rows_marked, rows_team, rows_verdict
@@ -121,8 +129,9 @@ def _report(fa: FileAnalyzer, facts: dict[int, LoopFacts], f: LoopFacts, file: s
             # the inner levels would open a thread team per iteration of this loop: this level first
             cands = own + _inner_proven(fa, facts, loop, file)
         else:
-            # proven candidates of the inner levels first; this level's own only after them (not proven)
-            cands = _inner_proven(fa, facts, loop, file) + own
+            # proven candidates of the inner levels first; this level's own only after them (not proven), then the
+            # unproven ones of the level below; a proven loop of a few iterations (a team forked per block) last
+            cands = nest_order(fa, facts, loop, file, _inner_proven(fa, facts, loop, file), own)
     cands = rows_marked(cands, f) if f.thread_rows is not None and f.thread_rows.inside else cands
     scalars = {s.name: (f"reduction({s.op})" if s.role == "reduction" else s.role) for s in f.scalars}
     pragma = next((c.pragma for c in cands if c.kind == "pragma" and f.parallel and c.proof == "static"), None)
@@ -139,17 +148,6 @@ def _strided(fa: FileAnalyzer, loop) -> int:
     """Strided accesses innermost in the loop's own perfect band, or in the bands inside its body."""
     bands = [b for b in [perfect_band(fa, loop)] if len(b) >= 2] or inner_bands(fa, loop)
     return max((order_cost(fa, b, tuple(range(len(b))))[0] for b in bands), default=0)
-
-
-def locality_order(rewrites: list[Proposal]) -> list[Proposal]:
-    """The search order of a nest's locality rewrites: the first tiling of each kind (the form that also reuses the
-    cache, as Polly would choose), then the plain loop orders, unroll-and-jam and fusion, then the other tile sizes.
-    A rewrite tried after an accepted one is kept only when faster beyond the noise, so the first tried is the one
-    the doubt favours."""
-    firsts = [c for k, c in enumerate(rewrites) if c.locality == "tile"
-              and (k == 0 or rewrites[k - 1].locality != "tile")]
-    rest = [c for c in rewrites if c not in firsts]
-    return firsts + [c for c in rest if c.locality != "tile"] + [c for c in rest if c.locality == "tile"]
 
 
 def is_team_target(rep: LoopReport, reports: list[LoopReport]) -> bool:

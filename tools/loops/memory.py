@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+import tree_sitter as ts
+
 from hpcagent.tools.loops.affine import Affine, to_affine
-from hpcagent.tools.loops.cparse import Source
+from hpcagent.tools.loops.cparse import Source, declarator_name, walk
 from hpcagent.tools.loops.dependence import INF, Dep, Interval, test_dimensions
 from hpcagent.tools.loops.facts import BodyFacts, MemAccess
 from hpcagent.tools.loops.feasibility import feasible
@@ -31,6 +33,26 @@ def root_name(base: str) -> str:
 
 def _bound(value: Affine | None) -> float | None:
     return float(value.constant) if value is not None and value.is_const() else None
+
+
+def min_operand(src: Source, node: ts.Node) -> Affine | None:
+    """a for `a > n ? n : a`, `a >= n ? n : a`, `a < n ? a : n` or `a <= n ? a : n` (parentheses allowed) with a
+    affine: the value is never above a."""
+    while node is not None and node.type == "parenthesized_expression":
+        node = node.named_children[0] if node.named_children else None
+    if node is None or node.type != "conditional_expression":
+        return None
+    cond, yes, no = (node.child_by_field_name(f) for f in ("condition", "consequence", "alternative"))
+    while cond is not None and cond.type == "parenthesized_expression":
+        cond = cond.named_children[0] if cond.named_children else None
+    if cond is None or cond.type != "binary_expression":
+        return None
+    op = src.text_of(cond.child_by_field_name("operator"))
+    left, right = (src.text_of(cond.child_by_field_name(f)).strip() for f in ("left", "right"))
+    picks = {">": (right, left), ">=": (right, left), "<": (left, right), "<=": (left, right)}.get(op)
+    if picks is None or (src.text_of(yes).strip(), src.text_of(no).strip()) != picks:
+        return None
+    return to_affine(src, cond.child_by_field_name("left"))
 
 
 def _range(loop: Loop) -> Interval:
@@ -74,13 +96,39 @@ class MemoryAnalysis:
         self.rows = rows or {}
         """Pointers declared in the body as &a[e]: their accesses are accesses to a, shifted by e."""
         self.written = facts.writes()
+        self._caps: dict[str, Affine] | None = None
 
     def bounds(self, access: MemAccess, tag: str) -> dict[str, tuple[Affine, Affine]]:
-        """Symbolic inclusive bounds of the renamed loop indices around one access."""
+        """Symbolic inclusive bounds of the renamed loop indices around one access. An inner loop's bounds read
+        through the body's own definitions: `for (i = b_start; i < b_end; i++)` with `b_start = blk * B` and
+        `b_end = (blk + 1) * B > n ? n : (blk + 1) * B` (a strip of the loop) runs i over [blk * B, (blk + 1) * B)
+        or less."""
         loops = [self.loop, *access.inner]
         rename = {lp.index: f"{lp.index}#{tag}" for lp in loops if lp.index}
-        return {rename[lp.index]: (lp.lower.rename(rename), lp.upper.rename(rename)) for lp in loops
-                if lp.index and lp.lower is not None and lp.upper is not None}
+        caps = self.caps()
+        out = {}
+        for lp in loops:
+            if not lp.index or lp.lower is None or lp.upper is None:
+                continue
+            low, high = lp.lower, lp.upper
+            if lp is not self.loop:
+                high = next((high - Affine.var(v) + cap for v, cap in caps.items() if high.coef(v) == 1), high)
+                low, high = low.substitute(self.env) or low, high.substitute(self.env) or high
+            out[rename[lp.index]] = (low.rename(rename), high.rename(rename))
+        return out
+
+    def caps(self) -> dict[str, Affine]:
+        """Body-local names defined once as the smaller of an affine value and something else (`a > n ? n : a`,
+        `a < n ? a : n`): the affine value is an upper bound of theirs."""
+        if self._caps is None:
+            self._caps = {}
+            for node in walk(self.loop.body) if self.loop.body is not None else []:
+                value = node.child_by_field_name("value") if node.type == "init_declarator" else None
+                name = declarator_name(self.src, node) if value is not None else ""
+                cap = min_operand(self.src, value) if value is not None and name not in self.written else None
+                if cap is not None:
+                    self._caps[name] = cap
+        return self._caps
 
     def bound_rows(self, *tagged: tuple[str, MemAccess]) -> list[Affine]:
         """index - lower >= 0 and upper - index >= 0 for every renamed loop index around each (tag, access)."""
@@ -230,8 +278,9 @@ class MemoryAnalysis:
     def _regular(self, inner: Loop) -> bool:
         """Inner loop whose iteration space is the same in every iteration of the analysed loop."""
         bounds = {v for b in (inner.lower, inner.upper) if b is not None for v in b.variables()}
+        # a bound defined in the body (b_start = blk * B) may change from one iteration to the next
         return (inner.lower is not None and inner.upper is not None and abs(inner.step or 0) == 1
-                and not bounds & (self.written | {self.loop.index}))
+                and not bounds & (self.written | {self.loop.index} | set(self.env) | set(self.caps())))
 
     def run(self) -> MemoryVerdict:
         accesses = []

@@ -232,3 +232,32 @@ def privatized_candidates(fa: FileAnalyzer, mine: LoopFacts, file: str) -> list[
                     0.5 if proof == "static" else 0.3, why, "analysis")
     prop.proof = proof
     return [prop]
+
+
+def locality_order(rewrites: list[Proposal]) -> list[Proposal]:
+    """The search order of a nest's locality rewrites: the first tiling of each kind (the form that also reuses the
+    cache, as Polly would choose), then the plain loop orders, unroll-and-jam and fusion, then the other tile sizes.
+    A rewrite tried after an accepted one is kept only when faster beyond the noise, so the first tried is the one
+    the doubt favours."""
+    firsts = [c for k, c in enumerate(rewrites) if c.locality == "tile"
+              and (k == 0 or rewrites[k - 1].locality != "tile")]
+    rest = [c for c in rewrites if c not in firsts]
+    return firsts + [c for c in rest if c.locality != "tile"] + [c for c in rest if c.locality == "tile"]
+
+
+FEW_ITERATIONS = 64
+"""A proven inner loop of at most this many iterations (a block of a blocked nest) forks its thread team for that
+little work once per iteration of every loop around it: the nest's unproven outer levels are tried before it."""
+
+
+def nest_order(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: str, inner: list[Proposal],
+               own: list[Proposal]) -> list[Proposal]:
+    """The candidates of a loop left unproven by possible aliasing, in the order tried: the proven ones of the
+    levels below it (inner), its own, the first unproven one of each loop of the level below (Rodinia nw's block
+    loop under its diagonal loop; cfd's strip under its block loop comes after the block loop itself), and last the
+    proven loops of a few iterations."""
+    trips = {f.loop.line: f.trip for f in facts.values()}
+    below = [c for child in loop.children if (cf := facts.get(child.node.id)) is not None and not cf.parallel
+             and cf.unproven_clauses is not None for c in unproven_candidates(fa, facts, child, file)[:1]]
+    few = [c for c in inner if (trips.get(c.line) or FEW_ITERATIONS + 1) <= FEW_ITERATIONS]
+    return [c for c in inner if c not in few] + own + [c for c in below if c not in own] + few

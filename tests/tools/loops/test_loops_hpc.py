@@ -333,3 +333,4 @@ def test_a_gnu_attribute_on_a_local_array_is_not_a_call():
     assert len(blank) == len(ALIGNED) and b"aligned" not in blank and blank.count(b"\n") == ALIGNED.count("\n")
     # an unbalanced attribute (a truncated file) is left as it is
     assert without_attributes(b"int x __attribute__((aligned(8)") == b"int x __attribute__((aligned(8)"
+
