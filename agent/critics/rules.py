@@ -123,19 +123,18 @@ class RuleCritic:
         if stage in ("race_run", "run"):
             return Verdict("give_up", Feedback("crash", error or "the program failed",
                                                "the change breaks the program; leave this loop serial"))
-        if stage in ("test", "output") and (reduces(proposal) or proposal.line != target.line):
-            # the result changed: a reduction's other order of floating-point additions can do that, and so can a
-            # dependence; either way this change is out, but not the target's other loops and forms
-            why = "it reduces (floating-point sums in another order)" if reduces(proposal) else \
-                f"it changes line {proposal.line}, not the target itself"
+        if stage in ("test", "output"):
+            # the result changed: this change is out, and so is every other form of the loop it changes (a dependence
+            # the race check did not see, or a reduction's other order of floating-point additions), but not the
+            # target's other loops
+            why = ("it reduces (floating-point sums in another order)" if reduces(proposal) else
+                   f"it changes line {proposal.line}, not the target itself" if proposal.line != target.line else
+                   "the loop computes something else in parallel: a dependence the race check did not see")
             return Verdict(repair_or_give, Feedback(
                 "wrong_output" if stage == "output" else "test_failed", error,
-                f"the result changed and {why}: leave that change out and try the target's other candidates "
-                "(or widen test.rtol if the difference is only rounding)", {"next_candidate": True}))
-        if stage in ("test", "output"):
-            return Verdict("give_up", Feedback(
-                "wrong_output" if stage == "output" else "test_failed", error,
-                "the parallel loop computes something else: a dependence the race check did not see"))
+                f"the result changed and {why}: leave line {proposal.line} serial and try the target's other "
+                "candidates (or widen test.rtol if the difference is only rounding)",
+                {"next_candidate": True, "skip_line": proposal.line}))
         if stage == "unreliable":
             # neither accepted nor rejected: the machine was busy with something else in every try
             return Verdict("give_up", Feedback("unreliable", error, "time it again on a quiet machine (nothing else "

@@ -99,6 +99,9 @@ class AnalysisPlanner:
         if any((a.verdict.feedback.data or {}).get("try_inner") for a in history):
             # a race on an array at this level: another schedule or collapse of the same loop races too
             fresh = [c for c in fresh if c.line != target.line]
+        # a loop whose change gave a wrong result: none of its other forms (schedule, simd) either
+        wrong = {(a.verdict.feedback.data or {}).get("skip_line") for a in history}
+        fresh = [c for c in fresh if c.line not in wrong]
         if history:
             last = history[-1].proposal
             data = history[-1].verdict.feedback.data or {}

@@ -149,7 +149,7 @@ def compared_lines(base: Baseline | None) -> list[str]:
             out.append(f"- {names.get(variant, variant)}: its compiler ignores "
                        + ", ".join(f"`{f}`" for f in kinds["ignored"]))
     return ["", "## What the evidence compares", "",
-            "Outputs are compared line by line with the original's (numbers within test.rtol/atol)."] + out \
+            "Outputs are compared line by line with the original's (numbers within test.rtol/atol).", *out] \
         if out else []
 
 

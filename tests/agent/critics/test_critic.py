@@ -62,10 +62,12 @@ def test_compile_error_drops_the_clause_it_names():
     assert v.action == "repair" and v.feedback.data["drop_clauses"] == ["reduction(+:zz)"]
 
 
-def test_wrong_output_and_failed_tests_give_up():
-    for stage in ("output", "test", "race_run"):
+def test_wrong_output_and_failed_tests_end_that_loop_and_a_crash_the_target():
+    for stage in ("output", "test"):
         v = RuleCritic().review(TARGET, PRAGMA, Evidence(stage=stage, error="differs"), [])
-        assert v.action == "give_up"
+        assert v.action == "repair" and v.feedback.data == {"next_candidate": True, "skip_line": 3}, v
+        assert "a dependence the race check did not see" in v.feedback.suggestion
+    assert RuleCritic().review(TARGET, PRAGMA, Evidence(stage="race_run", error="differs"), []).action == "give_up"
 
 
 def test_a_wrong_output_from_a_reduction_or_another_loop_ends_that_change_not_the_target():
@@ -77,7 +79,7 @@ def test_a_wrong_output_from_a_reduction_or_another_loop_ends_that_change_not_th
                       (inner, "it changes line 9, not the target itself")):
         for stage in ("output", "test"):
             v = RuleCritic().review(TARGET, prop, Evidence(stage=stage, error="pixel 158: expected 105, got 104"), [])
-            assert v.action == "repair" and v.feedback.data == {"next_candidate": True}, v
+            assert v.action == "repair" and v.feedback.data == {"next_candidate": True, "skip_line": prop.line}, v
             assert why in v.feedback.suggestion and v.feedback.kind in ("wrong_output", "test_failed")
     # no attempt left: given up as before
     last = [Attempt(i, summed, Evidence(stage="output"), Verdict("repair", Feedback("wrong_output"))) for i in (1, 2, 3)]

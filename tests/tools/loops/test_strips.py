@@ -84,3 +84,28 @@ def test_a_blocked_wavefront_offers_its_block_loop_before_the_loops_of_one_block
     rep = {r.line: r for r in analyze_source(parse(BLOCKED), "w.c")}
     lines = [c.line for c in rep[2].candidates]
     assert 3 in lines and all(lines.index(3) < lines.index(k) for k in (6, 9) if k in lines), lines
+
+
+def test_after_a_wrong_result_no_other_form_of_that_loop_is_proposed(tmp_path):
+    """srad_v1 on the Rodinia dev set: its ROI sum's reduction changed one pixel, and the next attempt was the same
+    reduction with `omp simd` added. The critic names the loop, the planner skips its other forms."""
+    from hpcagent.agent.critics.rules import RuleCritic
+    from hpcagent.agent.planners.analysis import AnalysisPlanner
+    from hpcagent.agent.protocols import PlanContext
+    from hpcagent.evidence import Evidence
+    from hpcagent.records import Attempt, LoopTarget
+
+    (tmp_path / "t.c").write_text("""void tri(int n, double a[][512], double b[][512]) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j <= i; j++)
+      a[i][j] = b[i][j] * 2 + a[i][j];
+}
+""")
+    target = LoopTarget("t.c", 2, 4, "tri", verdict="unknown")
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    first = planner.propose(target, ctx, [])
+    assert first.line == 2 and "schedule(dynamic)" in first.pragma  # other schedules of line 2 follow it
+    verdict = RuleCritic().review(target, first, Evidence(stage="output", error="line 1: expected 4, got 5"), [])
+    assert verdict.action == "repair" and verdict.feedback.data["skip_line"] == 2
+    after = planner.propose(target, ctx, [Attempt(1, first, Evidence(stage="output"), verdict)])
+    assert after is not None and after.line == 3, after
