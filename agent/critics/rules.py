@@ -8,6 +8,7 @@ from pathlib import Path
 from hpcagent.evidence import Evidence, RaceSite, Timing
 from hpcagent.records import Attempt, Feedback, LoopTarget, Proposal, Verdict
 from hpcagent.tools.loops.groups import group_members, is_group
+from hpcagent.tools.loops.proposals import reduced, reduces
 
 OPS = {"+": "+", "-": "-", "*": "*", "&": "&", "|": "|", "^": "^"}
 
@@ -54,11 +55,6 @@ def unproven_gap(proposal: Proposal, check: Evidence) -> str:
     if check.test is not None and not check.test.ok:
         return "the tests failed"
     return ""
-
-
-def reduces(proposal: Proposal) -> bool:
-    """The change adds a reduction clause somewhere."""
-    return "reduction(" in (proposal.pragma or "") or any("reduction(" in e.new_text for e in proposal.edits)
 
 
 class RuleCritic:
@@ -134,7 +130,8 @@ class RuleCritic:
                 "wrong_output" if stage == "output" else "test_failed", error,
                 f"the result changed and {why}: leave line {proposal.line} serial and try the target's other "
                 "candidates (or widen test.rtol if the difference is only rounding)",
-                {"next_candidate": True, "skip_line": proposal.line}))
+                {"next_candidate": True, "skip_line": proposal.line,
+                 **({"skip_reductions": reduced(proposal)} if reduces(proposal) else {})}))
         if stage == "unreliable":
             # neither accepted nor rejected: the machine was busy with something else in every try
             return Verdict("give_up", Feedback("unreliable", error, "time it again on a quiet machine (nothing else "

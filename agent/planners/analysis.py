@@ -10,7 +10,7 @@ from hpcagent.agent.protocols import PlanContext
 from hpcagent.records import Attempt, Edit, LoopTarget, Proposal, best_accepted, loop_id, same_change
 from hpcagent.tools.loops.analysis import LoopReport, analyze_file, load_program
 from hpcagent.tools.loops.groups import group_reason, sibling_picks
-from hpcagent.tools.loops.proposals import pragma_text
+from hpcagent.tools.loops.proposals import pragma_text, reduced
 
 
 def same(a: Proposal, b: Proposal) -> bool:
@@ -101,7 +101,9 @@ class AnalysisPlanner:
             fresh = [c for c in fresh if c.line != target.line]
         # a loop whose change gave a wrong result: none of its other forms (schedule, simd) either
         wrong = {(a.verdict.feedback.data or {}).get("skip_line") for a in history}
-        fresh = [c for c in fresh if c.line not in wrong]
+        # a reduction whose other order of additions changed the result: no other loop reducing those variables
+        sums = {n for a in history for n in (a.verdict.feedback.data or {}).get("skip_reductions") or []}
+        fresh = [c for c in fresh if c.line not in wrong and not sums & set(reduced(c))]
         if history:
             last = history[-1].proposal
             data = history[-1].verdict.feedback.data or {}

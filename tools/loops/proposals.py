@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hpcagent.records import Edit, Proposal
 from hpcagent.tools.loops.calls import PURE
 from hpcagent.tools.loops.cparse import Source, walk
@@ -261,3 +263,15 @@ def nest_order(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: 
              and cf.unproven_clauses is not None for c in unproven_candidates(fa, facts, child, file)[:1]]
     few = [c for c in inner if (trips.get(c.line) or FEW_ITERATIONS + 1) <= FEW_ITERATIONS]
     return [c for c in inner if c not in few] + own + [c for c in below if c not in own] + few
+
+
+def reduces(proposal: Proposal) -> bool:
+    """The change adds a reduction clause somewhere."""
+    return "reduction(" in (proposal.pragma or "") or any("reduction(" in e.new_text for e in proposal.edits)
+
+
+def reduced(proposal: Proposal) -> list[str]:
+    """The variables the change's reduction clauses name (`reduction(+:sum, sum2)` -> sum, sum2)."""
+    text = " ".join([proposal.pragma or "", *(e.new_text for e in proposal.edits)])
+    return sorted({name.strip().split("[")[0] for m in re.finditer(r"reduction\s*\([^:]*:([^)]*)\)", text)
+                   for name in m.group(1).split(",") if name.strip()})

@@ -109,3 +109,35 @@ def test_after_a_wrong_result_no_other_form_of_that_loop_is_proposed(tmp_path):
     assert verdict.action == "repair" and verdict.feedback.data["skip_line"] == 2
     after = planner.propose(target, ctx, [Attempt(1, first, Evidence(stage="output"), verdict)])
     assert after is not None and after.line == 3, after
+
+
+def test_after_a_reduction_changed_the_result_no_loop_reducing_the_same_sum_is_proposed(tmp_path):
+    """srad_v1 again: after its ROI sum at the outer level, the planner offered the same sum at the inner level,
+    which reorders the same additions. A reduction that changed the result names its variables."""
+    from hpcagent.agent.critics.rules import RuleCritic
+    from hpcagent.agent.planners.analysis import AnalysisPlanner
+    from hpcagent.agent.protocols import PlanContext
+    from hpcagent.evidence import Evidence
+    from hpcagent.records import Attempt, LoopTarget
+
+    (tmp_path / "s.c").write_text("""double total(int n, double a[][256]) {
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++)
+      s += a[i][j];
+  return s;
+}
+""")
+    target = LoopTarget("s.c", 3, 5, "total", verdict="reduction")
+    planner, ctx = AnalysisPlanner(), PlanContext(tmp_path)
+    first = planner.propose(target, ctx, [])
+    assert first.line == 3 and "reduction(+:s)" in first.pragma
+    verdict = RuleCritic().review(target, first, Evidence(stage="output", error="line 1: expected 4.5, got 4.6"), [])
+    assert verdict.feedback.data["skip_reductions"] == ["s"]
+    assert planner.propose(target, ctx, [Attempt(1, first, Evidence(stage="output"), verdict)]) is None
+    # a wrong result that was not a reduction's: the inner loop is still offered
+    plain = Attempt(1, first, Evidence(stage="output"), RuleCritic().review(
+        target, first.__class__(**{**first.to_dict(), "pragma": "#pragma omp parallel for", "edits": []}),
+        Evidence(stage="output", error="x"), []))
+    after = planner.propose(target, ctx, [plain])
+    assert after is not None and after.line == 4
