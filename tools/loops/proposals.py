@@ -256,13 +256,18 @@ def nest_order(fa: FileAnalyzer, facts: dict[int, LoopFacts], loop: Loop, file: 
                own: list[Proposal]) -> list[Proposal]:
     """The candidates of a loop left unproven by possible aliasing, in the order tried: the proven ones of the
     levels below it (inner), its own, the first unproven one of each loop of the level below (Rodinia nw's block
-    loop under its diagonal loop; cfd's strip under its block loop comes after the block loop itself), and last the
-    proven loops of a few iterations."""
+    loop under its diagonal loop; cfd's strip under its block loop comes after the block loop itself; several
+    loops below come before its own), and last the proven loops of a few iterations."""
     trips = {f.loop.line: f.trip for f in facts.values()}
     below = [c for child in loop.children if (cf := facts.get(child.node.id)) is not None and not cf.parallel
              and cf.unproven_clauses is not None for c in unproven_candidates(fa, facts, child, file)[:1]]
     few = [c for c in inner if (trips.get(c.line) or FEW_ITERATIONS + 1) <= FEW_ITERATIONS]
-    return [c for c in inner if c not in few] + own + [c for c in below if c not in own] + few
+    below = [c for c in below if c not in own]
+    if len({c.line for c in below}) >= 2:
+        # several loops in sequence below it (a time step of sweeps, srad_v1's iteration loop): each sweep is a
+        # change of its own, while the loop around them usually carries what one step hands to the next
+        return [c for c in inner if c not in few] + below + own + few
+    return [c for c in inner if c not in few] + own + below + few
 
 
 def reduces(proposal: Proposal) -> bool:

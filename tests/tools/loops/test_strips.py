@@ -141,3 +141,19 @@ def test_after_a_reduction_changed_the_result_no_loop_reducing_the_same_sum_is_p
         Evidence(stage="output", error="x"), []))
     after = planner.propose(target, ctx, [plain])
     assert after is not None and after.line == 4
+
+
+def test_a_step_of_several_sweeps_offers_the_sweeps_before_itself():
+    """srad_v1's iteration loop: two sweeps in sequence, each left unproven by possible aliasing. They come before
+    any candidate of the loop around them, which carries what one step hands to the next."""
+    code = """void steps(int n, int steps, int s, double *a, double *b) {
+  for (int t = 0; t < steps; t++) {
+    for (int i = 1; i < n - 1; i++)
+      b[i * s] = (a[i * s - s] + a[i * s + s]) * 0.5;
+    for (int i = 1; i < n - 1; i++)
+      a[i * s] = b[i * s] + 1.0;
+  }
+}
+"""
+    cands = {r.line: r for r in analyze_source(parse(code), "t.c")}[2].candidates
+    assert [(c.line, c.proof) for c in cands] == [(3, "unproven"), (5, "unproven"), (2, "unproven")]
