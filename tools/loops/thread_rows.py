@@ -113,17 +113,19 @@ def thread_rows(src: Source, loop: Loop, facts: BodyFacts) -> ThreadRows | None:
     def by_thread(m) -> bool:
         return bool(m.subscripts) and m.subscripts[0].type == "identifier" and src.text_of(m.subscripts[0]) == name
 
-    row_firsts = {m.subscripts[0].id for m in facts.mem if m.via == "subscript" and by_thread(m)}
+    at_rows = [m for m in facts.mem if m.via == "subscript" and by_thread(m)]
+    row_firsts = {m.subscripts[0].id for m in at_rows}
     uses = [n for n in walk(loop.node) if n.type == "identifier" and src.text_of(n) == name
             and not (inner and first.start_byte <= n.start_byte < first.end_byte)]
     if not row_firsts or any(n.id not in row_firsts for n in uses):
         return None  # the thread number used as a value (printed, computed with) would change the results
-    rows = sorted({root_name(m.base) for m in facts.mem if m.via == "subscript" and by_thread(m)})
+    rows = sorted({root_name(m.base) for m in at_rows})
     if inner is None:
         bare = _team_place(src, loop, block, stmts, outer[2], at, name, declared)
         if bare is None:
             return None
-    facts.mem = [m for m in facts.mem if not (m.via == "subscript" and by_thread(m))]
+    taken = {id(m) for m in at_rows}
+    facts.mem = [m for m in facts.mem if id(m) not in taken]
     if inner is not None:
         facts.calls = [(c, node) for c, node in facts.calls
                        if not (c == THREAD_NUMBER and first.start_byte <= node.start_byte < first.end_byte)]
