@@ -223,4 +223,10 @@ class Composed(Record):
     """Loop id -> the number of its attempt in the final program in place of the one it kept alone: that one
     rewrote other accepted loops' lines (a fusion with the next loop) and so shut their changes out, and the
     program with this attempt and their changes ran faster (compose.uncovered)."""
-    _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence, "together": Evidence}
+    remainder: list[str] = field(default_factory=list)
+    """Loops each too small to clear min_speedup alone, accepted as one set on top of the composed program (their
+    set timed against it beyond the noise, see agent/run/remainder.py)."""
+    remainder_check: Evidence | None = None
+    """That set's evidence, timed against the program with the accepted changes (None when no set was kept)."""
+    _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence, "together": Evidence,
+                               "remainder_check": Evidence}

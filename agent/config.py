@@ -82,6 +82,10 @@ class SearchCfg(Section):
     """How many loops to try, hottest first."""
     min_share: float = 0.01
     """With a profile, skip loops in functions under this share of the run time."""
+    remainder: bool = True
+    """After compose, try the loops each too small to clear min_speedup alone (Amdahl) as one set on top of the
+    accepted changes, timed against the program with them: once the hot loops are parallel, the serial rest is a
+    larger share of what is left (agent/run/remainder.py). Proven changes that only add directives. false = never."""
     unproven: bool = True
     """Also try loops the analysis could not prove parallel only because of a possible dependence or aliasing
     between memory accesses (after the proven candidates); the sandbox's race check, tests and output comparison
@@ -277,6 +281,7 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 # max_targets = 6         # loops to try, hottest first
 # unproven = true         # also try loops the analysis could not prove (possible dependence or aliasing), after
 #                         # the proven candidates; only the race check, tests and outputs vouch for them
+# remainder = true        # loops too small alone are tried as one set on top of the accepted changes
 
 [threads]
 # count = 2               # threads of the timed runs

@@ -98,6 +98,8 @@ class Lab(Protocol):
         """Build, run, test and race-check the original; raise BadInput / BuildFailed when it cannot be used."""
         ...
 
-    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
-        """Race-check, build, run, test and time the candidate tree work/tree against the original."""
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
+        """Race-check, build, run, test and time the candidate tree work/tree; outputs are compared with the
+        original's, the timing is against work/base (the original) or, when given, another tree of work (built
+        here first: the program with the accepted changes, under the small loops tried on top of it)."""
         ...

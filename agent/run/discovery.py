@@ -56,9 +56,12 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
                 continue
             if t.share is not None and amdahl(t.share, cfg.threads.count) < cfg.budget.min_speedup:
                 # Even a perfect parallelization of this loop could not clear the acceptance bar.
+                # Kept with its target record when the analysis has a change: after compose, such loops are tried
+                # together on top of the accepted changes (agent/run/remainder.py).
                 skipped.append({"loop": t.loop_id, "share": t.share,
                                 "reason": f"{t.share:.1%} of the time: at most {amdahl(t.share, cfg.threads.count):.3f}x "
-                                          f"overall, under min_speedup {cfg.budget.min_speedup}"})
+                                          f"overall, under min_speedup {cfg.budget.min_speedup}",
+                                **({"target": t.to_dict()} if t.proposals else {})})
                 continue
         if cfg.agent.planner == "analysis" and t.proposals == 0:
             skipped.append({"loop": t.loop_id, "share": t.share,

@@ -9,7 +9,8 @@ evidence. An outcome is a dict:
      "speedup": 1.8,              # passed / timing: the median speedup the timer reports
      "variable": "s",             # race: the racing variable (its line: the line after the first added one)
      "times": 1,                  # optional: the outcome holds for its first N matching checks, then the next one
-     "tree": "final"}             # optional: only for this tree (cand: one change; final: the composed program)
+     "tree": "final"}             # optional: only for this tree (cand: one change; final: the composed program;
+                                  # rest: the small loops' set on top of it, agent/run/remainder.py)
 
 With no outcome matching, a change times at 1.0x, within the noise. `hpcagent optimize --sandbox fake:FILE` runs
 with the outcomes of a JSON file: {"outcomes": [...], "profile": {...}, "baseline_seconds": 1.0, "delay": 0.0}.
@@ -48,6 +49,8 @@ class FakeLab:
         """How often each outcome has decided a check (for `times`)."""
         self.calls: list[tuple[str, list[str]]] = []
         """(tree, the lines its change added) for each evidence call."""
+        self.references: list[str] = []
+        """The tree each evidence call was timed against (base: the original)."""
 
     @classmethod
     def from_file(cls, path: str | Path) -> FakeLab:
@@ -67,13 +70,14 @@ class FakeLab:
         return Baseline(seconds=self.baseline_seconds, stdout="result 42\n",
                         race_runs=[RaceRun(threads=t) for t in cfg.threads.race])
 
-    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
         time.sleep(self.delay)
+        self.references.append(reference)
         added = added_lines(work / "orig", work / tree)
         self.calls.append((tree, [text for _, _, text in added]))
         chosen = [o for o in self.outcomes if any(o.get("match", "") in text for _, _, text in added)
                   and self.used.get(id(o), 0) < o.get("times", float("inf")) and o.get("tree", tree) == tree]
-        if tree == "final" and chosen:  # a composed program: the first failure of its changes, else the best gain
+        if tree in ("final", "rest") and chosen:  # a composed program: the first failure of its changes, else the best gain
             failing = [o for o in chosen if o.get("stage", "passed") != "passed"]
             outcome = failing[0] if failing else max(chosen, key=lambda o: o.get("speedup", 1.0))
         else:

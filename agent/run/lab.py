@@ -222,8 +222,9 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
                     coverage_error=covered if isinstance(covered, str) else "")
 
 
-def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
-    """Race-check, build, run, test and time one candidate tree; stop at the first stage that fails."""
+def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
+    """Race-check, build, run, test and time one candidate tree; stop at the first stage that fails. The timing is
+    against work/base, the original as built for the baseline, or against another tree (built here first)."""
     limit = limits_from(cfg, base)
     race = race_evidence(sandbox, work, tree, cfg, limit["race"], base)
     known = base.known_races
@@ -266,13 +267,16 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline) -> Evi
         if not res[2].ok:
             return fail(ev, "test", f"tests fail: {res[2].reason or 'exit ' + str(res[2].exit_code)}")
 
-    # A warm-up pair before the timed runs only for a short program: a run of seconds pays its first-run costs
-    # (page cache, loading, the clock ramping up) in well under a percent of its time, the candidate has just run at
-    # full size for the output check, and the warm-up pair was a sixth of mvt's 7.5-second agent timings.
+    # A warm-up pair only for a short program: a run of seconds pays its first-run costs (page cache, loading, the
+    # clock ramping up) in under a percent of its time; the pair was a sixth of mvt's 7.5-second agent timings.
     warmup = 1 if (base.seconds or 0.0) < WARMUP_BELOW else 0
+    if reference != "base":  # another tree to time against: built here first, with the release flags
+        bad = next((r for r in sandbox.run(work, run_steps(cfg, work, reference, False, base)[:-1]) if not r.ok), None)
+        if bad is not None:
+            return fail(ev, "build", f"the reference in {reference} does not build: {bad.reason or bad.exit_code}")
 
     def timed() -> Timing:
-        return time_interleaved(sandbox, work, {"cwd": "base", "cmd": cfg.run.command},
+        return time_interleaved(sandbox, work, {"cwd": reference, "cmd": cfg.run.command},
                                 {"cwd": tree, "cmd": cfg.run.command}, threads=cfg.threads.count,
                                 reps=cfg.budget.timing_reps, warmup=warmup, timeout=limit["run"],
                                 min_speedup=cfg.budget.min_speedup,
@@ -392,5 +396,5 @@ class SandboxLab:
     def baseline(self, work: Path, cfg: Config) -> Baseline:
         return baseline(self.sandbox, work, cfg)
 
-    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline) -> Evidence:
-        return evidence(self.sandbox, work, tree, cfg, base)
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
+        return evidence(self.sandbox, work, tree, cfg, base, reference)

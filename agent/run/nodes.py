@@ -17,6 +17,7 @@ from hpcagent.agent.protocols import Critic, Lab, PlanContext, Planner
 from hpcagent.agent.run import compose as composing
 from hpcagent.agent.run.discovery import amdahl, discover_targets, keep_executed
 from hpcagent.agent.run.lab import fresh_copy
+from hpcagent.agent.run.remainder import small_targets, try_remainder
 from hpcagent.agent.run.state import RunState
 from hpcagent.agent.run.transcript import Transcript
 from hpcagent.evidence import Baseline, Evidence
@@ -345,6 +346,12 @@ def compose(state: RunState, runtime: Rt) -> dict:
                          f"{swap.number} and their changes ran faster ({result.check.speedup:.2f}x); "
                          f"{swap.verdict.feedback.evidence}")
             lp.accepted = swap
+    small = small_targets((state.get("profile") or {}).get("skipped", []))
+    if config(state).search.remainder and small and not over_budget(state):
+        reports = ctx.shared_analysis(work(state) / "orig").reports
+        result, more = try_remainder(ctx.lab, work(state), config(state), Baseline.from_dict(state["baseline"]),
+                                     result, loops, small, reports, ctx.transcript.event)
+        loops += more
     return {"phase": "report", "composed": result.to_dict(), "loops": [lp.to_dict() for lp in loops]}
 
 

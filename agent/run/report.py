@@ -72,7 +72,8 @@ def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
                      **({"covered_by": composed.covered[loop]} if loop in composed.covered else {}),
                      "speedup": tm.speedup, "speedup_min": tm.speedup_min,
                      "speedup_max": tm.speedup_max, "proof": proof_of(acc),
-                     **({"together": True} if loop in composed.confirmed else {})})
+                     **({"together": True} if loop in composed.confirmed else {}),
+                     **({"remainder": True} if loop in composed.remainder else {})})
     return {"run_id": state["run_id"], "repo": state["repo"], "tried": len(rows),
             "accepted": len(kept), "loops": rows,
             "baseline_seconds": (state.get("baseline") or {}).get("seconds"),
@@ -82,7 +83,16 @@ def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
                               **({"unreliable": timing.unreliable} if timing.unreliable else {}),
                               **({"within_noise": True} if kept and timing.verdict == "within noise" else {})},
             "dropped_in_compose": [d.to_dict() for d in composed.dropped],
+            **({"remainder": remainder_summary(composed)} if composed.remainder else {}),
             "profile_error": (state.get("profile") or {}).get("error")}
+
+
+def remainder_summary(composed: Composed) -> dict:
+    """The small loops accepted as a set on top of the others, and that set's timing against the program with
+    those others (agent/run/remainder.py)."""
+    t = (composed.remainder_check.timing if composed.remainder_check else None) or Timing()
+    return {"loops": composed.remainder, "speedup_over_composed": t.speedup, "min": t.speedup_min,
+            "max": t.speedup_max}
 
 
 def _edit_text(edit: Edit) -> str:
@@ -205,6 +215,13 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
                          f"itself; applied as a set they made the program {t.speedup:.2f}x faster (min "
                          f"{t.speedup_min:.2f}, max {t.speedup_max:.2f}), beyond the noise: "
                          + ", ".join(f"`{x}`" for x in together) + ".")
+        small = [lp["loop"] for lp in summary["loops"] if lp.get("remainder")]
+        if small and composed.remainder_check is not None and composed.remainder_check.timing is not None:
+            t = composed.remainder_check.timing
+            lines.append(f"{len(small)} of them each too small to clear min_speedup alone, accepted as one set on "
+                         f"top of the other changes: timed against the program with those changes, the set made it "
+                         f"{t.speedup:.2f}x faster (min {t.speedup_min:.2f}, max {t.speedup_max:.2f}), beyond the "
+                         "noise: " + ", ".join(f"`{x}`" for x in small) + ".")
         unproven = [lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted" and lp.get("proof") == "unproven"]
         if unproven:
             lines.append(f"{len(unproven)} of them not proven by the analysis (accepted on the sandbox's evidence "
@@ -230,7 +247,8 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         lines.append(f"{prof.get('samples', 0)} call stacks sampled{cpu}; loops ranked by inclusive time (their "
                      "callees' time counts). Loops tried, hottest first:")
     lines += views_lines(prof.get("views"))
-    lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", [])]
+    tried = {lp.loop_id for lp in loops}  # (a loop too small alone may have been tried in the remainder set)
+    lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", []) if s["loop"] not in tried]
     for o in prof.get("outside", []):  # only a profile has them
         lines.append(f"- in no loop the analysis read: `{o['line']}`, {o['share']:.1%} of the samples (straight-line "
                      "code, or a loop hidden from the analysis, e.g. inside a macro)")
@@ -241,7 +259,7 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         share = f"{lp['share'] * 100:.1f}%" if lp["share"] is not None else "n/a"
         sp = f"{lp['speedup']:.2f}x ({lp['speedup_min']:.2f}-{lp['speedup_max']:.2f})" if lp["speedup"] else "-"
         status = lp["status"] + (" (unproven)" if lp.get("proof") == "unproven" else "") + \
-            (" (together)" if lp.get("together") else "")
+            (" (together)" if lp.get("together") else "") + (" (small, as a set)" if lp.get("remainder") else "")
         lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {status} | {sp} | {lp['attempts']} |")
     final = {row["loop"]: row["status"] + (" (together)" if row.get("together") else "") for row in summary["loops"]}
     for lp in loops:

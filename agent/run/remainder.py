@@ -1,0 +1,191 @@
+"""The remainder: loops each too small to clear min_speedup alone, tried together on top of the accepted changes.
+
+Discovery leaves out a loop whose share of the run could not give budget.min_speedup even if it ran perfectly in
+parallel (Amdahl). Once the hot loops are parallel, the serial rest is a larger share of what is left: three loops
+of 3% each in a program made 1.6x faster are 14% of the new run. They are what separates a 1.6x program from the
+experts' 1.85x (Rodinia's cfd), and no one of them can show a gain against the original. So after compose the
+analysis's proven change for each of them is applied as one set on top of the composed program, checked like any
+candidate (race check, output, tests) and timed against the composed program itself; a set faster beyond the noise
+joins the final program, which is then checked and timed against the original again for the report's figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from hpcagent.agent.config import Config
+from hpcagent.agent.protocols import Lab
+from hpcagent.agent.run.discovery import amdahl
+from hpcagent.agent.run.lab import fresh_copy
+from hpcagent.evidence import Baseline, Evidence
+from hpcagent.records import Attempt, Composed, Dropped, Feedback, LoopResult, LoopTarget, Proposal, Verdict
+from hpcagent.tools.patch import EditError, apply_edits, original_line
+
+MAX_LOOPS = 8
+"""At most this many small loops in one set (the hottest first)."""
+
+
+def small_targets(skipped: list[dict]) -> list[LoopTarget]:
+    """The loops discovery left out as too small alone (they carry their target record), hottest first."""
+    out = [LoopTarget.from_dict(s["target"]) for s in skipped if s.get("target")]
+    return sorted(out, key=lambda t: (-(t.share or 0.0), t.file, t.line))
+
+
+def overlaps(a: LoopTarget, b: LoopTarget) -> bool:
+    return a.file == b.file and a.line <= b.end_line and b.line <= a.end_line
+
+
+def first_plain_change(reports, t: LoopTarget) -> Proposal | None:
+    """The analysis's first proven change of a loop that only adds directives (no rewrite, no group)."""
+    report = next((r for r in reports if r.line == t.line), None)
+    for c in (report.candidates if report is not None else []):
+        if c.proof != "unproven" and not c.locality and not c.members and c.kind == "pragma":
+            return c
+    return None
+
+
+def choose(small: list[LoopTarget], kept: list[LoopResult], reports_of: Callable[[str], list],
+           speedup: float, threads: int, min_speedup: float) -> tuple[list[tuple[LoopTarget, Proposal]], str]:
+    """The set to try and why (or [] and why not). A loop inside or around a kept loop, or holding a line a kept
+    change edits (a thread team's region at a call site), is left out: its change would nest one parallel region in
+    another. So is one inside or around a loop already in the set. Each loop's share of the composed program is its
+    share of the original times the composed program's speedup."""
+    chosen: list[tuple[LoopTarget, Proposal]] = []
+    taken = [lp.target for lp in kept]
+    edited = [(e.file, e.start_line) for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
+    for t in small:
+        if len(chosen) >= MAX_LOOPS or any(overlaps(t, o) for o in taken) or \
+                any(f == t.file and t.line <= line <= t.end_line for f, line in edited):
+            continue
+        try:
+            change = first_plain_change(reports_of(t.file), t)
+        except Exception:  # an analysis that cannot read the file proposes nothing
+            change = None
+        if change is not None:
+            chosen.append((t, change))
+            taken.append(t)
+    if not chosen:
+        return [], "no loop too small alone has a proven change that only adds directives"
+    share = min(1.0, sum(t.share or 0.0 for t, _ in chosen) * max(speedup, 1.0))
+    bound = amdahl(share, threads)
+    what = (f"{len(chosen)} loop(s) each too small alone, together {share:.1%} of the "
+            + ("program with the accepted changes" if kept else "run"))
+    if bound < min_speedup:
+        return [], f"{what}: at most {bound:.3f}x, under min_speedup {min_speedup}"
+    return chosen, f"{what}: up to {bound:.3f}x"
+
+
+def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, loops: list[LoopResult],
+                  small: list[LoopTarget], reports_of: Callable[[str], list],
+                  log: Callable[..., object]) -> tuple[Composed, list[LoopResult]]:
+    """Try the small loops as one set on top of the composed program. Returns the composed record (extended with
+    the set when it is kept) and a LoopResult per small loop tried (accepted, or given up with the set's evidence).
+    A set that races drops the racing loops and is tried once more."""
+    kept = [lp for lp in loops if lp.loop_id in composed.kept] if composed.ok else []
+    speedup = composed.check.speedup if composed.ok and composed.check is not None else 1.0
+    chosen, why = choose(small, kept, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup)
+    log("remainder", loops=[t.loop_id for t, _ in chosen], reason=why)
+    if not chosen:
+        return composed, []
+    base_edits = [e for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
+    reference = "base"
+    if kept:  # the composed program as the reference of the timing, built afresh by the lab
+        apply_edits(fresh_copy(work / "orig", work / "ref"), base_edits)
+        reference = "ref"
+    results: list[LoopResult] = []
+    ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
+    racing = racing_small(chosen, ev, base_edits)
+    if racing and len(racing) < len(chosen):
+        results += [given_up(t, p, ev, "too small alone, and its change raced when tried together with the other "
+                                       f"small loops: {ev.error}") for t, p in racing]
+        chosen = [c for c in chosen if c not in racing]
+        ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
+    if not ev.passed:
+        results += [given_up(t, p, ev, f"too small alone, and tried together with {len(chosen) - 1} other small "
+                                       f"loop(s): the set failed at {ev.stage}: {ev.error}") for t, p in chosen]
+        return composed, results
+    return finish(lab, work, cfg, base, composed, kept, chosen, ev, results, log)
+
+
+def check_set(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: list, chosen, reference: str,
+              log: Callable[..., object]) -> Evidence:
+    """The set applied on top of the composed program in work/rest and checked, timed against the reference."""
+    try:
+        apply_edits(fresh_copy(work / "orig", work / "rest"), base_edits + [e for _, p in chosen for e in p.edits])
+    except EditError as exc:
+        ev = Evidence(stage="apply", error=str(exc))
+    else:
+        ev = lab.evidence(work, "rest", cfg, base, reference=reference)
+    log("compose", loops=[t.loop_id for t, _ in chosen], stage=ev.stage, error=ev.error, remainder=True,
+        reference=reference, timing=ev.timing.to_dict() if ev.timing else None)
+    return ev
+
+
+def racing_small(chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence, base_edits: list) -> list:
+    """The small loops a race of the set falls in (its lines mapped back to the original)."""
+    if ev.stage != "race" or ev.race is None:
+        return []
+    edits = base_edits + [e for _, p in chosen for e in p.edits]
+    hit = []
+    for race in ev.race.races:
+        for file, line in ((race.file, race.line), (race.other_file or race.file, race.other_line)):
+            orig = original_line(edits, file, line)
+            hit += [c for c in chosen if orig is not None and c[0].file == file and c[0].line <= orig <= c[0].end_line
+                    and c not in hit]
+    return hit
+
+
+def finish(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, kept: list[LoopResult],
+           chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence, results: list[LoopResult],
+           log: Callable[..., object]) -> tuple[Composed, list[LoopResult]]:
+    """The set passed against the composed program: the final program with it, checked and timed against the
+    original for the report's figure. A final program that fails there keeps the composed one."""
+    tm = ev.timing
+    gain = (f"{tm.speedup:.2f}x (min {tm.speedup_min:.2f}, max {tm.speedup_max:.2f}) beyond the noise, timed "
+            + ("against the program with the accepted changes" if kept else "against the original")) if tm else ""
+    ids = [t.loop_id for t, _ in chosen]
+    if not kept:
+        files = apply_edits(fresh_copy(work / "orig", work / "final"), [e for _, p in chosen for e in p.edits])
+        final = ev
+    else:
+        files = apply_edits(fresh_copy(work / "orig", work / "final"),
+                            [e for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
+                            + [e for _, p in chosen for e in p.edits])
+        final = lab.evidence(work, "final", cfg, base)
+        log("compose", loops=[*composed.kept, *ids], stage=final.stage, error=final.error,
+            timing=final.timing.to_dict() if final.timing else None)
+        quiet = final.stage == "timing" and final.timing is not None and final.timing.verdict == "within noise" \
+            and final.speedup >= cfg.budget.min_speedup  # the headline figure in doubt, not the set (as in compose)
+        if not (final.passed or final.stage == "unreliable" or quiet):
+            apply_edits(fresh_copy(work / "orig", work / "final"),
+                        [e for lp in kept for e in lp.accepted.proposal.edits])  # type: ignore[union-attr]
+            why = f"the small loops' set passed on top of the accepted changes, but the whole program with it " \
+                  f"failed at {final.stage}: {final.error}"
+            results += [given_up(t, p, ev, why) for t, p in chosen]
+            return replace(composed, dropped=[*composed.dropped, *(Dropped(i, why) for i in ids)]), results
+    runs = len(ev.race.runs) if ev.race else 0
+    verdict = Verdict("accept", Feedback("accepted", evidence=(
+        f"race-free in {runs} race-check runs, {'tests pass' if ev.test else 'output matches the original'}, "
+        f"applied with {len(chosen) - 1} other small loop(s): {gain}")))
+    for t, p in chosen:
+        attempt = Attempt(1, p, ev.slim(), verdict)
+        results.append(LoopResult(t, "accepted", f"too small to clear min_speedup alone; accepted together with "
+                                                 f"{len(chosen) - 1} other small loop(s): {gain}", [attempt], attempt))
+    out = replace(composed, ok=True, kept=[*composed.kept, *ids], files=sorted(set(composed.files) | set(files)),
+                  check=final, remainder=ids, remainder_check=ev)
+    return out, results
+
+
+KINDS = {"output": "wrong_output", "test": "test_failed", "build": "compile_error", "race_build": "compile_error",
+         "run": "crash", "race_run": "crash", "apply": "crash"}
+"""The critic's feedback kind for the stage a set failed at (agent/critics/rules.py)."""
+
+
+def given_up(t: LoopTarget, p: Proposal, ev: Evidence, why: str) -> LoopResult:
+    kind = KINDS.get(ev.stage) or ("not_faster" if ev.stage == "timing" else ev.stage)
+    if ev.stage == "timing" and ev.timing is not None and ev.timing.verdict == "slower":
+        kind = "slower"
+    attempt = Attempt(1, p, ev.slim(), Verdict("give_up", Feedback(kind, evidence=ev.error or ev.stage)))
+    return LoopResult(t, "given_up", why, [attempt])
