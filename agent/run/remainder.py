@@ -21,6 +21,7 @@ from hpcagent.agent.run.discovery import amdahl
 from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.evidence import Baseline, Evidence
 from hpcagent.records import Attempt, Composed, Dropped, Feedback, LoopResult, LoopTarget, Proposal, Verdict
+from hpcagent.sandbox.coverage import entered
 from hpcagent.tools.patch import EditError, apply_edits, original_line
 
 MAX_LOOPS = 8
@@ -37,21 +38,25 @@ def overlaps(a: LoopTarget, b: LoopTarget) -> bool:
     return a.file == b.file and a.line <= b.end_line and b.line <= a.end_line
 
 
-def first_plain_change(reports, t: LoopTarget) -> Proposal | None:
-    """The analysis's first proven change of a loop that only adds directives (no rewrite, no group)."""
+def first_plain_change(reports, t: LoopTarget, unproven: bool = False) -> Proposal | None:
+    """The analysis's first change of a loop that only adds directives (no rewrite, no group): a proven one, else,
+    when `unproven`, one the analysis left unproven only by a possible dependence or aliasing."""
     report = next((r for r in reports if r.line == t.line), None)
-    for c in (report.candidates if report is not None else []):
-        if c.proof != "unproven" and not c.locality and not c.members and c.kind == "pragma":
-            return c
-    return None
+    plain = [c for c in (report.candidates if report is not None else [])
+             if not c.locality and not c.members and c.kind == "pragma"]
+    return next((c for c in plain if c.proof != "unproven"), None) or \
+        (next((c for c in plain if c.proof == "unproven"), None) if unproven else None)
 
 
 def choose(small: list[LoopTarget], kept: list[LoopResult], reports_of: Callable[[str], list],
-           speedup: float, threads: int, min_speedup: float) -> tuple[list[tuple[LoopTarget, Proposal]], str]:
+           speedup: float, threads: int, min_speedup: float,
+           unproven: Callable[[LoopTarget], bool] = lambda t: False) -> tuple[list[tuple[LoopTarget, Proposal]], str]:
     """The set to try and why (or [] and why not). A loop inside or around a kept loop, or holding a line a kept
     change edits (a thread team's region at a call site), is left out: its change would nest one parallel region in
     another. So is one inside or around a loop already in the set. Each loop's share of the composed program is its
-    share of the original times the composed program's speedup."""
+    share of the original times the composed program's speedup. unproven(t): whether t may get a change the
+    analysis did not prove (search.unproven, and the race-check input runs the loop: the race check must speak
+    for it)."""
     chosen: list[tuple[LoopTarget, Proposal]] = []
     taken = [lp.target for lp in kept]
     edited = [(e.file, e.start_line) for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
@@ -60,14 +65,15 @@ def choose(small: list[LoopTarget], kept: list[LoopResult], reports_of: Callable
                 any(f == t.file and t.line <= line <= t.end_line for f, line in edited):
             continue
         try:
-            change = first_plain_change(reports_of(t.file), t)
+            change = first_plain_change(reports_of(t.file), t, unproven(t))
         except Exception:  # an analysis that cannot read the file proposes nothing
             change = None
         if change is not None:
             chosen.append((t, change))
             taken.append(t)
     if not chosen:
-        return [], "no loop too small alone has a proven change that only adds directives"
+        return [], "no loop too small alone has a change that only adds directives (proven, or unproven and run " \
+                   "by the race-check input)"
     share = min(1.0, sum(t.share or 0.0 for t, _ in chosen) * max(speedup, 1.0))
     bound = amdahl(share, threads)
     what = (f"{len(chosen)} loop(s) each too small alone, together {share:.1%} of the "
@@ -82,10 +88,15 @@ def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: C
                   log: Callable[..., object]) -> tuple[Composed, list[LoopResult]]:
     """Try the small loops as one set on top of the composed program. Returns the composed record (extended with
     the set when it is kept) and a LoopResult per small loop tried (accepted, or given up with the set's evidence).
-    A set that races drops the racing loops and is tried once more."""
+    A set that races drops the loops the races fall in and is tried once more; so does a passing set holding a
+    change the analysis did not prove without the full evidence such a change needs."""
     kept = [lp for lp in loops if lp.loop_id in composed.kept] if composed.ok else []
     speedup = composed.check.speedup if composed.ok and composed.check is not None else 1.0
-    chosen, why = choose(small, kept, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup)
+
+    def unproven(t: LoopTarget) -> bool:
+        return cfg.search.unproven and base.executed is not None and entered(base.executed, t.file, t.line, t.end_line)
+
+    chosen, why = choose(small, kept, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup, unproven)
     log("remainder", loops=[t.loop_id for t, _ in chosen], reason=why)
     if not chosen:
         return composed, []
@@ -96,12 +107,14 @@ def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: C
         reference = "ref"
     results: list[LoopResult] = []
     ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
-    racing = racing_small(chosen, ev, base_edits)
-    if racing and len(racing) < len(chosen):
-        results += [given_up(t, p, ev, "too small alone, and its change raced when tried together with the other "
-                                       f"small loops: {ev.error}") for t, p in racing]
-        chosen = [c for c in chosen if c not in racing]
+    out = racing_small(chosen, ev, base_edits) or short_of_evidence(chosen, ev)
+    if out and len(out) < len(chosen):
+        results += [given_up(*chosen[i], ev, f"too small alone, and left out of the set of small loops: {why}")
+                    for i, why in out.items()]
+        chosen = [c for i, c in enumerate(chosen) if i not in out]
         ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
+    if ev.passed and short_of_evidence(chosen, ev):  # (every member short of it, or again after the second try)
+        ev = replace(ev, stage="evidence", error="; ".join(short_of_evidence(chosen, ev).values()))
     if not ev.passed:
         results += [given_up(t, p, ev, f"too small alone, and tried together with {len(chosen) - 1} other small "
                                        f"loop(s): the set failed at {ev.stage}: {ev.error}") for t, p in chosen]
@@ -123,18 +136,32 @@ def check_set(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: lis
     return ev
 
 
-def racing_small(chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence, base_edits: list) -> list:
-    """The small loops a race of the set falls in (its lines mapped back to the original)."""
+def racing_small(chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence, base_edits: list) -> dict:
+    """The small loops a race of the set falls in (its lines mapped back to the original): their index in chosen
+    -> why."""
     if ev.stage != "race" or ev.race is None:
-        return []
+        return {}
     edits = base_edits + [e for _, p in chosen for e in p.edits]
-    hit = []
+    hit: dict[int, str] = {}
     for race in ev.race.races:
         for file, line in ((race.file, race.line), (race.other_file or race.file, race.other_line)):
             orig = original_line(edits, file, line)
-            hit += [c for c in chosen if orig is not None and c[0].file == file and c[0].line <= orig <= c[0].end_line
-                    and c not in hit]
+            for i, (t, _) in enumerate(chosen):
+                if orig is not None and t.file == file and t.line <= orig <= t.end_line and i not in hit:
+                    hit[i] = f"the set races at {race.file}:{race.line} on {race.variable or '?'}, inside this loop"
     return hit
+
+
+def short_of_evidence(chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence) -> dict:
+    """The members whose change the analysis did not prove and for which the set's passing evidence is not the
+    full evidence such a change needs (agent/critics/rules.py unproven_gap): their index in chosen -> why; {} unless
+    the set passed."""
+    from hpcagent.agent.critics.rules import unproven_gap
+
+    if not ev.passed:
+        return {}
+    return {i: f"not proven by the analysis, and {gap}" for i, (_, p) in enumerate(chosen)
+            if (gap := unproven_gap(p, ev))}
 
 
 def finish(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, kept: list[LoopResult],

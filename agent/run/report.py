@@ -208,20 +208,17 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
             lines.append("This final timing of the whole program was within the noise. It is the same program as "
                          "the change (or set of changes) accepted on a timing beyond the noise, which stands; "
                          "build, race check, output and tests were run again on it and passed.")
-        together = [lp["loop"] for lp in summary["loops"] if lp.get("together")]
-        if together and composed.together is not None and composed.together.timing is not None:
-            t = composed.together.timing
-            lines.append(f"{len(together)} of them accepted together, not alone: each was within the noise by "
-                         f"itself; applied as a set they made the program {t.speedup:.2f}x faster (min "
-                         f"{t.speedup_min:.2f}, max {t.speedup_max:.2f}), beyond the noise: "
-                         + ", ".join(f"`{x}`" for x in together) + ".")
-        small = [lp["loop"] for lp in summary["loops"] if lp.get("remainder")]
-        if small and composed.remainder_check is not None and composed.remainder_check.timing is not None:
-            t = composed.remainder_check.timing
-            lines.append(f"{len(small)} of them each too small to clear min_speedup alone, accepted as one set on "
-                         f"top of the other changes: timed against the program with those changes, the set made it "
-                         f"{t.speedup:.2f}x faster (min {t.speedup_min:.2f}, max {t.speedup_max:.2f}), beyond the "
-                         "noise: " + ", ".join(f"`{x}`" for x in small) + ".")
+        for key, check, what in (
+                ("together", composed.together, "accepted together, not alone: each was within the noise by itself; "
+                                                "applied as a set they made the program"),
+                ("remainder", composed.remainder_check, "each too small to clear min_speedup alone, accepted as one "
+                                                        "set on top of the other changes: timed against the program "
+                                                        "with those changes, the set made it")):
+            ids = [lp["loop"] for lp in summary["loops"] if lp.get(key)]
+            if ids and check is not None and check.timing is not None:
+                t = check.timing
+                lines.append(f"{len(ids)} of them {what} {t.speedup:.2f}x faster (min {t.speedup_min:.2f}, max "
+                             f"{t.speedup_max:.2f}), beyond the noise: " + ", ".join(f"`{x}`" for x in ids) + ".")
         unproven = [lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted" and lp.get("proof") == "unproven"]
         if unproven:
             lines.append(f"{len(unproven)} of them not proven by the analysis (accepted on the sandbox's evidence "

@@ -70,8 +70,9 @@ def test_a_race_of_the_set_names_the_small_loop_it_falls_in():
     # line 28 of the original, inside the loop at 26
     race = RaceCheck(build=Build(ok=True),
                      races=[RaceSite(file="app.c", line=29, other_file="app.c", other_line=29, kind="write-write")])
-    assert racing_small(chosen, Evidence(stage="race", race=race), []) == [chosen[0]]
-    assert racing_small(chosen, Evidence(stage="output"), []) == []
+    assert racing_small(chosen, Evidence(stage="race", race=race), []) == \
+        {0: "the set races at app.c:29 on ?, inside this loop"}
+    assert racing_small(chosen, Evidence(stage="output"), []) == {}
 
 
 def run(tmp_path: Path, outcomes: list[dict], **overrides) -> tuple[dict, Path, FakeLab]:
@@ -175,3 +176,29 @@ def test_the_small_loops_are_accepted_together_in_the_sandbox(tmp_path: Path):
         assert summary["whole_program"]["speedup"] > sets[-1]["timing"]["speedup"]
     else:
         assert all(rows[i]["status"] == "given_up" for i in IDS)
+
+
+def test_a_change_the_analysis_did_not_prove_joins_only_where_the_race_check_can_speak_for_it():
+    from types import SimpleNamespace
+
+    from hpcagent.agent.run.remainder import first_plain_change, short_of_evidence
+    from hpcagent.records import Proposal
+
+    def change(line: int, proof: str, **kw) -> Proposal:
+        return Proposal("app.c", line, line + 4, pragma="#pragma omp parallel for", proof=proof, **kw)
+
+    fused = change(26, "static", locality="fusion")
+    reports = [SimpleNamespace(line=26, candidates=[fused, change(26, "unproven")]),
+               SimpleNamespace(line=32, candidates=[change(32, "unproven"), change(32, "static")])]
+    # a proven plain change first, wherever it is in the list; a rewrite never
+    assert first_plain_change(reports, SMALL[1]).proof == "static"
+    assert first_plain_change(reports, SMALL[0]) is None
+    assert first_plain_change(reports, SMALL[0], unproven=True).proof == "unproven"
+    # unproven(t): allowed for the loop at 26 only (say the race-check input never runs the one at 38)
+    chosen, _ = choose(SMALL[:2], [], lambda f: reports, 2.0, 2, 1.01, unproven=lambda t: t.line == 26)
+    assert [(t.line, p.proof) for t, p in chosen] == [(26, "unproven"), (32, "static")]
+    assert choose(SMALL[:1], [], lambda f: reports, 2.0, 2, 1.01)[0] == []
+    # a passing set whose output was never compared is not the full evidence an unproven change needs
+    short = short_of_evidence(chosen, Evidence(stage="passed", race=RaceCheck(build=Build(ok=True))))
+    assert list(short) == [0] and short[0].startswith("not proven by the analysis, and the race check was not clean")
+    assert short_of_evidence(chosen, Evidence(stage="timing")) == {}
