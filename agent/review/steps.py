@@ -272,8 +272,17 @@ class RunView:
         if timing.get("a"):
             sections.append(Section("timing", "timing", timing))
         speed = f", {timing['speedup']:.2f}x" if timing.get("speedup") else ""
+        if e.get("remainder"):  # the small loops' set, timed against the program with the accepted changes
+            speed += " over the accepted changes" if speed and e.get("reference") != "base" else ""
+            return (f"small loops as a set, {len(e.get('loops', []))} change(s): {stage}{speed}",
+                    "accepted" if stage == "passed" else "failed" if e.get("error") else "info", sections)
         return (f"compose {len(e.get('loops', []))} change(s): {stage}{speed}",
                 "accepted" if stage == "passed" else "failed" if e.get("error") else "info", sections)
+
+    def _on_remainder(self, e):
+        loops = e.get("loops") or []
+        return (f"small loops chosen as a set: {len(loops)}", "info",
+                [Section("remainder", "text", "\n".join([*loops, e.get("reason", "")]))])
 
     def _on_model_call(self, e):
         messages = e.get("messages") or []

@@ -13,6 +13,7 @@ from conftest import DATA
 
 from hpcagent.agent.config import load_config
 from hpcagent.agent.planners.analysis import TreeAnalysis
+from hpcagent.agent.review.steps import RunView
 from hpcagent.agent.run.fake_lab import FakeLab
 from hpcagent.agent.run.remainder import choose, racing_small, small_targets
 from hpcagent.agent.run.runner import exit_code, start
@@ -122,6 +123,12 @@ def test_the_small_loops_are_accepted_together_on_top_of_the_hot_one(tmp_path: P
     sets = [e for e in events if e["kind"] == "compose" and e.get("remainder")]
     assert len(sets) == 1 and sets[0]["reference"] == "ref" and sets[0]["stage"] == "passed"
     assert exit_code(state) == 0
+    # the review walks it as two steps: the choice, then the set's check against the accepted program
+    view = RunView(run_dir)
+    view.refresh()
+    titles = [s.title for s in view.steps]
+    i = titles.index("small loops chosen as a set: 4")
+    assert titles[i + 1] == "small loops as a set, 4 change(s): passed, 1.12x over the accepted changes"
 
 
 def test_a_set_that_changes_the_output_is_given_up_and_the_hot_change_stays(tmp_path: Path):
