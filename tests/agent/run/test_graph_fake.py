@@ -263,6 +263,28 @@ def test_a_candidate_far_slower_at_one_thread_stops_its_race_check_with_a_timing
     assert verdict.feedback.data == {"next_candidate": True}
 
 
+def test_a_far_slower_candidate_gets_no_further_race_runs_and_no_perturbed_schedules(tmp_path: Path, monkeypatch):
+    from hpcagent.agent.run import lab
+    from hpcagent.evidence import Baseline, Build, RaceCheck, RaceRun
+
+    calls = []
+
+    def race_check(sandbox, work, spec, command, threads=(2,), **kw):  # the 1-thread run is 11x the original's
+        calls.append(threads)
+        return RaceCheck(Build(ok=True), [RaceRun(threads=t, seconds=9.4) for t in threads], ran=True, clean=True)
+
+    monkeypatch.setattr(lab, "race_check", race_check)
+    monkeypatch.setattr(lab, "race_spec", lambda cfg, tree: None)
+    monkeypatch.setattr(lab, "runtime_schedules", lambda *a: calls.append("schedules") or True)
+    cfg, _ = load_config(DATA / "projects" / "mini", None, {})
+    base = Baseline(2.6, race_runs=[RaceRun(threads=2, seconds=0.84)])
+    race = lab.race_evidence(None, tmp_path, "cand", cfg, 60.0, base)
+    assert calls == [(1,)] and [r.threads for r in race.runs] == [1]
+    calls.clear()
+    lab.race_evidence(None, tmp_path, "cand", cfg, 60.0, Baseline(2.6, race_runs=[RaceRun(threads=2, seconds=9.0)]))
+    assert calls == [(1,), (2, 3, 4), "schedules", (2, 3, 4)]  # not far slower: every count and schedule
+
+
 TENTATIVE = [{"match": "#pragma omp parallel for", "tree": "final", "stage": "passed", "speedup": 1.16},
              {"match": "reduction(+:s)", "tree": "cand", "stage": "timing", "speedup": 1.06},
              {"match": "#pragma omp parallel for", "tree": "cand", "stage": "timing", "speedup": 1.09}]
