@@ -302,10 +302,8 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, refere
 
 
 SLOW_AT_ONE = 10.0
-"""A candidate whose one-thread race-check run takes over this many times the original's race-check run (both
-built with the race instrumentation, at least 2 s more) is far slower than the original: its other race-check runs
-are not made. The case: a thread team forked on every call of a small loop, which ran for minutes under the race
-check at 2-4 threads and then timed out."""
+"""A candidate whose one-thread race-check run takes over this many times the original's (both race-instrumented, and
+2 s more) is far slower: no other race-check run is made (a team forked per call of a small loop ran for minutes)."""
 
 
 def far_slower(race: RaceCheck, base: Baseline | None) -> str | None:
