@@ -100,6 +100,18 @@ def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: C
     log("remainder", loops=[t.loop_id for t, _ in chosen], reason=why)
     if not chosen:
         return composed, []
+    composed, results = settle(lab, work, cfg, base, composed, kept, chosen, log)
+    for lp in results:  # each loop's verdict in the transcript, as the main loop records one
+        a = lp.attempts[-1]
+        log("verdict", loop=lp.loop_id, attempt=a.number, action=a.verdict.action, feedback=a.verdict.feedback.to_dict(),
+            remainder=True)
+    return composed, results
+
+
+def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, kept: list[LoopResult],
+           chosen: list[tuple[LoopTarget, Proposal]], log: Callable[..., object]) -> tuple[Composed, list[LoopResult]]:
+    """Check the set (and, after dropping members a race or a gap in the evidence names, the rest once more); the
+    composed record and a LoopResult per member."""
     base_edits = [e for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
     reference = "base"
     if kept:  # the composed program as the reference of the timing, built afresh by the lab
@@ -132,7 +144,8 @@ def check_set(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: lis
     else:
         ev = lab.evidence(work, "rest", cfg, base, reference=reference)
     log("compose", loops=[t.loop_id for t, _ in chosen], stage=ev.stage, error=ev.error, remainder=True,
-        reference=reference, timing=ev.timing.to_dict() if ev.timing else None)
+        reference=reference, timing=ev.timing.to_dict() if ev.timing else None, race=ev.to_dict().get("race"),
+        output=ev.to_dict().get("output"), test=ev.to_dict().get("test"))
     return ev
 
 
@@ -190,7 +203,7 @@ def finish(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
                         [e for lp in kept for e in lp.accepted.proposal.edits])  # type: ignore[union-attr]
             why = f"the small loops' set passed on top of the accepted changes, but the whole program with it " \
                   f"failed at {final.stage}: {final.error}"
-            results += [given_up(t, p, ev, why) for t, p in chosen]
+            results += [given_up(t, p, final, why) for t, p in chosen]
             return replace(composed, dropped=[*composed.dropped, *(Dropped(i, why) for i in ids)]), results
     runs = len(ev.race.runs) if ev.race else 0
     verdict = Verdict("accept", Feedback("accepted", evidence=(

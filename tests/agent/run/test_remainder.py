@@ -122,6 +122,9 @@ def test_the_small_loops_are_accepted_together_on_top_of_the_hot_one(tmp_path: P
                                                                 "changes: up to 1.136x")
     sets = [e for e in events if e["kind"] == "compose" and e.get("remainder")]
     assert len(sets) == 1 and sets[0]["reference"] == "ref" and sets[0]["stage"] == "passed"
+    assert sets[0]["race"]["runs"] and sets[0]["output"]["ok"]
+    verdicts = {e["loop"]: e for e in events if e["kind"] == "verdict" and e.get("remainder")}
+    assert sorted(verdicts) == IDS and {e["action"] for e in verdicts.values()} == {"accept"}
     assert exit_code(state) == 0
     # the review walks it as two steps: the choice, then the set's check against the accepted program
     view = RunView(run_dir)
