@@ -70,7 +70,8 @@ def test_llm_planner_repairs_a_race_inside_the_optimize_graph(tmp_path: Path, lo
     assert [t["loop"] for t in targets] == ["dot.c:21"], targets
     assert targets[0]["share"] > 0.9
     calls = [e for e in events if e["kind"] == "model_call"]
-    verdicts = [e for e in events if e["kind"] == "verdict"]
+    # (main's fill loop, 3% of the run, is tried after compose as a set of small loops: its verdict is not the LLM's)
+    verdicts = [e for e in events if e["kind"] == "verdict" and not e.get("remainder")]
     checks = [e for e in events if e["kind"] == "check"]
     vetoes = [e for e in events if e["kind"] == "veto"]
     assert len(calls) == 2 and len(verdicts) == 2
