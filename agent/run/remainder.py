@@ -4,7 +4,8 @@ Discovery leaves out a loop whose share of the run could not give budget.min_spe
 parallel (Amdahl). Once the hot loops are parallel, the serial rest is a larger share of what is left: three loops
 of 3% each in a program made 1.6x faster are 14% of the new run. They are what separates a 1.6x program from the
 experts' 1.85x (Rodinia's cfd), and no one of them can show a gain against the original. So after compose the
-analysis's proven change for each of them is applied as one set on top of the composed program, checked like any
+analysis's directive for each of them (proven, else unproven where the race-check input runs the loop and
+search.unproven allows) is applied as one set on top of the composed program, checked like any
 candidate (race check, output, tests) and timed against the composed program itself; a set faster beyond the noise
 joins the final program, which is then checked and timed against the original again for the report's figure.
 """
