@@ -25,8 +25,7 @@ from hpcagent.tools.patch import added_lines
 
 def fresh_copy(src: Path, dest: Path) -> Path:
     """Replace dest with a copy of src (nodes may run twice after a resume: never assume dest is absent)."""
-    if dest.exists():
-        shutil.rmtree(dest)
+    shutil.rmtree(dest, ignore_errors=True)
     return copy_tree(src, dest)
 
 
@@ -179,7 +178,8 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
     if not run.ok:
         raise BadInput(f"the run command `{cfg.run.command}` fails on the original code: "
                        f"{run.reason or 'exit ' + str(run.exit_code)}\n{run.stderr[-800:]}",
-                       "fix the command (--run) so it succeeds on the unmodified project")
+                       "fix the command (--run) so it succeeds on the unmodified project (an expected exit status N, "
+                       "e.g. a self-check failing at another size: end it with `; test $? -eq N`)")
     test = res[2] if len(res) > 2 else None
     if test is not None and not test.ok:
         raise BadInput(f"the test command `{cfg.test.command}` fails on the original code "

@@ -61,6 +61,9 @@ class Effects:
     only_refs: bool = False
     """Not pure only because of ref_writes: a caller that hands over variables of its own loop iteration there
     (declared in the loop's body) sees nothing but its own writes of them (see verdict.py)."""
+    pointer_writes: set[int] = field(default_factory=set)
+    """The ref_writes that are pointer parameters, never moved, written only in the object they point to (`*seed =
+    ...`, `out[k] = ...`): the caller must hand over `&x` or an array x of its own (see own_object)."""
 
     def element_writes(self) -> str:
         return ", ".join(f"#{p + 1}[{']['.join(f'#{q + 1}' for q in subs)}]" for p, subs, w in self.indexed if w)
@@ -119,6 +122,7 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                          and p not in written}
         indexed: list[tuple[int, tuple[int, ...], bool]] = []
         refs: set[int] = set()
+        pointers: set[int] = set()
 
         def ref_param(base: str) -> int | None:
             root = re.split(r"\.|->|\[", base.strip("*& ()"), maxsplit=1)[0]
@@ -126,10 +130,19 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
             ok = decl is not None and decl.scope == "param" and decl.kind == "scalar_ref" and root in params
             return params.index(root) if ok else None
 
+        def pointer_param(m) -> int | None:
+            """A write through a pointer parameter, never moved, into the object it points to: `*p`, `p->x`,
+            `p[k]` or `p[k].x` (not `p[i][j]` or `p->rows[k]`: memory the object only points to)."""
+            decl = symbols.get(m.base)
+            ok = (decl is not None and decl.scope == "param" and decl.kind == "pointer" and m.base in params
+                  and m.base not in written and len(m.subscripts) <= (1 if m.via == "subscript" else 0))
+            return params.index(m.base) if ok else None
+
         for site in facts.sites:
-            decl = symbols.get(site.name)
-            if site.name in local:
-                continue
+            root = re.split(r"\.|->|\[", site.name, maxsplit=1)[0]
+            decl = symbols.get(root)
+            if site.name in local or (root in local and decl is not None and decl.kind in ("scalar", "struct")):
+                continue  # a variable of its own, or a member of a struct of its own (`C.i = ...` in c_sub)
             if site.write and ref_param(site.name) is not None:
                 refs.add(ref_param(site.name))
             elif site.write and (decl is None or decl.scope == "global" or decl.kind == "scalar_ref"):
@@ -144,6 +157,9 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                 indexed.append((params.index(root), tuple(params.index(x) for x in subs), m.write))
             elif m.write and root not in local and ref_param(m.base) is not None and m.via != "subscript":
                 refs.add(ref_param(m.base))
+            elif m.write and pointer_param(m) is not None:
+                refs.add(pointer_param(m))
+                pointers.add(pointer_param(m))
             elif m.write and root not in local:
                 result = Effects(False, f"{name} writes {m.base}")
             elif root in params:
@@ -171,9 +187,14 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                         continue
                 if inner.only_refs and passed is not None:
                     args = call_args(src, node)
-                    mine = [args[p] if p < len(args) else "" for p in sorted(inner.ref_writes)]
-                    if all(a in local or (a in params and symbols[a].kind == "scalar_ref") for a in mine):
-                        refs |= {params.index(a) for a in mine if a not in local}  # its own locals: nobody sees
+                    mine = {p: args[p] if p < len(args) else "" for p in sorted(inner.ref_writes)}
+                    # its own variables: nobody sees them; its own parameters: its caller hands them over
+                    forwarded = {p: a for p, a in mine.items() if not own_object(a, local, symbols,
+                                                                                  p in inner.pointer_writes)}
+                    if all(a in params and a not in written and symbols[a].kind == (
+                            "pointer" if p in inner.pointer_writes else "scalar_ref") for p, a in forwarded.items()):
+                        refs |= {params.index(a) for a in forwarded.values()}
+                        pointers |= {params.index(a) for p, a in forwarded.items() if p in inner.pointer_writes}
                         result.reads_globals |= inner.reads_globals
                         continue
                 if not inner.pure:
@@ -183,8 +204,9 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                 result = Effects(False, f"{name} calls {callee}, not known to be pure")
         if result.pure and refs and not any(w for _, _, w in indexed):
             written_refs = ", ".join(params[p] for p in sorted(refs))
-            return Effects(False, f"{name} writes {written_refs} (reference parameters)", result.reads_args,
-                           result.reads_globals, indexed, ref_writes=refs, only_refs=True)
+            kind = ("reference" if not pointers else "pointer" if pointers == refs else "reference and pointer")
+            return Effects(False, f"{name} writes {written_refs} ({kind} parameters)", result.reads_args,
+                           result.reads_globals, indexed, ref_writes=refs, only_refs=True, pointer_writes=pointers)
         if refs and result.pure:
             result = Effects(False, f"{name} writes {', '.join(params[p] for p in sorted(refs))}")
         if result.pure and any(w for _, _, w in indexed):
@@ -198,9 +220,26 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
 
 
 def call_args(src: Source, call: ts.Node) -> list[str]:
-    """Each argument of a call as its text when it is a plain name, else ""."""
+    """Each argument of a call as its text when it is a plain name or a name's address (`&x`), else ""."""
     args = call.child_by_field_name("arguments")
-    return [src.text_of(a).strip() if a.type == "identifier" else "" for a in (args.named_children if args else [])]
+
+    def one(a: ts.Node) -> str:
+        inner = a.child_by_field_name("argument") if a.type == "pointer_expression" else None
+        if inner is not None and inner.type == "identifier" and src.text_of(a).lstrip().startswith("&"):
+            return "&" + src.text_of(inner).strip()
+        return src.text_of(a).strip() if a.type == "identifier" else ""
+    return [one(a) for a in (args.named_children if args else [])]
+
+
+def own_object(arg: str, declared: set[str], symbols: dict, pointer: bool) -> bool:
+    """The call argument hands over an object declared among `declared` (a loop body's or a function's own
+    variables), not memory reached through a pointer: `x` for a reference parameter; `&x`, or an array x, for a
+    pointer parameter."""
+    name = arg.removeprefix("&") if pointer else arg
+    decl = symbols.get(name)
+    if name not in declared or (decl is not None and decl.kind in ("scalar_ref", "ref", "pointer")):
+        return False
+    return not pointer or arg.startswith("&") or (decl is not None and decl.kind == "array")
 
 
 def _passed_params(src: Source, call: ts.Node, params: list[str], scalars: set[str]) -> dict[int, int | None] | None:

@@ -1,7 +1,8 @@
 """Optimize end to end, in Docker, on programs written here in the styles real codes have: a C++ mini-app whose
 Makefile hard-codes its compiler (with a define inside CXX), its link line and a gcc-only flag, and whose hot loop
 is in a member function reading members through an inline accessor, printing its own run time; a proxy app whose
-work is an outer loop calling a per-item function (a binary search). No wrapper script, no Makefile edit: only the
+work is an outer loop calling a per-item function (a binary search); a Monte Carlo loop over histories whose
+helpers advance each history's own seed through a pointer. No wrapper script, no Makefile edit: only the
 run commands."""
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ def test_outer_loop_calling_a_per_item_function_is_the_target(tmp_path: Path, di
     loops = {lp["loop"]: lp for lp in summary["loops"]}
     assert loops["lookups.c:43"]["status"] == "accepted", report
     assert loops["lookups.c:43"]["proof"] == "static"
+
+
+def test_outer_loop_over_histories_with_their_own_random_streams(tmp_path: Path, digest):
+    # each history's seed and output array are declared in its iteration and handed to helpers by pointer
+    summary, report, _ = run(tmp_path, "histories", digest, "--build", "make", "--run", "./histories 100000 40",
+                             "--race-run", "./histories 300 5")
+    loops = {lp["loop"]: lp for lp in summary["loops"]}
+    assert loops["histories.c:55"]["status"] == "accepted", report
+    assert loops["histories.c:55"]["proof"] == "static"
+    assert loops["histories.c:55"]["change"] == "#pragma omp parallel for reduction(+:tally)"
 
 
 def test_macro_heavy_kernels_are_analysed_as_the_compiler_sees_them(tmp_path: Path, digest):
