@@ -38,6 +38,9 @@ class LoopTarget(Record):
     """Why the analysis reached that verdict."""
     proposals: int | None = None
     """How many changes the analysis has for this loop (a group change counts as one); None = not counted."""
+    inside: list[str] = field(default_factory=list)
+    """The other targets whose bodies call the code this loop is in, for nearly all of its profile samples
+    (tools/profile.py called_inside): once one of them runs in parallel, a pragma here only opens a nested team."""
 
     @property
     def loop_id(self) -> str:

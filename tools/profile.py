@@ -72,3 +72,27 @@ def outside_loops(profile: dict, loops: list[tuple[str, int, int]], least: float
             counts[chain[0]] = counts.get(chain[0], 0) + count
     hot = sorted(counts.items(), key=lambda kv: -kv[1])
     return [{"line": key, "share": round(n / total, 4)} for key, n in hot if n / total >= least][:most]
+
+
+def _frame(chain: list[str], file: str, line: int, end_line: int, start: int = 0) -> int | None:
+    """The index of the first frame of chain, from `start`, on a line of file:line..end_line."""
+    for i in range(start, len(chain)):
+        path, _, num = chain[i].rpartition(":")
+        if line <= int(num) <= end_line and _same_file(path, file):
+            return i
+    return None
+
+
+def called_inside(profile: dict, inner: tuple[str, int, int], outer: tuple[str, int, int]) -> float:
+    """Of the samples with a line of the loop `inner` (file, line, end_line) on their stack, the fraction that have
+    a line of `outer` in a caller's frame: how much of inner's time runs in a call made from outer's body
+    (RSBench's per-nuclide loop inside the loop over particle histories). 0.0 without stacks or samples."""
+    hits = total = 0
+    for count, chain in profile.get("stacks") or []:
+        at = _frame(chain, *inner)
+        if at is None:
+            continue
+        total += count
+        if _frame(chain, *outer, start=at + 1) is not None:
+            hits += count
+    return hits / total if total else 0.0

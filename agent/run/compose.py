@@ -35,6 +35,33 @@ def covered_by_groups(loops: list[LoopResult]) -> dict[str, str]:
     return out
 
 
+def inside_accepted(loops: list[LoopResult]) -> dict[str, str]:
+    """loop id -> the accepted loop from whose body nearly all of its time is called (LoopTarget.inside) when that
+    loop's change opens a parallel region right on it: the calls already run in parallel, and a pragma of this loop's
+    own would only open a nested team of one thread per call (RSBench's nuclide loop under its history loop)."""
+    regions = parallel_regions(loops)
+    by_id = {lp.loop_id: lp for lp in loops}
+    out: dict[str, str] = {}
+    for lp in loops:
+        # (two loops each inside the other: recursion; neither covers the other)
+        outer = next((o for o in lp.target.inside if o in regions and lp.loop_id not in by_id[o].target.inside), None)
+        if outer is not None:
+            out[lp.loop_id] = outer
+    return out
+
+
+def parallel_regions(loops: list[LoopResult]) -> set[str]:
+    """The accepted loops whose change opens a parallel region right on the loop."""
+    return {lp.loop_id for lp in loops if lp.status == "accepted" and lp.accepted is not None
+            and opens_region_on(lp.accepted.proposal, lp.target)}
+
+
+def opens_region_on(change: Proposal, t: LoopTarget) -> bool:
+    """The change inserts a `#pragma omp parallel ...` line right before t's loop."""
+    return any(e.file == t.file and e.start_line == t.line and e.end_line == t.line - 1
+               and e.new_text.lstrip().startswith("#pragma omp parallel") for e in change.edits)
+
+
 def rewrites_line_of(change: Proposal, t: LoopTarget) -> bool:
     """The change replaces lines among which t's loop starts (a fusion with the next loop, a tiling of a nest)."""
     return any(e.file == t.file and e.start_line <= t.line <= e.end_line for e in change.edits
@@ -107,7 +134,7 @@ def compose_accepted(lab: Lab, work: Path, cfg: Config, base: Baseline, kept: li
         # a loop accepted alone and also covered by an accepted group (or by a rewrite of its lines): that change
         # makes it parallel already
         ids = {lp.loop_id for lp in kept}
-        covered = {k: g for k, g in covered_by_groups(kept).items() if k in ids}
+        covered = {k: g for k, g in {**inside_accepted(kept), **covered_by_groups(kept)}.items() if k in ids}
         active = [lp for lp in kept if lp.loop_id not in covered]
         clash = first_clash(active)
         if clash is not None:  # two insertions before one line pass the patcher but stack two pragmas
@@ -178,10 +205,13 @@ def uncovered(kept: list[LoopResult], covered: dict[str, str]) -> tuple[list[Loo
     program). None when no kept change covers another's or the covering loop has no such attempt."""
     ids = {lp.loop_id for lp in kept}
     for lp in kept:
-        shut = {k for k, by in covered.items() if by == lp.loop_id and k in ids}
-        if not shut or lp.accepted is None or group_members(lp.accepted.proposal):
+        if lp.accepted is None or group_members(lp.accepted.proposal):
             continue
-        targets = [other.target for other in kept if other.loop_id in shut]
+        # (a loop covered because it runs inside this one's parallel loop is not shut out by a rewrite)
+        targets = [other.target for other in kept if covered.get(other.loop_id) == lp.loop_id
+                   and other.loop_id in ids and rewrites_line_of(lp.accepted.proposal, other.target)]
+        if not targets:
+            continue
         free = [a for a in lp.attempts if a.accepted and not any(rewrites_line_of(a.proposal, t) for t in targets)]
         best = best_accepted(free)
         if best is not None:

@@ -9,7 +9,7 @@ from hpcagent.agent.protocols import Lab
 from hpcagent.errors import BadInput
 from hpcagent.tools import sources
 from hpcagent.tools.loops.views import Views
-from hpcagent.tools.profile import outside_loops
+from hpcagent.tools.profile import called_inside, outside_loops
 from hpcagent.tools.sources import COMPILED, build_output
 
 
@@ -71,9 +71,24 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
     if usable is None:
         return {"targets": chosen, "profile": {**prof, "skipped": skipped, "views": read}, "ranked_statically": True}
     chosen.sort(key=lambda t: -(t["share"] or 0.0))
+    chosen = chosen[: cfg.search.max_targets]
+    mark_inside(prof, chosen + [s["target"] for s in skipped if "target" in s], chosen)
     outside = outside_loops(prof, [(t.file, t.line, t.end_line) for t in targets])
-    return {"targets": chosen[: cfg.search.max_targets],
+    return {"targets": chosen,
             "profile": {**prof, "skipped": skipped, "outside": outside, "views": read}}
+
+
+CALLED_INSIDE = 0.95
+"""A loop whose profile samples run in calls from another target's body at least this often runs inside it."""
+
+
+def mark_inside(prof: dict, loops: list[dict], targets: list[dict]) -> None:
+    """Set each loop's `inside` (LoopTarget.inside): the targets from whose bodies nearly all its time is called."""
+    def span(t: dict) -> tuple[str, int, int]:
+        return t["file"], t["line"], t["end_line"]
+    for lp in loops:
+        lp["inside"] = [f"{o['file']}:{o['line']}" for o in targets if o is not lp and span(o) != span(lp)
+                        and called_inside(prof, span(lp), span(o)) >= CALLED_INSIDE]
 
 
 def use_views(work: Path, files: list[Path], root: Path, lab: str) -> dict:

@@ -152,11 +152,18 @@ def baseline(state: RunState, runtime: Rt) -> dict:
 def select(state: RunState, runtime: Rt) -> dict:
     log = runtime.context.transcript.event
     index = state["target_index"] + 1
-    covered = composing.covered_by_groups(loop_results(state))
-    while index < len(state["targets"]) and (loop := LoopTarget.from_dict(state["targets"][index]).loop_id) in covered:
-        # an accepted group change already made this loop parallel together with its siblings
-        log("skip", index=index, loop=loop, group=covered[loop],
-            reason=f"covered by the accepted group change on the serial loop {covered[loop]}")
+    results = loop_results(state)
+    covered, regions = composing.covered_by_groups(results), composing.parallel_regions(results)
+    while index < len(state["targets"]) and (t := LoopTarget.from_dict(state["targets"][index])):
+        if t.loop_id in covered:  # an accepted group change already made this loop parallel with its siblings
+            log("skip", index=index, loop=t.loop_id, group=covered[t.loop_id],
+                reason=f"covered by the accepted group change on the serial loop {covered[t.loop_id]}")
+        elif (outer := next((o for o in t.inside if o in regions), None)) is not None:
+            log("skip", index=index, loop=t.loop_id, inside=outer,
+                reason=f"runs in calls made from the body of {outer}, whose accepted change already runs them in "
+                       "parallel (a pragma here would open a nested team)")
+        else:
+            break
         index += 1
     if index < len(state["targets"]) and not over_budget(state):
         t = LoopTarget.from_dict(state["targets"][index])

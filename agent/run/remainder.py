@@ -52,19 +52,19 @@ def first_plain_change(reports, t: LoopTarget, unproven: bool = False) -> Propos
 def choose(small: list[LoopTarget], kept: list[LoopResult], reports_of: Callable[[str], list],
            speedup: float, threads: int, min_speedup: float,
            unproven: Callable[[LoopTarget], bool] = lambda t: False) -> tuple[list[tuple[LoopTarget, Proposal]], str]:
-    """The set to try and why (or [] and why not). A loop inside or around a kept loop, or holding a line a kept
-    change edits (a thread team's region at a call site), is left out: its change would nest one parallel region in
-    another. So is one inside or around a loop already in the set. Each loop's share of the composed program is its
-    share of the original times the composed program's speedup. unproven(t): whether t may get a change the
-    analysis did not prove (search.unproven, and the race-check input runs the loop: the race check must speak
-    for it)."""
+    """The set to try and why (or [] and why not). A loop inside or around a kept loop (or called from the body of
+    one), or holding a line a kept change edits (a thread team's region at a call site), is left out: its change
+    would nest one parallel region in another. So is one inside or around a loop already in the set. Each loop's
+    share of the composed program is its share of the original times the composed program's speedup.
+    unproven(t): whether t may get a change the analysis did not prove (search.unproven, and the race-check input
+    runs the loop: the race check must speak for it)."""
     chosen: list[tuple[LoopTarget, Proposal]] = []
     taken = [lp.target for lp in kept]
     edited = [(e.file, e.start_line) for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
     for t in small:
-        if len(chosen) >= MAX_LOOPS or any(overlaps(t, o) for o in taken) or \
-                any(f == t.file and t.line <= line <= t.end_line for f, line in edited):
-            continue
+        if len(chosen) >= MAX_LOOPS or any(overlaps(t, o) for o in taken) or set(t.inside) & {o.loop_id for o in taken} \
+                or any(f == t.file and t.line <= line <= t.end_line for f, line in edited):
+            continue  # (or it runs in calls made from a kept loop's body: t.inside)
         try:
             change = first_plain_change(reports_of(t.file), t, unproven(t))
         except Exception:  # an analysis that cannot read the file proposes nothing

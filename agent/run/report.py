@@ -62,7 +62,8 @@ def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
         t, acc, loop = lp.target, lp.accepted, lp.loop_id
         tm = (acc.check.timing if acc else None) or Timing()
         members = group_members(acc.proposal) if acc else []
-        status = "accepted" if loop in kept else "covered_by_group" if loop in composed.covered else \
+        status = "accepted" if loop in kept else ("inside_parallel_loop" if composed.covered.get(loop) in t.inside
+                                                  else "covered_by_group") if loop in composed.covered else \
             ("dropped_in_compose" if lp.status == "accepted" else "given_up" if lp.status == "tentative"
              else lp.status)
         rows.append({"loop": loop, "function": t.function, "share": t.share,
@@ -269,7 +270,13 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
             lines += ["", "Change (one group, accepted together): " + change_label(lp.accepted.proposal)]
         for a in lp.attempts:
             lines += attempt_lines(a, lp.loop_id, Path(state["run_dir"]) / "work" / "orig")
+    inside = {lp.loop_id: lp.target.inside for lp in loops}
     for loop, group in composed.covered.items():
+        if group in inside.get(loop, []):
+            lines += ["", f"Runs inside a parallel loop: `{loop}` was accepted alone too, but its time is spent in "
+                          f"calls made from the body of `{group}`, whose accepted change already runs them in "
+                          "parallel; its own pragma would only open a nested team, so it is not applied."]
+            continue
         lines += ["", f"Covered by a group: `{loop}` was accepted alone too; the accepted group change on "
                       f"`{group}` already makes it parallel, so its own edit is not applied again."]
     for d in summary["dropped_in_compose"]:

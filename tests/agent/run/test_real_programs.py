@@ -62,12 +62,19 @@ def test_outer_loop_calling_a_per_item_function_is_the_target(tmp_path: Path, di
 
 def test_outer_loop_over_histories_with_their_own_random_streams(tmp_path: Path, digest):
     # each history's seed and output array are declared in its iteration and handed to helpers by pointer
-    summary, report, _ = run(tmp_path, "histories", digest, "--build", "make", "--run", "./histories 100000 40",
-                             "--race-run", "./histories 300 5")
+    summary, report, events = run(tmp_path, "histories", digest, "--build", "make", "--run",
+                                  "./histories 100000 40", "--race-run", "./histories 300 5")
     loops = {lp["loop"]: lp for lp in summary["loops"]}
     assert loops["histories.c:55"]["status"] == "accepted", report
     assert loops["histories.c:55"]["proof"] == "static"
     assert loops["histories.c:55"]["change"] == "#pragma omp parallel for reduction(+:tally)"
+    # the per-step function's pole loop runs in calls from the history loop's body: once that loop is parallel,
+    # it is not tried (a pragma there would open a nested team in every call)
+    targets = next(e for e in events if e["kind"] == "targets")["targets"]
+    assert {"line": 40, "inside": ["histories.c:55"]}.items() <= next(t for t in targets if t["line"] == 40).items()
+    skips = {e["loop"]: e for e in events if e["kind"] == "skip"}
+    assert skips["histories.c:40"]["inside"] == "histories.c:55", skips
+    assert "histories.c:40" not in loops
 
 
 def test_macro_heavy_kernels_are_analysed_as_the_compiler_sees_them(tmp_path: Path, digest):
