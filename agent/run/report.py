@@ -8,9 +8,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from hpcagent.agent.run.compose import covered_by_groups, parallel_regions
 from hpcagent.errors import BadInput
 from hpcagent.evidence import Baseline, RaceCheck, Timing
-from hpcagent.records import Attempt, Composed, Edit, LoopResult, Proposal
+from hpcagent.records import Attempt, Composed, Edit, LoopResult, LoopTarget, Proposal
 from hpcagent.tools.loops.groups import group_members, is_group
 from hpcagent.tools.loops.proposals import UNPROVEN_NOTE
 from hpcagent.tools.patch import unified_diff
@@ -33,6 +34,22 @@ def write_outputs(state: dict, ctx=None) -> dict:
     if ctx is not None:
         ctx.transcript.event("outputs", **outputs, accepted=summary["accepted"])
     return {"outputs": outputs}
+
+
+def untried_targets(state: dict, loops: list[LoopResult]) -> list[tuple[LoopTarget, str]]:
+    """The targets the run never tried, and why (as the select step skipped them, else the budget ran out)."""
+    tried = {lp.loop_id for lp in loops}
+    covered, regions = covered_by_groups(loops), parallel_regions(loops)
+    out = []
+    for t in map(LoopTarget.from_dict, state.get("targets") or []):
+        if t.loop_id in tried:
+            continue
+        outer = next((o for o in t.inside if o in regions), None)
+        out.append((t, f"covered by the accepted group change on the serial loop {covered[t.loop_id]}"
+                    if t.loop_id in covered else
+                    f"runs in calls made from the body of `{outer}`, whose accepted change already runs them in "
+                    "parallel" if outer is not None else "not reached: the run's wall budget ran out first"))
+    return out
 
 
 def model_usage(transcript: Path) -> dict:
@@ -247,6 +264,7 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
     lines += views_lines(prof.get("views"))
     tried = {lp.loop_id for lp in loops}  # (a loop too small alone may have been tried in the remainder set)
     lines += [f"- not tried: `{s['loop']}`: {s['reason']}" for s in prof.get("skipped", []) if s["loop"] not in tried]
+    lines += [f"- not tried: `{t.loop_id}`: {why}" for t, why in untried_targets(state, loops)]
     for o in prof.get("outside", []):  # only a profile has them
         lines.append(f"- in no loop the analysis read: `{o['line']}`, {o['share']:.1%} of the samples (straight-line "
                      "code, or a loop hidden from the analysis, e.g. inside a macro)")

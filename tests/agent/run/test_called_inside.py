@@ -12,7 +12,7 @@ from test_group_runs import TreeLab, accepted, no_log, passed
 from hpcagent.agent.config import Config
 from hpcagent.agent.run.compose import compose, inside_accepted
 from hpcagent.agent.run.discovery import mark_inside
-from hpcagent.agent.run.report import summarize
+from hpcagent.agent.run.report import summarize, untried_targets
 from hpcagent.evidence import Baseline
 from hpcagent.records import Edit, LoopTarget, Proposal
 from hpcagent.tools.profile import called_inside
@@ -79,3 +79,15 @@ def test_compose_keeps_the_outer_parallel_loop_and_not_the_nested_pragma(tmp_pat
     loops[1] = accepted(outer_t, Proposal("w.c", 9, 10, "pragma", "#pragma omp simd", [],
                                           [Edit("w.c", 10, 9, "#pragma omp simd\n")], 0.9, "test", "analysis"))
     assert inside_accepted(loops) == {}
+
+
+def test_the_report_says_why_a_target_was_not_tried():
+    inner_t = LoopTarget("w.c", 3, 4, "item", inside=["w.c:9"])
+    outer_t = LoopTarget("w.c", 9, 10, "all")
+    later = LoopTarget("w.c", 20, 22, "other")
+    state = {"targets": [outer_t.to_dict(), inner_t.to_dict(), later.to_dict()]}
+    outer = accepted(outer_t, pragma(9, "#pragma omp parallel for"))
+    why = {t.loop_id: reason for t, reason in untried_targets(state, [outer])}
+    assert why == {"w.c:3": "runs in calls made from the body of `w.c:9`, whose accepted change already runs them "
+                            "in parallel",
+                   "w.c:20": "not reached: the run's wall budget ran out first"}
