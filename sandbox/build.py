@@ -11,7 +11,7 @@ from hpcagent.errors import BadInput
 from hpcagent.evidence import Build
 from hpcagent.sandbox import wrappers
 from hpcagent.sandbox.steps import Step, StepResult
-from hpcagent.tools.sources import COMPILED, CXX_SOURCES
+from hpcagent.tools.sources import COMPILED, CXX_SOURCES, PARSED
 
 LLVM = "/usr/lib/llvm-16"
 # Run-time environment of a race-check run: Archer makes TSan understand OpenMP's synchronisation, and the
@@ -123,8 +123,11 @@ class BuildSpec:
             cc = "c++" if Path(self.source).suffix in CXX_SOURCES else "cc"
             cmd = f"{cc} {q(self.source)} -o {q(self.binary)} {tc.libs}"
         elif self.kind == "make":
-            # -B: a scratch copy may hold the user's own objects, which must not pass for ours.
-            cmd = f"make -B {self.command}".strip()
+            # a scratch copy may hold the user's own objects, which must not pass for ours: everything but the
+            # sources is dated back to 1970 first, so make remakes every target it can. (Not `make -B`: its flag
+            # reaches submakes, and a Makefile that remakes an included .depend through `$(MAKE) depend`, as
+            # CoMD's does, then recurses until the build times out.)
+            cmd = f"{AGE_PRODUCTS}; make {self.command}".strip()
         elif self.kind == "cmake":
             bdir = f"build-hpcagent-{variant}"
             cmd = (f"cmake -S . -B {bdir} -DCMAKE_BUILD_TYPE=None -DCMAKE_C_COMPILER=cc -DCMAKE_CXX_COMPILER=c++ "
@@ -133,6 +136,12 @@ class BuildSpec:
             cmd = self.command
         return [Step(f"build-{variant}", wrappers.wrapped(cmd), env=tc.env(), cwd=cwd, timeout=timeout,
                      stop_on_failure=True, files=wrappers.files())]
+
+
+_KEPT = sorted(PARSED | {".inc", ".ipp", ".tcc", ".def"})
+AGE_PRODUCTS = ("find . -type f ! -path './.hpcagent-cc/*' " + "".join(f"! -name '*{x}' " for x in _KEPT)
+                + "-exec touch -h -d @0 {} +")
+"""The shell command that dates every file of a tree but its C/C++ sources and headers back to the epoch."""
 
 
 def build_record(result: StepResult, root_prefixes: tuple[str, ...], tree: Path | None = None) -> Build:

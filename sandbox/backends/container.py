@@ -12,6 +12,8 @@ from hpcagent.sandbox.steps import Limits, Step, StepResult
 LABEL = "hpcagent.sandbox"
 WORKDIR_LABEL = "hpcagent.workdir"
 MOUNT = "/w"
+HOSTNAME = "hpcagent-sandbox"
+"""The host name inside every sandbox container (a fresh container otherwise gets its own id as host name)."""
 SANDBOX_UID = 1000
 
 
@@ -103,6 +105,8 @@ class DockerSandbox:
             read_only=True, tmpfs={"/tmp": "rw,exec,size=1g"}, cap_drop=["ALL"],
             security_opt=["no-new-privileges"], volumes={str(workdir): {"bind": MOUNT, "mode": "rw"}},
             labels={LABEL: "1", WORKDIR_LABEL: str(workdir)}, detach=True,
+            # one host name for every run: programs that print it (CoMD) print the same in every container
+            hostname=HOSTNAME,
         )
         self.last_container_id = container.id
         killed = False

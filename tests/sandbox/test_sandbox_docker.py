@@ -95,6 +95,14 @@ def test_network_is_off(docker_sandbox):
     assert "connect failed" in res[1].stdout and "unreachable" in res[1].stdout.lower()
 
 
+def test_every_container_has_the_same_host_name(docker_sandbox):
+    # a program that prints its host (CoMD does) must print the same in the original's run and a candidate's
+    work = scratch_dir()
+    names = [docker_sandbox.run(work, [Step("host", "hostname")])[0].stdout.strip() for _ in range(2)]
+    assert names == ["hpcagent-sandbox", "hpcagent-sandbox"], names
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def test_fork_bomb_is_stopped_and_reported(docker_sandbox):
     res = run_one(docker_sandbox, "forkbomb.c", "./prog", limits=Limits(pids=64))
     assert res[1].exit_code == 4, res[1]

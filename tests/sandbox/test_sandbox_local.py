@@ -62,7 +62,7 @@ def test_build_spec_detection_and_injection(tmp_path):
     (tmp_path / "Makefile").write_text("all:\n\t$(CC) $(CFLAGS) x.c\n")
     step = BuildSpec.detect(tmp_path).steps(toolchain("release", cc="clang-16"), "release")[0]
     # nothing assigned on make's command line: the Makefile's own CC/CFLAGS stand, the wrappers add ours
-    assert step.cmd.endswith("make -B") and "CFLAGS=" not in step.cmd
+    assert step.cmd.endswith("{} +; make") and "CFLAGS=" not in step.cmd and "make -B" not in step.cmd
     assert (step.env["HPCAGENT_CC"], step.env["HPCAGENT_CXX"]) == ("clang-16", "clang++-16")
     assert step.env["HPCAGENT_CFLAGS"] == "-O3 -fopenmp" and step.env["CC"] == "cc"
     assert BuildSpec.detect(tmp_path, "make -C sub").command == "-C sub"
@@ -74,6 +74,40 @@ def test_build_spec_detection_and_injection(tmp_path):
         BuildSpec.detect(tmp_path / "missing")
     with pytest.raises(BadInput):
         BuildSpec.detect(SB.parent / "nothing-here.txt")
+
+
+DEPEND_MAKEFILE = """SOURCES = $(wildcard *.c)
+OBJECTS = $(SOURCES:.c=.o)
+app: $(OBJECTS)
+\t$(CC) -o app $(OBJECTS)
+%.o: %.c
+\t$(CC) -c $< -o $@
+.depend: $(SOURCES)
+\t@touch .depend
+\t@$(MAKE) --no-print-directory depend
+depend:
+\t@$(CC) -MM $(SOURCES) > .depend
+-include .depend
+"""
+
+
+def test_make_rebuilds_the_users_objects_without_recursing_through_a_depend_rule(local_sandbox):
+    # CoMD's Makefile remakes its included .depend by calling `$(MAKE) depend`; under `make -B` every submake remade
+    # it again, without end. A copy holding the user's own (stale) object and program must still be rebuilt.
+    work = scratch_dir()
+    src = work / "src"
+    src.mkdir(parents=True)
+    (src / "Makefile").write_text(DEPEND_MAKEFILE)
+    (src / "main.c").write_text('#include <stdio.h>\nint main(void) { puts("rebuilt"); return 0; }\n')
+    (src / "main.o").write_text("the user's stale object\n")
+    (src / "app").write_text("#!/bin/sh\necho stale\n")
+    (src / "app").chmod(0o755)
+    step = BuildSpec.detect(src).steps(toolchain("release", cc="gcc"), "release", timeout=60, cwd="src")[0]
+    res = local_sandbox.run(work, [step, Step("run", "./app", cwd="src")])
+    assert res[0].ok and not res[0].timed_out and res[0].seconds < 30, res[0].stderr
+    assert res[1].stdout.strip() == "rebuilt"
+    assert (src / "main.c").stat().st_mtime > 0  # the sources keep their dates
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def test_timer_statistics():

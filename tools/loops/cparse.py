@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import tree_sitter as ts
@@ -48,6 +48,23 @@ class Source:
     @property
     def lines(self) -> list[str]:
         return self.text.decode("utf-8", "replace").split("\n")
+
+    @cached_property
+    def array_types(self) -> dict[str, list[ts.Node | None]]:
+        """Type names the file defines as arrays, with their size expressions: `typedef double real3[3];` (CoMD's
+        vectors) -> {'real3': [<3>]}. A variable declared `real3 dr;` is an array of 3, not a scalar."""
+        out: dict[str, list[ts.Node | None]] = {}
+        for node in self.root.named_children:
+            if node.type != "type_definition":
+                continue
+            for decl in node.children_by_field_name("declarator"):
+                sizes = []
+                while decl is not None and decl.type == "array_declarator":
+                    sizes.insert(0, decl.child_by_field_name("size"))
+                    decl = decl.child_by_field_name("declarator")
+                if sizes and decl is not None and decl.type in ("type_identifier", "identifier"):
+                    out[self.text_of(decl)] = sizes
+        return out
 
 
 ATTRIBUTE = re.compile(rb"\b__attribute__\s*\(")

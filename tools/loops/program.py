@@ -94,6 +94,12 @@ class Program:
 
     def __init__(self, sources: dict[str, Source]):
         self.sources = sources
+        # a type a header defines as an array (`typedef double real3[3];`) is one in every file that includes it
+        # (a view holds its own file's lines only): each file's own definitions first
+        own = {f: src.array_types for f, src in sources.items()}
+        shared = {name: sizes for types in own.values() for name, sizes in types.items()}
+        for f, src in sources.items():
+            src.array_types = {**shared, **own[f]}
         self.functions = [Function(f, src, name, node) for f, src in sources.items() for name, node in functions(src)]
         self.has_main = any(fn.name == "main" for fn in self.functions)
         self.pts: dict[tuple[int, str], Objects] = {}

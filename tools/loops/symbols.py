@@ -65,6 +65,15 @@ def _classify(src: Source, type_node: ts.Node | None, declarator: ts.Node, scope
         decl.kind = "container"
     elif decl.kind == "ref" and not any(c in type_text for c in VALUE_CONTAINERS):
         decl.kind = "scalar_ref"
+    sizes = src.array_types.get(type_text) if type_node is not None and type_node.type == "type_identifier" else None
+    if sizes is not None and decl.kind in ("scalar", "array", "pointer"):
+        # a type defined as an array (`typedef double real3[3]; real3 dr;`): the variable is one
+        if decl.kind == "pointer" or scope == "param":
+            decl.kind = "pointer"
+        else:
+            decl.kind = "array"
+            decl.dims += [to_affine(src, n) for n in sizes]
+        return decl
     if decl.kind == "scalar" and type_node is not None and type_node.type in ("struct_specifier",
                                                                            "type_identifier"):
         decl.kind = "struct" if type_node.type == "struct_specifier" else "scalar"
