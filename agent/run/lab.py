@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hpcagent.agent.config import Config
 from hpcagent.agent.run import compiles
+from hpcagent.agent.run.outputs import race_output_differs
 from hpcagent.errors import BadInput, BuildFailed
 from hpcagent.evidence import Baseline, Evidence, OutputCheck, RaceCheck, TestRun, Timing
 from hpcagent.sandbox.backends import copy_tree
@@ -241,7 +242,8 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, refere
     if not race.ran:
         bad = next((r for r in race.runs if not r.ok), None)
         return fail(ev, "race_run", f"race-check run failed: {bad.reason if bad else '?'}")
-    differs = race_output_differs(race, base, cfg)
+    at = {t: prefixes(sandbox, work, t)[0].rstrip("/") for t in ("base", "race0", tree)}  # each copy's own path
+    differs = race_output_differs(race, base, cfg, (at["race0"], at[tree]))
     if differs:
         ev.output = OutputCheck(ok=False, diff=differs)
         return fail(ev, "output", differs)
@@ -255,9 +257,11 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, refere
         return fail(ev, "timing", error)
     if not res[1].ok:
         return fail(ev, "run", f"run failed: {res[1].reason or res[1].exit_code}")
-    diff = compare_text(base.stdout, res[1].stdout, cfg.test.rtol, cfg.test.atol, base.mask("stdout"))
+    trees = (at["base"], at[tree])
+    diff = compare_text(base.stdout, res[1].stdout, cfg.test.rtol, cfg.test.atol, base.mask("stdout"), trees)
     for name, text in read_outputs(work / tree, cfg.run.outputs).items():
-        file_diff = compare_text(base.outputs.get(name, ""), text, cfg.test.rtol, cfg.test.atol, base.mask(name))
+        file_diff = compare_text(base.outputs.get(name, ""), text, cfg.test.rtol, cfg.test.atol, base.mask(name),
+                                 trees)
         diff = diff or (file_diff and f"{name}: {file_diff}")
     ev.output = OutputCheck(ok=diff is None, diff=diff)
     if diff:
@@ -362,20 +366,6 @@ def runtime_schedules(orig: Path, tree: Path, dest: Path) -> bool:
         lines[line - 1] = text.rstrip() + " schedule(runtime)" + lines[line - 1][len(text):]
         (dest / file).write_text("".join(lines))
     return True
-
-
-def race_output_differs(race: RaceCheck, base: Baseline, cfg: Config) -> str | None:
-    """The race-check input's output at every thread count and schedule against the original's (same compiler and
-    flags): a wrong value a checksum would hide at one count can show at another."""
-    reference = next((r.stdout_tail for r in base.race_runs if r.ok), None)
-    if reference is None:
-        return None
-    for run in (r for r in race.runs if r.ok):
-        diff = compare_text(reference, run.stdout_tail, cfg.test.rtol, cfg.test.atol, base.mask("race"))
-        if diff:
-            where = f"{run.threads} thread(s)" + (f", schedule {run.schedule}" if run.schedule else "")
-            return f"the race-check input's output at {where} differs from the original's: {diff}"
-    return None
 
 
 def fail(ev: Evidence, stage: str, error: str) -> Evidence:

@@ -66,3 +66,10 @@ def test_a_long_line_of_numbers_is_learned_number_by_number():
     other = line.replace(" 12345 ", " 54321 ")
     mask = learn_mask([line, other])
     assert mask.lines == [] and mask.numbers == [[0, 12345]]
+
+
+def test_each_copys_own_path_reads_as_one():
+    base, cand = "built in /w/base/src\nx 1\n", "built in /w/cand/src\nx 1\n"
+    assert compare_text(base, cand, trees=("/w/base", "/w/cand")) is None
+    assert compare_text(base, cand).startswith("line 1")
+    assert compare_text(base, "built in /w/cand/src\nx 2\n", trees=("/w/base", "/w/cand")).startswith("line 2")

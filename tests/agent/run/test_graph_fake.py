@@ -210,7 +210,8 @@ def test_one_accepted_change_timed_again_within_the_noise_is_kept_but_slower_dro
 
 def test_schedule_runtime_copy_and_race_output_comparison(tmp_path: Path):
     from hpcagent.agent.config import Config
-    from hpcagent.agent.run.lab import race_output_differs, runtime_schedules
+    from hpcagent.agent.run.lab import runtime_schedules
+    from hpcagent.agent.run.outputs import race_output_differs
     from hpcagent.evidence import Baseline, Build, RaceCheck, RaceRun
 
     (tmp_path / "orig").mkdir()
@@ -236,6 +237,16 @@ def test_schedule_runtime_copy_and_race_output_comparison(tmp_path: Path):
     wrong = RaceCheck(Build(ok=True), [RaceRun(threads=3, schedule="static,1", stdout_tail="sum 9.5\n")])
     assert race_output_differs(wrong, base, Config()).startswith(
         "the race-check input's output at 3 thread(s), schedule static,1 differs from the original's")
+    # a program that prints where it was built (CoMD prints its compiler's path): each copy's own path reads as one,
+    # the perturbed-schedule copy's too; any other path still counts
+    base = Baseline(1.0, race_runs=[RaceRun(threads=2, stdout_tail="CC: /w/race0/.cc/gcc\nsum 10\n")])
+    printed = RaceCheck(Build(ok=True), [RaceRun(threads=2, stdout_tail="CC: /w/cand/.cc/gcc\nsum 10\n"),
+                                         RaceRun(threads=2, schedule="dynamic,1",
+                                                 stdout_tail="CC: /w/cand-sched/.cc/gcc\nsum 10\n")])
+    assert race_output_differs(printed, base, Config(), ("/w/race0", "/w/cand")) is None
+    assert "line 1" in race_output_differs(printed, base, Config())
+    elsewhere = RaceCheck(Build(ok=True), [RaceRun(threads=2, stdout_tail="CC: /w/other/.cc/gcc\nsum 10\n")])
+    assert "line 1" in race_output_differs(elsewhere, base, Config(), ("/w/race0", "/w/cand"))
 
 
 def test_a_candidate_far_slower_at_one_thread_stops_its_race_check_with_a_timing_verdict():
