@@ -17,6 +17,23 @@ TIMING = re.compile(
     r"|\d\s*(?:s|secs?|seconds?|ms|msecs?|milliseconds?|us|usecs?|microseconds?|ns)\b(?!\s*[=:])"
     r"|\b[kmgtp]?flops?\b|\b[kmgtp]?flop/s\b|\b[kmgt]i?b/s\b|\d\d:\d\d:\d\d",
     re.IGNORECASE)
+UNIT_COLUMN = re.compile(r"\(\s*(?:s|secs?|seconds|ms|us|ns|MCyc)\s*\)", re.IGNORECASE)
+"""A column heading in time units: `Total (s)`, `Min(s)`, `Avg/Call (MCyc)`."""
+
+
+def timing_rows(text: str, mask: OutputMask) -> set[int]:
+    """The rows of the text's tables of timings, as indexes of the lines mask.kept keeps: the lines under a header
+    with two or more columns in time units (CoMD's `Avg/Call (s)   Total (s)`), up to the next blank line."""
+    rows, k, inside = set(), 0, False
+    for line in text.splitlines():
+        if not line.strip():
+            inside = False
+        elif mask.kept(line):
+            if inside:
+                rows.add(k)
+            inside = inside or len(UNIT_COLUMN.findall(line)) >= 2
+            k += 1
+    return rows
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -46,15 +63,17 @@ def learn_mask(samples: list[str], ignore: list[str] = (), only: list[str] = (),
         return mask
     runs = [mask.kept(s) for s in samples]
     first, count = runs[0], min(len(r) for r in runs)
+    table = timing_rows(samples[0], mask)
     for i, line in enumerate(first):
         if i >= count:
             mask.lines.append(i)
             mask.notes.append(f"line {i + 1} `{line[:80]}`: not printed by every run of the original")
             continue
         others = [r[i] for r in runs[1:]]
-        if TIMING.search(line):
+        if TIMING.search(line) or i in table:
             mask.lines.append(i)
-            mask.notes.append(f"line {i + 1} `{line[:80]}`: reads as a timing, a rate or a clock time")
+            mask.notes.append(f"line {i + 1} `{line[:80]}`: " + ("a row of a table of timings" if i in table else
+                                                                 "reads as a timing, a rate or a clock time"))
             continue
         toks = _tokens(line)
         shapes = {tuple(t if k == "text" else "#" for k, t in _tokens(o)) for o in others}

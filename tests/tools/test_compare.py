@@ -73,3 +73,33 @@ def test_each_copys_own_path_reads_as_one():
     assert compare_text(base, cand, trees=("/w/base", "/w/cand")) is None
     assert compare_text(base, cand).startswith("line 1")
     assert compare_text(base, "built in /w/cand/src\nx 2\n", trees=("/w/base", "/w/cand")).startswith("line 2")
+
+
+TIMERS = """Simulation Validation:
+  Final energy    : -1.166050268244
+
+Timings for Rank 0
+        Timer        # Calls    Avg/Call (s)   Total (s)    % Loop
+___________________________________________________________________
+total                      1       0.1523        0.1523      101.30
+  position               100       0.0000        0.0001        0.08
+
+Energy table
+ Loop   Time(fs)   Total Energy
+    2       2.00   -1.166063150575
+"""
+
+
+def test_the_rows_of_a_table_of_timings_are_not_compared():
+    # two runs whose timer rows happened to print the same: still timings (a candidate's differ)
+    mask = learn_mask([TIMERS, TIMERS])
+    kept = OutputMask().kept(TIMERS)
+    left_out = [kept[i] for i in mask.lines]
+    assert left_out[:3] == [kept[4], kept[5], kept[6]] and left_out[1].startswith("total"), left_out
+    assert all("a row of a table of timings" in n for n in mask.notes[:3])
+    assert kept[9].startswith("2 ") and 9 not in mask.lines  # the energies under "Loop   Time(fs)" stay
+    # the energies, and the table whose one time column is simulated time (fs), are compared
+    changed = TIMERS.replace("-1.166050268244", "-1.2").replace("0.1523", "0.2")
+    assert compare_text(TIMERS, changed, mask=mask).startswith("line 2")
+    assert compare_text(TIMERS, TIMERS.replace("0.1523", "0.2"), mask=mask) is None
+    assert compare_text(TIMERS, TIMERS.replace("-1.166063150575", "-1.1"), mask=mask).startswith("line 10")
