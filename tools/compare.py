@@ -15,7 +15,8 @@ TIMING = re.compile(
     r"\b(?:elapsed|wall|cpu|run|exec\w*|comput\w*|total|kernel|solve[rd]?|loop)[ _-]*time"
     r"|\btim(?:e|ing|er)s?\s*(?:\(\s*\w+\s*\))?\s*[:=]|\btook\b|\bseconds\b|\bsecs\b"
     r"|\d\s*(?:s|secs?|seconds?|ms|msecs?|milliseconds?|us|usecs?|microseconds?|ns)\b(?!\s*[=:])"
-    r"|\b[kmgtp]?flops?\b|\b[kmgtp]?flop/s\b|\b[kmgt]i?b/s\b|\d\d:\d\d:\d\d",
+    r"|\b[kmgtp]?flops?\b|\b[kmgtp]?flop/s\b|\b[kmgt]i?b/s\b|\d\d:\d\d:\d\d"
+    r"|\d\s*[a-z]+/(?:s|secs?|seconds?|ms|us|ns)\b",  # a rate: 0.08 atoms/us, 1.2e6 lookups/s
     re.IGNORECASE)
 UNIT_COLUMN = re.compile(r"\(\s*(?:s|secs?|seconds|ms|us|ns|MCyc)\s*\)", re.IGNORECASE)
 """A column heading in time units: `Total (s)`, `Min(s)`, `Avg/Call (MCyc)`."""
@@ -88,7 +89,31 @@ def learn_mask(samples: list[str], ignore: list[str] = (), only: list[str] = (),
                 mask.numbers.append([i, n])
                 mask.notes.append(f"line {i + 1} `{line[:80]}`: number {n + 1} ({value}) changes between runs "
                                   "of the original")
+    _whole_columns(mask, first[:count])
     return mask
+
+
+def _shape(line: str) -> tuple[str, ...]:
+    return tuple(t if k == "text" else "#" for k, t in _tokens(line))
+
+
+def _whole_columns(mask: OutputMask, lines: list[str]) -> None:
+    """A number that changed between the original's runs on one row of a table changes on every row: the same
+    position is left out of every line of that shape (CoMD's per-step rows end in a time per atom, which two runs
+    can print alike on some rows)."""
+    shapes = [_shape(line) for line in lines]
+    columns = {(shapes[i], n) for i, n in mask.numbers}
+    have = {(i, n) for i, n in mask.numbers}
+    added: dict[tuple, int] = {}
+    for i, shape in enumerate(shapes):
+        for s, n in columns:
+            if s == shape and (i, n) not in have and i not in mask.lines:
+                mask.numbers.append([i, n])
+                added[(s, n)] = added.get((s, n), 0) + 1
+    for (s, n), rows in added.items():
+        first = next(lines[i] for i in range(len(lines)) if shapes[i] == s)
+        mask.notes.append(f"number {n + 1} of {rows} more line(s) shaped like `{first[:60]}`: it changes between "
+                          "runs of the original on other rows of that table")
 
 
 def _compare_line(e: str, a: str, rtol: float, atol: float, skip: set[int]) -> str | None:
