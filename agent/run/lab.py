@@ -13,7 +13,7 @@ from hpcagent.agent.run import compiles
 from hpcagent.agent.run.outputs import race_output_differs
 from hpcagent.errors import BadInput, BuildFailed
 from hpcagent.evidence import Baseline, Evidence, OutputCheck, RaceCheck, TestRun, Timing
-from hpcagent.sandbox.backends import copy_tree
+from hpcagent.sandbox.backends import copy_tree, remove_added
 from hpcagent.sandbox.build import BuildSpec, build_record, toolchain
 from hpcagent.sandbox.coverage import line_coverage
 from hpcagent.sandbox.racecheck import prefixes, race_check
@@ -247,6 +247,7 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, refere
     if differs:
         ev.output = OutputCheck(ok=False, diff=differs)
         return fail(ev, "output", differs)
+    remove_added(work / "orig", work / tree)  # what the race-check build made in the same copy
     res = sandbox.run(work, run_steps(cfg, work, tree, base=base))
     ev.build = build_record(res[0], prefixes(sandbox, work, tree), work / tree)
     if not ev.build.ok:

@@ -44,6 +44,21 @@ def copy_tree(src: Path, dest: Path) -> Path:
     return dest
 
 
+def remove_added(orig: Path, tree: Path) -> int:
+    """Delete the files of tree (a copy of orig, maybe edited) that orig does not have: what a build made there
+    (objects, programs, generated headers such as CoMD's CoMD_info.h, which names the compiler that made it). A
+    tree's race-check build comes before its timed build; this one must not reuse what that one made. The
+    sandbox's own folders (`.hpcagent-*`) stay. Returns how many files went."""
+    gone = 0
+    for path in sorted(Path(tree).rglob("*"), reverse=True):
+        rel = path.relative_to(tree)
+        if rel.parts[0].startswith(".hpcagent") or (Path(orig) / rel).exists() or path.is_dir():
+            continue
+        path.unlink()
+        gone += 1
+    return gone
+
+
 def scratch_dir(prefix: str = "hpcagent-") -> Path:
     """Make a private scratch directory."""
     return Path(tempfile.mkdtemp(prefix=prefix))

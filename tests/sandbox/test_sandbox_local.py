@@ -10,7 +10,7 @@ from conftest import DATA
 
 from hpcagent.errors import BadInput
 from hpcagent.evidence import Timing
-from hpcagent.sandbox.backends import copy_tree, scratch_dir
+from hpcagent.sandbox.backends import copy_tree, remove_added, scratch_dir
 from hpcagent.sandbox.build import BuildSpec, toolchain
 from hpcagent.sandbox.racecheck import race_check
 from hpcagent.sandbox.steps import Limits, Step
@@ -108,6 +108,24 @@ def test_make_rebuilds_the_users_objects_without_recursing_through_a_depend_rule
     assert res[1].stdout.strip() == "rebuilt"
     assert (src / "main.c").stat().st_mtime > 0  # the sources keep their dates
     shutil.rmtree(work, ignore_errors=True)
+
+
+def test_what_a_build_made_in_a_copy_is_removed_before_the_next_build(tmp_path):
+    orig, tree = tmp_path / "orig", tmp_path / "cand"
+    (orig / "src").mkdir(parents=True)
+    (orig / "src" / "a.c").write_text("int main(void) { return 0; }\n")
+    (orig / "Makefile").write_text("all:\n")
+    copy_tree(orig, tree)
+    (tree / "src" / "a.c").write_text("/* edited */ int main(void) { return 0; }\n")
+    for made in ("src/a.o", "src/info.h", "bin/app"):  # a generated header names the race build's compiler
+        (tree / made).parent.mkdir(exist_ok=True)
+        (tree / made).write_text("made by the build\n")
+    (tree / ".hpcagent-cc").mkdir()
+    (tree / ".hpcagent-cc" / "gcc").write_text("#!/bin/sh\n")
+    assert remove_added(orig, tree) == 3
+    left = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())
+    assert left == [".hpcagent-cc/gcc", "Makefile", "src/a.c"]
+    assert (tree / "src" / "a.c").read_text().startswith("/* edited */")  # the candidate's edit stays
 
 
 def test_timer_statistics():
