@@ -52,7 +52,15 @@ def triangular(src: Source, loop: Loop) -> bool:
     Bounds read through the index (CSR rows, rowptr[i] .. rowptr[i + 1]) are data-dependent, not triangular: their
     cost is usually even enough for the static schedule, and an uneven-work candidate (dynamic, 16) follows it.
     """
-    return any(_direct_uses(src, b, loop.index) for inner in loop.descendants() for b in inner.bound_nodes)
+    return any(_direct_uses(src, b, loop.index) and not _even_span(inner, loop.index)
+               for inner in loop.descendants() for b in inner.bound_nodes)
+
+
+def _even_span(inner: Loop, index: str) -> bool:
+    """Both bounds move with the index by the same amount, so the trip count does not depend on it (CoMD's atoms of
+    cell i: `iOff = MAXATOMS*i; iOff < MAXATOMS*i + n`): the same work, shifted."""
+    return (inner.lower is not None and inner.upper is not None
+            and index not in (inner.upper - inner.lower).variables())
 
 
 BRANCHY = ("if_statement", "conditional_expression", "while_statement", "do_statement", "break_statement",

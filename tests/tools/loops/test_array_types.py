@@ -1,6 +1,7 @@
 """A type defined as an array (`typedef double real3[3];`, as molecular-dynamics codes write their vectors): a
 variable declared with it in a loop body is that iteration's own array, not a pointer set inside the loop, whether
-the typedef is in the file or in a header the program includes."""
+the typedef is in the file or in a header the program includes. And the atoms of cell i (`i*MAX .. i*MAX + n`) are
+the same work shifted, not a triangle: no dynamic schedule for them."""
 
 from __future__ import annotations
 
@@ -58,3 +59,27 @@ def test_the_typedef_from_a_header_reaches_every_file_of_the_program(tmp_path: P
     program = load_program(tmp_path)
     rep = outer(analyze_file(tmp_path / "force.c", tmp_path, program))
     assert "dr" not in rep.reason and rep.candidates, rep.reason
+
+
+CELLS = """typedef double real_t;
+void cells(real_t *u, const real_t *r, const int *count, int ncells, int max) {
+  for (int ib = 0; ib < ncells; ib++) {
+    int n = count[ib];
+    for (int i = ib * max; i < ib * max + n; i++)
+      u[i] += r[i] * r[i];
+  }
+}
+void triangle(real_t *u, const real_t *r, int n) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++)
+      u[i] += r[j];
+}
+"""
+
+
+def test_bounds_shifted_by_the_index_are_not_a_triangle():
+    reports = {r.function: r for r in analyze_source(parse(CELLS, "c"), "f.c") if r.depth == 1}
+    shifted = [c.pragma for c in reports["cells"].candidates if c.line == reports["cells"].line]
+    assert shifted and not any("dynamic" in p for p in shifted), shifted
+    tri = [c.pragma for c in reports["triangle"].candidates if c.line == reports["triangle"].line]
+    assert "schedule(dynamic)" in tri[0], tri
