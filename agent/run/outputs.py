@@ -15,9 +15,10 @@ def race_output_differs(race: RaceCheck, base: Baseline, cfg: Config, trees: tup
     if reference is None:
         return None
     for run in (r for r in race.runs if r.ok):
-        mine = trees[1] + "-sched" if run.schedule and trees[1] else trees[1]  # (race_evidence's perturbed copy)
-        diff = compare_text(reference, run.stdout_tail, cfg.test.rtol, cfg.test.atol, base.mask("race"),
-                            (trees[0], mine))
+        text = run.stdout_tail
+        if run.schedule and trees[1]:  # race_evidence's perturbed copy of the candidate is `<tree>-sched`
+            text = text.replace(trees[1] + "-sched", trees[1])
+        diff = compare_text(reference, text, cfg.test.rtol, cfg.test.atol, base.mask("race"), trees)
         if diff:
             where = f"{run.threads} thread(s)" + (f", schedule {run.schedule}" if run.schedule else "")
             return f"the race-check input's output at {where} differs from the original's: {diff}"

@@ -242,7 +242,10 @@ def test_schedule_runtime_copy_and_race_output_comparison(tmp_path: Path):
     base = Baseline(1.0, race_runs=[RaceRun(threads=2, stdout_tail="CC: /w/race0/.cc/gcc\nsum 10\n")])
     printed = RaceCheck(Build(ok=True), [RaceRun(threads=2, stdout_tail="CC: /w/cand/.cc/gcc\nsum 10\n"),
                                          RaceRun(threads=2, schedule="dynamic,1",
-                                                 stdout_tail="CC: /w/cand-sched/.cc/gcc\nsum 10\n")])
+                                                 stdout_tail="CC: /w/cand-sched/.cc/gcc\nsum 10\n"),
+                                         # (a file the candidate's own race build generated, copied with it)
+                                         RaceRun(threads=3, schedule="static,1",
+                                                 stdout_tail="CC: /w/cand/.cc/gcc\nsum 10\n")])
     assert race_output_differs(printed, base, Config(), ("/w/race0", "/w/cand")) is None
     assert "line 1" in race_output_differs(printed, base, Config())
     elsewhere = RaceCheck(Build(ok=True), [RaceRun(threads=2, stdout_tail="CC: /w/other/.cc/gcc\nsum 10\n")])
