@@ -132,11 +132,13 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
 
         def pointer_param(m) -> int | None:
             """A write through a pointer parameter, never moved, into the object it points to: `*p`, `p->x`,
-            `p[k]` or `p[k].x` (not `p[i][j]` or `p->rows[k]`: memory the object only points to)."""
-            decl = symbols.get(m.base)
-            ok = (decl is not None and decl.scope == "param" and decl.kind == "pointer" and m.base in params
-                  and m.base not in written and len(m.subscripts) <= (1 if m.via == "subscript" else 0))
-            return params.index(m.base) if ok else None
+            `p[k]` or `p[k].x` (not `p[i][j]`, `p->rows[k]` or `p->a->b`: memory the object only points to)."""
+            root, _, field = m.base.partition("->")
+            decl = symbols.get(root)
+            one = m.base == root or (field.isidentifier() and not m.subscripts)
+            ok = (decl is not None and decl.scope == "param" and decl.kind == "pointer" and root in params and one
+                  and root not in written and len(m.subscripts) <= (1 if m.via == "subscript" else 0))
+            return params.index(root) if ok else None
 
         for site in facts.sites:
             root = re.split(r"\.|->|\[", site.name, maxsplit=1)[0]

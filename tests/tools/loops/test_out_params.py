@@ -25,6 +25,9 @@ static int pick(uint64_t *s, int n) { return (int)(uniform(s) * n) % n; }
 static void fill(double *out, double e) { for (int k = 0; k < 4; k++) out[k] = e * k; }
 static void rows(double **m, double e) { m[0][1] = e; }
 static void step(uint64_t *s) { s++; *s = 1; }
+typedef struct { double x, y; double *rows; } point;
+static void place(point *p, double e) { p->x = e; p->y = 2 * e; }
+static void spill(point *p, double e) { p->rows[0] = e; }
 """
 
 
@@ -46,6 +49,8 @@ def test_summaries_name_what_is_written_and_through_which_parameter():
     # a row through a table of pointers, and a pointer moved before the write: memory the object only points to
     assert not eff["rows"].pure and not eff["rows"].only_refs, eff["rows"]
     assert not eff["step"].pure and not eff["step"].only_refs, eff["step"]
+    assert eff["place"].only_refs and eff["place"].pointer_writes == {0}, eff["place"]  # members of *p
+    assert not eff["spill"].pure and not eff["spill"].only_refs, eff["spill"]  # a row *p only points to
 
 
 def test_outer_loop_handing_each_call_its_own_seed_and_array_is_parallel():
@@ -57,7 +62,9 @@ double histories(int n, double *res) {
     double xs[4];
     cplx z = {uniform(&seed), 1.0};
     fill(xs, c_sub(z, z).re + pick(&seed, 12));
-    res[h] = xs[3];
+    point pt;
+    place(&pt, xs[2]);
+    res[h] = xs[3] + pt.y;
     total += xs[1];
   }
   return total;
