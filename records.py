@@ -229,6 +229,9 @@ class Composed(Record):
     remainder: list[str] = field(default_factory=list)
     """Loops each too small to clear min_speedup alone, accepted as one set on top of the composed program (their
     set timed against it beyond the noise, see agent/run/remainder.py)."""
+    loop_times: dict[str, dict] = field(default_factory=dict)
+    """Of those, the loops accepted on their own time (their set left the program's time within the noise): loop id
+    -> the Timing of the loop alone, with timers around it (agent/run/loop_times.py)."""
     remainder_check: Evidence | None = None
     """That set's evidence, timed against the program with the accepted changes (None when no set was kept)."""
     _nested: ClassVar[dict] = {"dropped": Dropped, "check": Evidence, "together": Evidence,

@@ -82,6 +82,9 @@ class SearchCfg(Section):
     """How many loops to try, hottest first."""
     min_share: float = 0.01
     """With a profile, skip loops in functions under this share of the run time."""
+    min_share_small: float = 0.002
+    """A loop under min_share but at least this share may still join the set of small loops tried after compose
+    (search.remainder; decided by its own time, budget.min_loop_speedup)."""
     remainder: bool = True
     """After compose, try the loops each too small to clear min_speedup alone (Amdahl) as one set on top of the
     accepted changes, timed against the program with them: once the hot loops are parallel, the serial rest is a
@@ -114,6 +117,11 @@ class BudgetCfg(Section):
     min_speedup: float = 1.02
     """A change must make the whole program at least this much faster, and beyond the noise (every timed run of
     the candidate faster than every run of the original); a loop with a small share of the time gains little."""
+    min_loop_speedup: float = 1.2
+    """A loop of the small loops' set (search.remainder) whose set passes every check but leaves the program's time
+    within the noise is accepted when its own time, timed with timers around it, is at least this much faster and
+    beyond the noise (agent/run/loop_times.py); the final program must then not be slower. 0 = never: the set must
+    make the whole program min_speedup faster."""
     explore: int = 1
     """After an acceptance well below what the loop's share allows, try this many more candidates; keep the best."""
     locality: int = 4
@@ -282,6 +290,7 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 # unproven = true         # also try loops the analysis could not prove (possible dependence or aliasing), after
 #                         # the proven candidates; only the race check, tests and outputs vouch for them
 # remainder = true        # loops too small alone are tried as one set on top of the accepted changes
+# min_share_small = 0.002 # loops under min_share but at least this share may join that set
 
 [threads]
 # count = 2               # threads of the timed runs
@@ -293,6 +302,7 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 # attempts = 4            # attempts per loop
 # wall_minutes = 480      # the whole run
 # min_speedup = 1.02      # accept only changes at least this much faster, and beyond the noise
+# min_loop_speedup = 1.2  # a small loop whose set is within the noise: its own time (loop timers) must gain this
 # explore = 1             # after a modest acceptance, try this many more candidates and keep the best
 # locality = 4            # loop-order, tiling, unroll-and-jam, fusion, simd rewrites tried after an acceptance
 # quiet_wait = 60         # seconds a timing waits for idle CPUs; 0 = time at once, no load guard

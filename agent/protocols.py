@@ -103,3 +103,8 @@ class Lab(Protocol):
         original's, the timing is against work/base (the original) or, when given, another tree of work (built
         here first: the program with the accepted changes, under the small loops tried on top of it)."""
         ...
+
+    def loop_times(self, work: Path, ref: str, cand: str, cfg: Config, base: Baseline) -> list[tuple[str, str]] | str:
+        """Build work/ref and work/cand (both with loop timers, agent/run/loop_times.py) and time them interleaved;
+        (side 'a' for ref or 'b' for cand, the run's stderr) per timed run, or why there are none."""
+        ...

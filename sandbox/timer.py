@@ -86,8 +86,10 @@ def second_round(first: Timing, second: Timing, min_speedup: float) -> Timing:
 
 def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int = 2, reps: int = 5,
                      warmup: int = 1, timeout: float = 300, min_speedup: float = 1.05,
-                     limits: Limits | None = None, quiet_wait: float | None = None) -> Timing:
+                     limits: Limits | None = None, quiet_wait: float | None = None,
+                     streams: list | None = None) -> Timing:
     """Time a = {cwd, cmd, env} against b alternately; return the summary, or a Timing with only `error`.
+    streams: when given, (side 'a' or 'b', stderr) of each timed run is appended to it (agent/run/loop_times.py).
 
     quiet_wait: when set, wait up to that many seconds for the timing CPUs to be idle and watch the load during
     the timing (sandbox/quiet.py); a disturbed timing comes back with `unreliable` saying why."""
@@ -113,6 +115,8 @@ def time_interleaved(sandbox, workdir: Path, a: dict, b: dict, *, threads: int =
     timed = results[2 * warmup:]
     times_a = [r.seconds for r, side in zip(timed, seq) if side == "a"]
     times_b = [r.seconds for r, side in zip(timed, seq) if side == "b"]
+    if streams is not None:
+        streams += [(side, r.stderr) for r, side in zip(timed, seq)]
     return replace(summarize(times_a, times_b, min_speedup), threads=threads, reps=reps, warmup=warmup,
                    order="".join(seq).upper(), stdout_a=timed[seq.index("a")].stdout[-4000:],
                    stdout_b=timed[seq.index("b")].stdout[-4000:],

@@ -272,6 +272,9 @@ class RunView:
         if timing.get("a"):
             sections.append(Section("timing", "timing", timing))
         speed = f", {timing['speedup']:.2f}x" if timing.get("speedup") else ""
+        if e.get("loop_times"):  # the final program with the small loops accepted on their own time
+            return (f"final program with the loops faster on their own time: {stage}{speed}",
+                    "failed" if e.get("error") else "accepted", sections)
         if e.get("remainder"):  # the small loops' set, timed against the program with the accepted changes
             speed += " over the accepted changes" if speed and e.get("reference") != "base" else ""
             return (f"small loops as a set, {len(e.get('loops', []))} change(s): {stage}{speed}",
@@ -283,6 +286,19 @@ class RunView:
         loops = e.get("loops") or []
         return (f"small loops chosen as a set: {len(loops)}", "info",
                 [Section("remainder", "text", "\n".join([*loops, e.get("reason", "")]))])
+
+    def _on_loop_times(self, e):
+        times = e.get("times") or {}
+        faster = [n for n, t in times.items() if t.get("beyond_noise")]
+        whole = e.get("whole") or {}
+        text = [f"the set's whole program: {whole.get('speedup', 0):.2f}x, {whole.get('verdict', '?')}",
+                f"each loop's own time must be {e.get('min_loop_speedup')}x faster, beyond the noise"]
+        text += [f"{n}: " + (f"{t['speedup']:.2f}x (min {t['speedup_min']:.2f}, max {t['speedup_max']:.2f}), "
+                             f"{t['verdict']}" if "speedup" in t else t.get("error", "?")) for n, t in times.items()]
+        sections = [Section("loop timers", "text", "\n".join(text))]
+        sections += [Section(f"own time of {n}", "timing", t) for n, t in times.items() if t.get("a")]
+        return (f"small loops' own times: {len(faster)} of {len(times)} faster", "accepted" if faster else "failed",
+                sections)
 
     def _on_model_call(self, e):
         messages = e.get("messages") or []

@@ -53,6 +53,9 @@ def discover_targets(work: Path, cfg: Config, lab: Lab) -> dict:
     for t in targets:
         if usable is not None:  # rank_targets has set each loop's share from the profile
             if t.share is not None and t.share < cfg.search.min_share:
+                if t.proposals and t.share >= cfg.search.min_share_small:  # may join the small loops' set
+                    skipped.append({"loop": t.loop_id, "share": t.share, "target": t.to_dict(),
+                                    "reason": f"{t.share:.1%} of the time, under min_share {cfg.search.min_share}"})
                 continue
             if t.share is not None and amdahl(t.share, cfg.threads.count) < cfg.budget.min_speedup:
                 # Even a perfect parallelization of this loop could not clear the acceptance bar.

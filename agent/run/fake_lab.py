@@ -13,21 +13,24 @@ evidence. An outcome is a dict:
                                   # rest: the small loops' set on top of it, agent/run/remainder.py)
 
 With no outcome matching, a change times at 1.0x, within the noise. `hpcagent optimize --sandbox fake:FILE` runs
-with the outcomes of a JSON file: {"outcomes": [...], "profile": {...}, "baseline_seconds": 1.0, "delay": 0.0}.
+with the outcomes of a JSON file: {"outcomes": [...], "profile": {...}, "baseline_seconds": 1.0, "delay": 0.0,
+"loop_speedups": {"file.c:12": 1.8}} (the last: each loop's own time in the loop timers, agent/run/loop_times.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from hpcagent.agent.config import Config
+from hpcagent.agent.run.loop_times import MARK
 from hpcagent.errors import ConfigError
 from hpcagent.evidence import Baseline, Build, Diagnostic, Evidence, OutputCheck, RaceCheck, RaceRun, RaceSite, Timing
-from hpcagent.sandbox.timer import summarize
+from hpcagent.sandbox.timer import order, summarize
 from hpcagent.tools.patch import added_lines
 
 REPS = 5
@@ -39,7 +42,7 @@ class FakeLab:
     name = "fake"
 
     def __init__(self, outcomes: list[dict[str, Any]] | None = None, profile: dict[str, Any] | None = None,
-                 baseline_seconds: float = 1.0, delay: float = 0.0):
+                 baseline_seconds: float = 1.0, delay: float = 0.0, loop_speedups: dict[str, float] | None = None):
         self.outcomes = list(outcomes or [])
         self._profile = profile
         self.baseline_seconds = baseline_seconds
@@ -51,6 +54,8 @@ class FakeLab:
         """(tree, the lines its change added) for each evidence call."""
         self.references: list[str] = []
         """The tree each evidence call was timed against (base: the original)."""
+        self.loop_speedups = dict(loop_speedups or {})
+        """loop id -> how much faster its own time is with the change (loop_times; 1.0 when not given)."""
 
     @classmethod
     def from_file(cls, path: str | Path) -> FakeLab:
@@ -59,7 +64,8 @@ class FakeLab:
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigError(f"cannot read the fake lab's outcomes from {path}: {exc}",
                               'give a JSON file {"outcomes": [{"match": ..., "stage": ..., "speedup": ...}]}') from exc
-        return cls(spec.get("outcomes"), spec.get("profile"), spec.get("baseline_seconds", 1.0), spec.get("delay", 0.0))
+        return cls(spec.get("outcomes"), spec.get("profile"), spec.get("baseline_seconds", 1.0), spec.get("delay", 0.0),
+                   spec.get("loop_speedups"))
 
     def profile(self, work: Path, cfg: Config) -> dict[str, Any]:
         time.sleep(self.delay)
@@ -84,6 +90,20 @@ class FakeLab:
             outcome = chosen[0] if chosen else {"stage": "timing", "speedup": 1.0}
         self.used[id(outcome)] = self.used.get(id(outcome), 0) + 1
         return scripted(outcome, added, work / tree, cfg, base)
+
+    def loop_times(self, work: Path, ref: str, cand: str, cfg: Config, base: Baseline) -> list[tuple[str, str]] | str:
+        """The stderr of interleaved runs of the two timed copies: each loop named in the candidate's timer table
+        at 20 ms (1% spread) in the reference and 20 ms / its scripted speedup with the change."""
+        self.calls.append((cand, []))
+        names = [n for f in sorted((work / cand).rglob("*")) if f.is_file() and f.suffix in (".c", ".cc", ".cpp")
+                 for m in re.findall(r"hpcagent_names_\[\d+\] = \{(.*)\};", f.read_text(errors="replace"))
+                 for n in re.findall(r'"([^"]+)"', m)]
+        out = []
+        for i, side in enumerate(order(REPS)):
+            spent = {n: 0.02 * (1 + 0.01 * (i // 2 % 2)) / (self.loop_speedups.get(n, 1.0) if side == "b" else 1.0)
+                     for n in dict.fromkeys(names)}
+            out.append((side, "".join(f"{MARK} {n} {t:.6f} 10\n" for n, t in spent.items())))
+        return out
 
 
 def scripted(outcome: dict[str, Any], added: list[tuple[str, int, str]], root: Path, cfg: Config,

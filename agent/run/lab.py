@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hpcagent.agent.config import Config
 from hpcagent.agent.run import compiles
+from hpcagent.agent.run.loop_times import runs_of
 from hpcagent.agent.run.outputs import race_output_differs
 from hpcagent.errors import BadInput, BuildFailed
 from hpcagent.evidence import Baseline, Evidence, OutputCheck, RaceCheck, TestRun, Timing
@@ -389,3 +390,6 @@ class SandboxLab:
 
     def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
         return evidence(self.sandbox, work, tree, cfg, base, reference)
+
+    def loop_times(self, work: Path, ref: str, cand: str, cfg: Config, base: Baseline) -> list[tuple[str, str]] | str:
+        return runs_of(self.sandbox, work, ref, cand, cfg, base)

@@ -20,7 +20,8 @@ from hpcagent.agent.config import Config
 from hpcagent.agent.protocols import Lab
 from hpcagent.agent.run.discovery import amdahl
 from hpcagent.agent.run.lab import fresh_copy
-from hpcagent.evidence import Baseline, Evidence
+from hpcagent.agent.run.loop_times import describe, judge, timer_edits, with_timers
+from hpcagent.evidence import Baseline, Evidence, Timing
 from hpcagent.records import Attempt, Composed, Dropped, Feedback, LoopResult, LoopTarget, Proposal, Verdict
 from hpcagent.sandbox.coverage import entered
 from hpcagent.tools.patch import EditError, apply_edits, original_line
@@ -51,13 +52,15 @@ def first_plain_change(reports, t: LoopTarget, unproven: bool = False) -> Propos
 
 def choose(small: list[LoopTarget], kept: list[LoopResult], reports_of: Callable[[str], list],
            speedup: float, threads: int, min_speedup: float,
-           unproven: Callable[[LoopTarget], bool] = lambda t: False) -> tuple[list[tuple[LoopTarget, Proposal]], str]:
+           unproven: Callable[[LoopTarget], bool] = lambda t: False,
+           timers: bool = False) -> tuple[list[tuple[LoopTarget, Proposal]], str]:
     """The set to try and why (or [] and why not). A loop inside or around a kept loop (or called from the body of
     one), or holding a line a kept change edits (a thread team's region at a call site), is left out: its change
     would nest one parallel region in another. So is one inside or around a loop already in the set. Each loop's
     share of the composed program is its share of the original times the composed program's speedup.
     unproven(t): whether t may get a change the analysis did not prove (search.unproven, and the race-check input
-    runs the loop: the race check must speak for it)."""
+    runs the loop: the race check must speak for it). timers: a set out of min_speedup's reach is still tried,
+    and each loop's own time decides (agent/run/loop_times.py)."""
     chosen: list[tuple[LoopTarget, Proposal]] = []
     taken = [lp.target for lp in kept]
     edited = [(e.file, e.start_line) for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
@@ -80,6 +83,9 @@ def choose(small: list[LoopTarget], kept: list[LoopResult], reports_of: Callable
     what = (f"{len(chosen)} loop(s) each too small alone, together {share:.1%} of the "
             + ("program with the accepted changes" if kept else "run"))
     if bound < min_speedup:
+        if timers:
+            return chosen, f"{what}: at most {bound:.3f}x overall, under min_speedup {min_speedup}; each loop's own " \
+                           "time will decide (loop timers)"
         return [], f"{what}: at most {bound:.3f}x, under min_speedup {min_speedup}"
     return chosen, f"{what}: up to {bound:.3f}x"
 
@@ -97,7 +103,8 @@ def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: C
     def unproven(t: LoopTarget) -> bool:
         return cfg.search.unproven and base.executed is not None and entered(base.executed, t.file, t.line, t.end_line)
 
-    chosen, why = choose(small, kept, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup, unproven)
+    chosen, why = choose(small, kept, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup, unproven,
+                         cfg.budget.min_loop_speedup > 0)
     log("remainder", loops=[t.loop_id for t, _ in chosen], reason=why)
     if not chosen:
         return composed, []
@@ -126,8 +133,10 @@ def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
                     for i, why in out.items()]
         chosen = [c for i, c in enumerate(chosen) if i not in out]
         ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
-    if ev.passed and short_of_evidence(chosen, ev):  # (every member short of it, or again after the second try)
+    if (ev.passed or only_time(ev)) and short_of_evidence(chosen, ev):  # (every member, or again after the second try)
         ev = replace(ev, stage="evidence", error="; ".join(short_of_evidence(chosen, ev).values()))
+    if only_time(ev) and cfg.budget.min_loop_speedup > 0:
+        return by_own_time(lab, work, cfg, base, composed, kept, chosen, ev, results, log)
     if not ev.passed:
         results += [given_up(t, p, ev, f"too small alone, and tried together with {len(chosen) - 1} other small "
                                        f"loop(s): the set failed at {ev.stage}: {ev.error}") for t, p in chosen]
@@ -169,10 +178,10 @@ def racing_small(chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence, base_e
 def short_of_evidence(chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence) -> dict:
     """The members whose change the analysis did not prove and for which the set's passing evidence is not the
     full evidence such a change needs (agent/critics/rules.py unproven_gap): their index in chosen -> why; {} unless
-    the set passed."""
+    the set passed (or failed only at its timing, within the noise)."""
     from hpcagent.agent.critics.rules import unproven_gap
 
-    if not ev.passed:
+    if not (ev.passed or only_time(ev)):
         return {}
     return {i: f"not proven by the analysis, and {gap}" for i, (_, p) in enumerate(chosen)
             if (gap := unproven_gap(p, ev))}
@@ -217,6 +226,68 @@ def finish(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
     out = replace(composed, ok=True, kept=[*composed.kept, *ids], files=sorted(set(composed.files) | set(files)),
                   check=final, remainder=ids, remainder_check=ev)
     return out, results
+
+
+def only_time(ev: Evidence) -> bool:
+    """The set passed the race check, the output comparison and the tests, and its timing was measured, not
+    slower, but not beyond the noise by min_speedup either."""
+    t = ev.timing
+    return ev.stage == "timing" and t is not None and t.measured and not t.unreliable and t.verdict != "slower"
+
+
+def by_own_time(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, kept: list[LoopResult],
+                chosen: list[tuple[LoopTarget, Proposal]], ev: Evidence, results: list[LoopResult],
+                log: Callable[..., object]) -> tuple[Composed, list[LoopResult]]:
+    """The set passed every check but left the program's time within the noise: each loop's own time decides
+    (agent/run/loop_times.py). The loops faster beyond the noise by budget.min_loop_speedup join a final program,
+    which is checked again against the original and must pass everything but a gain beyond the noise."""
+    base_edits = [e for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
+    targets = [t for t, _ in chosen]
+    names = [t.loop_id for t in targets]
+    timers = timer_edits(targets, lambda f: (work / "orig" / f).read_text(errors="replace").splitlines())
+    try:
+        apply_edits(fresh_copy(work / "orig", work / "timed-ref"), with_timers(base_edits, timers))
+        apply_edits(fresh_copy(work / "orig", work / "timed-set"),
+                    with_timers(base_edits + [e for _, p in chosen for e in p.edits], timers))
+        runs = lab.loop_times(work, "timed-ref", "timed-set", cfg, base)
+    except EditError as exc:
+        runs = f"the loop timers do not fit the code: {exc}"
+    own = {n: runs for n in names} if isinstance(runs, str) else judge(names, runs, cfg.budget.min_loop_speedup)
+    tm = ev.timing
+    whole = (f"the set of small loops timed {tm.speedup:.2f}x (min {tm.speedup_min:.2f}, max {tm.speedup_max:.2f}) "
+             f"against the program without it, not beyond the noise by min_speedup {cfg.budget.min_speedup}"
+             if tm is not None and tm.speedup is not None else "the set of small loops was not timed")
+    log("loop_times", loops=names, whole=ev.timing.to_dict() if ev.timing else None,  # type: ignore[union-attr]
+        times={n: t.to_dict() if isinstance(t, Timing) else {"error": t} for n, t in own.items()},
+        min_loop_speedup=cfg.budget.min_loop_speedup)
+    faster = [(t, p) for t, p in chosen if isinstance(own[t.loop_id], Timing) and own[t.loop_id].beyond_noise]
+    for t, p in chosen:
+        if (t, p) not in faster:
+            results.append(given_up(t, p, ev, f"too small alone; {whole}, and "
+                                              f"{describe(t.loop_id, own[t.loop_id])}: not faster beyond the noise "
+                                              f"by min_loop_speedup {cfg.budget.min_loop_speedup}"))
+    if not faster:
+        return composed, results
+    ids = [t.loop_id for t, _ in faster]
+    files = apply_edits(fresh_copy(work / "orig", work / "final"), base_edits + [e for _, p in faster for e in p.edits])
+    final = lab.evidence(work, "final", cfg, base)
+    log("compose", loops=[*composed.kept, *ids], stage=final.stage, error=final.error, loop_times=True,
+        timing=final.timing.to_dict() if final.timing else None)
+    if not (final.passed or final.stage == "unreliable" or only_time(final)):
+        apply_edits(fresh_copy(work / "orig", work / "final"), base_edits)
+        why = f"faster on its own time, but the program with it failed at {final.stage}: {final.error}"
+        results += [given_up(t, p, final, why) for t, p in faster]
+        return replace(composed, dropped=[*composed.dropped, *(Dropped(i, why) for i in ids)]), results
+    for t, p in faster:
+        note = (f"race-free in {len(final.race.runs) if final.race else 0} race-check runs of the final program, "
+                f"{'tests pass' if final.test else 'output matches the original'}; {whole}; "
+                f"{describe(t.loop_id, own[t.loop_id])}")
+        attempt = Attempt(1, p, final.slim(), Verdict("accept", Feedback("accepted", evidence=note)))
+        results.append(LoopResult(t, "accepted", f"too small to show in the whole program's time; accepted on its "
+                                                 f"own time (loop timers): {note}", [attempt], attempt))
+    return replace(composed, ok=True, kept=[*composed.kept, *ids], files=sorted(set(composed.files) | set(files)),
+                   check=final, remainder=[*composed.remainder, *ids],
+                   remainder_check=ev, loop_times={i: own[i].to_dict() for i in ids}), results  # type: ignore[union-attr]
 
 
 KINDS = {"output": "wrong_output", "test": "test_failed", "build": "compile_error", "race_build": "compile_error",

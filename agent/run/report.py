@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from hpcagent.agent.run.compose import covered_by_groups, parallel_regions
+from hpcagent.agent.run.loop_times import own_time_lines
 from hpcagent.errors import BadInput
 from hpcagent.evidence import Baseline, RaceCheck, Timing
 from hpcagent.records import Attempt, Composed, Edit, LoopResult, LoopTarget, Proposal
@@ -91,7 +92,8 @@ def summarize(state: dict, loops: list[LoopResult], composed: Composed) -> dict:
                      "speedup": tm.speedup, "speedup_min": tm.speedup_min,
                      "speedup_max": tm.speedup_max, "proof": proof_of(acc),
                      **({"together": True} if loop in composed.confirmed else {}),
-                     **({"remainder": True} if loop in composed.remainder else {})})
+                     **({"remainder": True} if loop in composed.remainder else {}),
+                     **({"own_time": composed.loop_times[loop]} if loop in composed.loop_times else {})})
     return {"run_id": state["run_id"], "repo": state["repo"], "tried": len(rows),
             "accepted": len(kept), "loops": rows,
             "baseline_seconds": (state.get("baseline") or {}).get("seconds"),
@@ -222,6 +224,10 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         if w.get("unreliable"):
             lines.append(f"**That whole-program figure is unreliable**: {w['unreliable']}. Each change was accepted "
                          "on a timing of its own taken on a quiet machine.")
+        elif w.get("within_noise") and composed.loop_times:
+            lines.append("This final timing of the whole program was within the noise: the loops accepted on their own "
+                         "time (below) are too small a share of the run to show in it; build, race check, output and "
+                         "tests were run on this program and passed.")
         elif w.get("within_noise"):
             lines.append("This final timing of the whole program was within the noise. It is the same program as "
                          "the change (or set of changes) accepted on a timing beyond the noise, which stands; "
@@ -232,11 +238,12 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
                 ("remainder", composed.remainder_check, "each too small to clear min_speedup alone, accepted as one "
                                                         "set on top of the other changes: timed against the program "
                                                         "with those changes, the set made it")):
-            ids = [lp["loop"] for lp in summary["loops"] if lp.get(key)]
+            ids = [lp["loop"] for lp in summary["loops"] if lp.get(key) and not lp.get("own_time")]
             if ids and check is not None and check.timing is not None:
                 t = check.timing
                 lines.append(f"{len(ids)} of them {what} {t.speedup:.2f}x faster (min {t.speedup_min:.2f}, max "
                              f"{t.speedup_max:.2f}), beyond the noise: " + ", ".join(f"`{x}`" for x in ids) + ".")
+        lines += own_time_lines(summary["loops"])
         unproven = [lp["loop"] for lp in summary["loops"] if lp["status"] == "accepted" and lp.get("proof") == "unproven"]
         if unproven:
             lines.append(f"{len(unproven)} of them not proven by the analysis (accepted on the sandbox's evidence "
@@ -273,9 +280,12 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
               "|---|---|---|---|---|---|"]
     for lp in summary["loops"]:
         share = f"{lp['share'] * 100:.1f}%" if lp["share"] is not None else "n/a"
-        sp = f"{lp['speedup']:.2f}x ({lp['speedup_min']:.2f}-{lp['speedup_max']:.2f})" if lp["speedup"] else "-"
+        own = lp.get("own_time") or {}  # a loop accepted on its own time: that speedup, the loop's alone
+        t = {k: own.get(k) for k in ("speedup", "speedup_min", "speedup_max")} if own else lp
+        sp = f"{t['speedup']:.2f}x ({t['speedup_min']:.2f}-{t['speedup_max']:.2f})" if t["speedup"] else "-"
         status = lp["status"] + (" (unproven)" if lp.get("proof") == "unproven" else "") + \
-            (" (together)" if lp.get("together") else "") + (" (small, as a set)" if lp.get("remainder") else "")
+            (" (together)" if lp.get("together") else "") + \
+            (" (small, own time)" if own else " (small, as a set)" if lp.get("remainder") else "")
         lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {status} | {sp} | {lp['attempts']} |")
     final = {row["loop"]: row["status"] + (" (together)" if row.get("together") else "") for row in summary["loops"]}
     for lp in loops:

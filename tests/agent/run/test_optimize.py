@@ -45,7 +45,14 @@ def assert_evidence_of_accepted(run_dir: Path, repeats: int = 3) -> dict:
         assert sets[0]["timing"]["beyond_noise"] and sets[0]["timing"]["speedup"] > 1.0
     # loops too small alone (agent/run/remainder.py): their set passed every check on top of the other changes and
     # was faster than the program with those changes beyond the noise
-    small = {lp["loop"] for lp in summary["loops"] if lp.get("remainder")}
+    # or, when their set was within the noise, each on its own time (agent/run/loop_times.py): faster beyond the
+    # noise by min_loop_speedup, in a final program that passed its checks again
+    own = {lp["loop"]: lp["own_time"] for lp in summary["loops"] if lp.get("own_time")}
+    assert all(t["beyond_noise"] and t["speedup"] >= t["min_speedup"] for t in own.values())
+    if own:
+        final = [e for e in events if e["kind"] == "compose" and e.get("loop_times")]
+        assert final and final[-1]["stage"] in ("passed", "timing") and set(own) <= set(final[-1]["loops"])
+    small = {lp["loop"] for lp in summary["loops"] if lp.get("remainder") and not lp.get("own_time")}
     if small:
         sets = [e for e in events if e["kind"] == "compose" and e.get("remainder") and e["stage"] == "passed"]
         assert len(sets) == 1 and small == set(sets[0]["loops"])

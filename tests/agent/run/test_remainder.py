@@ -188,6 +188,37 @@ def test_the_small_loops_are_accepted_together_in_the_sandbox(tmp_path: Path):
         assert all(rows[i]["status"] == "given_up" for i in IDS)
 
 
+@pytest.mark.docker
+@pytest.mark.slow
+def test_small_loops_out_of_the_bars_reach_are_accepted_on_their_own_time_in_the_sandbox(tmp_path: Path):
+    """With min_speedup 1.3 the four small loops (together at most 1.14x of the program with the hot change) cannot
+    make the program faster enough: their set is within the noise, and timers around each loop decide."""
+    from typer.testing import CliRunner
+
+    from hpcagent.agent.cli.main import app
+
+    repo = tmp_path / "small_rest"
+    shutil.copytree(PROJECT, repo)
+    result = CliRunner().invoke(app, ["optimize", str(repo), "--out", str(tmp_path / "runs"), "--run-id", "r",
+                                      "--quiet", "--set", "budget.min_speedup=1.3"])
+    run_dir = tmp_path / "runs" / "r"
+    events = read_transcript(run_dir / "transcript.jsonl")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rows = {lp["loop"]: lp for lp in summary["loops"]}
+    assert result.exit_code == 0 and rows[HEAVY.loop_id]["status"] == "accepted", (result.output, rows)
+    sets = [e for e in events if e["kind"] == "compose" and e.get("remainder")]
+    assert sets[-1]["stage"] == "timing" and sets[-1]["timing"]["verdict"] == "within noise", sets[-1]
+    own = next(e for e in events if e["kind"] == "loop_times")
+    # each loop alone: about 1.9x on two threads, far above 1.2 and beyond the noise
+    assert sorted(own["times"]) == IDS and all(t["beyond_noise"] and t["speedup"] > 1.2 for t in own["times"].values())
+    assert all(rows[i]["status"] == "accepted" and rows[i]["own_time"]["speedup"] > 1.2 for i in IDS)
+    final = [e for e in events if e["kind"] == "compose" and e.get("loop_times")]
+    assert final and final[-1]["stage"] == "passed"  # the whole program with all five changes, against the original
+    patch = (run_dir / "patch.diff").read_text()
+    assert patch.count("#pragma omp parallel for\n") >= 4 and "hpcagent_" not in patch and "omp_get_wtime" not in patch
+    assert "accepted (small, own time)" in (run_dir / "report.md").read_text()
+
+
 def test_a_change_the_analysis_did_not_prove_joins_only_where_the_race_check_can_speak_for_it():
     from types import SimpleNamespace
 
@@ -212,3 +243,60 @@ def test_a_change_the_analysis_did_not_prove_joins_only_where_the_race_check_can
     short = short_of_evidence(chosen, Evidence(stage="passed", race=RaceCheck(build=Build(ok=True))))
     assert list(short) == [0] and short[0].startswith("not proven by the analysis, and the race check was not clean")
     assert short_of_evidence(chosen, Evidence(stage="timing")) == {}
+
+
+# loops too small to show in the whole program's time: each one's own time decides (agent/run/loop_times.py)
+OWN = {"app.c:26": 1.8, "app.c:32": 1.9, "app.c:38": 1.05}  # app.c:44 not faster at all
+
+
+def test_a_set_within_the_noise_keeps_the_loops_whose_own_time_is_faster(tmp_path: Path):
+    outcomes = [HOT, {"match": "", "tree": "rest", "stage": "timing", "speedup": 1.01}, FINAL]
+    repo = tmp_path / "small_rest"
+    shutil.copytree(PROJECT, repo)
+    cfg, origin = load_config(repo, None, {"budget.explore": 0, "budget.locality": 0})
+    lab = FakeLab(outcomes, profile=PROFILE, loop_speedups=OWN)
+    state, run_dir = start(repo, cfg, origin, tmp_path / "runs", run_id="r", lab=lab)
+    composed = Composed.from_dict(state["composed"])
+    assert composed.kept == [HEAVY.loop_id, "app.c:26", "app.c:32"] and composed.remainder == ["app.c:26", "app.c:32"]
+    assert composed.loop_times["app.c:32"]["speedup"] == 1.9 and composed.loop_times["app.c:32"]["beyond_noise"]
+    # the set (rest), then the timed copies, then the final program with the two loops only, against the original
+    assert [tree for tree, _ in lab.calls][-3:] == ["rest", "timed-set", "final"]
+    final = (run_dir / "work" / "final" / "app.c").read_text()
+    # (the hot loop's change is a team: `omp for` in heavy, `omp parallel` at its call)
+    assert final.count("#pragma omp parallel for\n") == 2 and "hpcagent_" not in final
+    timed = (run_dir / "work" / "timed-set" / "app.c").read_text()
+    assert timed.count("omp_get_wtime()") == 8 and timed.count("#pragma omp parallel for\n") == 4
+    ref = (run_dir / "work" / "timed-ref" / "app.c").read_text()
+    assert ref.count("omp_get_wtime()") == 8 and ref.count("#pragma omp parallel for\n") == 0
+    patch = (run_dir / "patch.diff").read_text()
+    assert patch.count("+    #pragma omp parallel for\n") == 2 and "hpcagent_" not in patch
+    loops = {lp.loop_id: lp for lp in map(LoopResult.from_dict, state["loops"])}
+    assert loops["app.c:26"].status == "accepted" and "its own time 1.80x" in loops["app.c:26"].reason
+    for i in ("app.c:38", "app.c:44"):
+        assert loops[i].status == "given_up" and "not faster beyond the noise by min_loop_speedup 1.2" in loops[i].reason
+    assert "its own time 1.05x" in loops["app.c:38"].reason
+    assert "the set of small loops timed 1.01x" in loops["app.c:38"].reason
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rows = {lp["loop"]: lp for lp in summary["loops"]}
+    assert rows["app.c:26"]["own_time"]["speedup"] == 1.8 and "own_time" not in rows["app.c:38"]
+    report = (run_dir / "report.md").read_text()
+    assert "2 of them too small a share of the run to show in the whole program's time, accepted on their own " \
+           "time" in report and "`app.c:32` 1.90x" in report
+    assert "| `app.c:26` | main | 3.0% | accepted (small, own time) | 1.80x (1.80-1.80) |" in report
+    events = read_transcript(run_dir / "transcript.jsonl")
+    own = next(e for e in events if e["kind"] == "loop_times")
+    assert sorted(own["times"]) == IDS and not own["times"]["app.c:44"]["beyond_noise"]
+    view = RunView(run_dir)
+    view.refresh()
+    titles = [s.title for s in view.steps]
+    assert "small loops' own times: 2 of 4 faster" in titles
+    assert "final program with the loops faster on their own time: passed, 1.80x" in titles
+    assert exit_code(state) == 0
+
+
+def test_without_loop_timers_a_set_within_the_noise_is_given_up(tmp_path: Path):
+    outcomes = [HOT, {"match": "", "tree": "rest", "stage": "timing", "speedup": 1.01}, FINAL]
+    state, _, lab = run(tmp_path, outcomes, **{"budget.min_loop_speedup": 0})
+    assert Composed.from_dict(state["composed"]).kept == [HEAVY.loop_id]
+    assert "timed-set" not in [tree for tree, _ in lab.calls]
+    assert all(lp.status == "given_up" for lp in map(LoopResult.from_dict, state["loops"]) if lp.loop_id in IDS)
