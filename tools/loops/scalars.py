@@ -143,6 +143,26 @@ def as_reduction(src: Source, name: str, facts: BodyFacts) -> str | None:
     return ops.pop()
 
 
+TRUE, FALSE = {"true", "1"}, {"false", "0"}
+
+
+def flag_op(src: Source, name: str, facts: BodyFacts, decl: Decl | None) -> str | None:
+    """A bool the loop never reads before writing and only ever sets to one constant in some iterations (`found =
+    true;`, `stop = false;`): after the loop it is that constant if any iteration set it, else its value before,
+    which is exactly what reduction(||) for true (reduction(&&) for false) gives a bool. None for anything else
+    (an int flag: 5 || false would be 1)."""
+    words = set(decl.type_text.split()) if decl is not None else set()
+    if not words & {"bool", "_Bool"} or words & {"*", "&"}:
+        return None
+    values = set()
+    for site in (s for s in facts.sites if s.name == name and s.write):
+        node = site.node
+        if site.op != "=" or node.type != "assignment_expression":
+            return None
+        values.add(_norm(src.text_of(node.child_by_field_name("right"))))
+    return "||" if values and values <= TRUE else "&&" if values and values <= FALSE else None
+
+
 def _cursor(src: Source, name: str, facts: BodyFacts, live: set[str]) -> bool:
     """A pointer each iteration sets (`p = base + i * stride;`, `p = &a[off[i]]`) before using it, and that is dead
     after the loop: the pointer itself is private. Where it points is not decided here: the accesses through it are
@@ -181,6 +201,9 @@ def classify(src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl]
                 if name in facts.defined_end:
                     role = ScalarClass(name, "lastprivate", reason=f"{name} is written in every iteration "
                                        "and used after the loop")
+                elif (flag := flag_op(src, name, facts, decl)) is not None:
+                    role = ScalarClass(name, "reduction", flag, f"{name} is a flag the loop only ever sets to "
+                                       f"{'true' if flag == '||' else 'false'}: a {flag} reduction")
                 else:
                     role = ScalarClass(name, "carried", reason=f"{name} is written in only some iterations "
                                        "and used after the loop")

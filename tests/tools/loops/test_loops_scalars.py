@@ -177,3 +177,52 @@ void f(int n) {
     assert v[3][0] == "serial" and "distance 1" in v[3][2]
     assert v[4][0] == "parallel"  # an array declared in the body is private to each iteration
     assert v[5][0] == "unknown" and "set inside the loop" in v[5][2]  # p moves: not a fixed row pointer
+
+
+def test_a_bool_flag_set_in_some_iterations_is_an_or_or_and_reduction_and_an_int_flag_is_not():
+    code = """#include <stdbool.h>
+void f(int n, const int *restrict mask, int *restrict vis, bool *out) {
+  bool stop = false, all = true; int seen = 0; bool mixed = false;
+  for (int i = 0; i < n; i++) { if (mask[i]) { vis[i] = 1; stop = true; } }
+  for (int i = 0; i < n; i++) if (!mask[i]) all = false;
+  for (int i = 0; i < n; i++) if (mask[i]) seen = 1;
+  for (int i = 0; i < n; i++) { if (mask[i]) mixed = true; if (vis[i]) mixed = false; }
+  out[0] = stop && all && seen && mixed;
+}
+"""
+    v = verdicts(code)
+    assert v[4][:2] == ("reduction", ["reduction(||:stop)"])
+    assert v[5][:2] == ("reduction", ["reduction(&&:all)"])
+    assert v[6][0] == "serial" and "seen is written in only some iterations" in v[6][2]  # 5 || false is 1, not 5
+    assert v[7][0] == "serial"  # set to true in one iteration and false in another: the last one wins
+    cxx = verdicts("void g(int n, const int *m) { bool any = false;\n"
+                   "  for (int i = 0; i < n; i++) if (m[i] > 2) any = true;\n  if (any) n = 0; }", "cpp")
+    assert cxx[2][:2] == ("reduction", ["reduction(||:any)"])
+
+
+def test_the_flag_reduction_gives_the_serial_result_built_and_run(tmp_path):
+    import subprocess
+
+    code = """#include <stdbool.h>
+#include <stdio.h>
+int main(void) {
+  static int mask[100000], vis[100000];
+  for (int i = 0; i < 100000; i++) mask[i] = (i % 7919) == 0;
+  bool stop = false, none = false, all = true;
+  for (int i = 0; i < 100000; i++) { if (mask[i]) { vis[i] = 1; stop = true; } }
+  for (int i = 0; i < 100000; i++) { if (mask[i] > 1) none = true; }
+  for (int i = 0; i < 100000; i++) if (!mask[i]) all = false;
+  printf("%d %d %d %d\\n", stop, none, all, vis[7919]);
+  return 0;
+}
+"""
+    clauses = {line: c for line, (_, c, _) in verdicts(code).items()}
+    assert clauses[7] == ["reduction(||:stop)"] and clauses[8] == ["reduction(||:none)"]
+    lines = code.splitlines(keepends=True)
+    for line in (9, 8, 7):  # the analysis's own pragmas inserted, bottom up
+        lines.insert(line - 1, f"#pragma omp parallel for {' '.join(clauses[line])}\n")
+    (tmp_path / "f.c").write_text("".join(lines))
+    subprocess.run(["gcc", "-O2", "-fopenmp", str(tmp_path / "f.c"), "-o", str(tmp_path / "f")], check=True)
+    for threads in ("1", "3"):
+        out = subprocess.run([str(tmp_path / "f")], capture_output=True, text=True, env={"OMP_NUM_THREADS": threads})
+        assert out.stdout == "1 0 0 1\n"
