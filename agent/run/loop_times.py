@@ -124,8 +124,8 @@ def own_time_lines(rows: Sequence[dict]) -> list[str]:
     each = "; ".join(f"`{r['loop']}` {t['speedup']:.2f}x (min {t['speedup_min']:.2f}, max {t['speedup_max']:.2f}; "
                      f"median {t['median_a']:.4f} s -> {t['median_b']:.4f} s per run)"
                      for r in own for t in [r["own_time"]])
-    return [f"{len(own)} of them too small a share of the run to show in the whole program's time, accepted on their "
-            f"own time: a timer around each loop, in the program without the change and with it, timed interleaved "
+    return [f"{len(own)} of them not faster beyond the noise in the whole program's time, accepted on their own "
+            f"time: a timer around each loop, in the program without the change and with it, timed interleaved "
             f"(the timers are not in the patch): {each}. The program with them was checked again (race check, "
             f"output, tests) and was not slower."]
 

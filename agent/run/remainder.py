@@ -1,5 +1,8 @@
 """The remainder: loops each too small to clear min_speedup alone, tried together on top of the accepted changes.
 
+With them, the loops inside an accepted target that its change leaves serial: a time step's other sweeps, when the
+accepted change was the pragma on one of them (`siblings`).
+
 Discovery leaves out a loop whose share of the run could not give budget.min_speedup even if it ran perfectly in
 parallel (Amdahl). Once the hot loops are parallel, the serial rest is a larger share of what is left: three loops
 of 3% each in a program made 1.6x faster are 14% of the new run. They are what separates a 1.6x program from the
@@ -36,6 +39,39 @@ def small_targets(skipped: list[dict]) -> list[LoopTarget]:
     return sorted(out, key=lambda t: (-(t.share or 0.0), t.file, t.line))
 
 
+def region_of(lp: LoopResult) -> LoopTarget:
+    """The span a kept change makes parallel: the loop its pragma is on when it only adds directives to one loop
+    (a time step's first sweep, not the step loop it was tried for), else its whole target."""
+    p = lp.accepted.proposal  # type: ignore[union-attr]
+    if p.kind == "pragma" and not p.members and not p.locality and p.file == lp.target.file:
+        return replace(lp.target, line=p.line, end_line=p.end_line)
+    return lp.target
+
+
+def siblings(kept: list[LoopResult], reports_of: Callable[[str], list]) -> list[LoopTarget]:
+    """The loops inside a kept target that its change leaves serial and outside what it makes parallel (the other
+    sweeps of a time step whose one sweep got the pragma). A loop the main loop already tried with a result other
+    than a timing within the noise is not one, nor is any loop inside it (the inner level of a sum whose reduction
+    changed the output)."""
+    out = []
+    for lp in kept:
+        t, region = lp.target, region_of(lp)
+        if (region.line, region.end_line) == (t.line, t.end_line):
+            continue  # the target itself runs in parallel: everything inside it already does
+        refused = {(a.proposal.line, a.proposal.pragma) for a in lp.attempts if a.check.stage != "timing"
+                   or (a.check.timing is not None and a.check.timing.verdict == "slower")}
+        try:
+            reports = reports_of(t.file)
+        except Exception:  # an analysis that cannot read the file proposes nothing
+            continue
+        inner = [LoopTarget(t.file, r.line, r.end_line, t.function, t.depth + 1, verdict=r.verdict, reason=r.reason,
+                            proposals=len(r.candidates)) for r in reports if t.line < r.line and r.end_line <= t.end_line]
+        tried = [o for o, r in zip(inner, (r for r in reports if t.line < r.line and r.end_line <= t.end_line))
+                 if any((c.line, c.pragma) in refused for c in r.candidates)]
+        out += [o for o in inner if not overlaps(o, region) and not any(overlaps(o, x) for x in tried)]
+    return out
+
+
 def overlaps(a: LoopTarget, b: LoopTarget) -> bool:
     return a.file == b.file and a.line <= b.end_line and b.line <= a.end_line
 
@@ -62,10 +98,10 @@ def choose(small: list[LoopTarget], kept: list[LoopResult], reports_of: Callable
     runs the loop: the race check must speak for it). timers: a set out of min_speedup's reach is still tried,
     and each loop's own time decides (agent/run/loop_times.py)."""
     chosen: list[tuple[LoopTarget, Proposal]] = []
-    taken = [lp.target for lp in kept]
+    taken = [region_of(lp) for lp in kept]
     edited = [(e.file, e.start_line) for lp in kept for e in lp.accepted.proposal.edits]  # type: ignore[union-attr]
     for t in small:
-        if len(chosen) >= MAX_LOOPS or any(overlaps(t, o) for o in taken) or set(t.inside) & {o.loop_id for o in taken} \
+        if len(chosen) >= MAX_LOOPS or any(overlaps(t, o) for o in taken) or set(t.inside) & {lp.loop_id for lp in kept} \
                 or any(f == t.file and t.line <= line <= t.end_line for f, line in edited):
             continue  # (or it runs in calls made from a kept loop's body: t.inside)
         try:
@@ -103,6 +139,9 @@ def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: C
     def unproven(t: LoopTarget) -> bool:
         return cfg.search.unproven and base.executed is not None and entered(base.executed, t.file, t.line, t.end_line)
 
+    small = small + [t for t in siblings(kept, reports_of) if t.loop_id not in {s.loop_id for s in small}]
+    if not small:
+        return composed, []
     chosen, why = choose(small, kept, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup, unproven,
                          cfg.budget.min_loop_speedup > 0)
     log("remainder", loops=[t.loop_id for t, _ in chosen], reason=why)
@@ -232,7 +271,13 @@ def only_time(ev: Evidence) -> bool:
     """The set passed the race check, the output comparison and the tests, and its timing was measured, not
     slower, but not beyond the noise by min_speedup either."""
     t = ev.timing
-    return ev.stage == "timing" and t is not None and t.measured and not t.unreliable and t.verdict != "slower"
+    return ev.stage == "timing" and t is not None and t.measured and not t.unreliable and t.verdict != "slower" \
+        and (t.speedup or 0.0) >= NOT_SLOWER
+
+
+NOT_SLOWER = 0.99
+"""A set whose median time is more than 1% over its reference's is not given to the loop timers, even within the
+noise: a loop faster on its own may slow the code around it (its data now in another core's cache)."""
 
 
 def by_own_time(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, kept: list[LoopResult],
@@ -263,7 +308,7 @@ def by_own_time(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Com
     faster = [(t, p) for t, p in chosen if isinstance(own[t.loop_id], Timing) and own[t.loop_id].beyond_noise]
     for t, p in chosen:
         if (t, p) not in faster:
-            results.append(given_up(t, p, ev, f"too small alone; {whole}, and "
+            results.append(given_up(t, p, ev, f"in the set of small loops; {whole}, and "
                                               f"{describe(t.loop_id, own[t.loop_id])}: not faster beyond the noise "
                                               f"by min_loop_speedup {cfg.budget.min_loop_speedup}"))
     if not faster:
@@ -283,7 +328,7 @@ def by_own_time(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Com
                 f"{'tests pass' if final.test else 'output matches the original'}; {whole}; "
                 f"{describe(t.loop_id, own[t.loop_id])}")
         attempt = Attempt(1, p, final.slim(), Verdict("accept", Feedback("accepted", evidence=note)))
-        results.append(LoopResult(t, "accepted", f"too small to show in the whole program's time; accepted on its "
+        results.append(LoopResult(t, "accepted", f"not faster beyond the noise in the whole program's time; accepted on its "
                                                  f"own time (loop timers): {note}", [attempt], attempt))
     return replace(composed, ok=True, kept=[*composed.kept, *ids], files=sorted(set(composed.files) | set(files)),
                    check=final, remainder=[*composed.remainder, *ids],

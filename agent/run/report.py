@@ -226,7 +226,7 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
                          "on a timing of its own taken on a quiet machine.")
         elif w.get("within_noise") and composed.loop_times:
             lines.append("This final timing of the whole program was within the noise: the loops accepted on their own "
-                         "time (below) are too small a share of the run to show in it; build, race check, output and "
+                         "time (below) do not show in it; build, race check, output and "
                          "tests were run on this program and passed.")
         elif w.get("within_noise"):
             lines.append("This final timing of the whole program was within the noise. It is the same program as "
