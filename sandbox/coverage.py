@@ -23,8 +23,10 @@ def line_coverage(sandbox, workdir: Path, spec: BuildSpec, run_cmd: str, find_bi
     (files relative to the tree); a string saying why when there is no coverage. find_binary(tree, command) names
     the program the command runs."""
     steps = spec.steps(toolchain("coverage"), "coverage", timeout=build_timeout, cwd=cwd)
-    steps.append(Step("coverage-run", run_cmd, env={"OMP_NUM_THREADS": "1", "LLVM_PROFILE_FILE": PROFILE}, cwd=cwd,
-                      timeout=run_timeout))
+    # an absolute path: a run command that changes directory (`cd run && ../app`) still writes where the merge looks
+    at = prefixes(sandbox, workdir, cwd)[0].rstrip("/")
+    steps.append(Step("coverage-run", run_cmd, env={"OMP_NUM_THREADS": "1", "LLVM_PROFILE_FILE": f"{at}/{PROFILE}"},
+                      cwd=cwd, timeout=run_timeout))
     steps.append(Step("coverage-merge", "llvm-profdata-16 merge -sparse hpcagent-*.profraw -o hpcagent.profdata",
                       cwd=cwd, timeout=120))
     why = failure(sandbox.run(Path(workdir), steps), len(steps))

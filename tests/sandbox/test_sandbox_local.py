@@ -208,3 +208,20 @@ def test_lcov_lines_and_loops_entered():
     assert executed == {"a.c": [3, 4, 6, 7], "/usr/include/x.h": [1]}
     assert not entered(executed, "a.c", 4, 5)          # the header ran once: its body never did
     assert entered(executed, "a.c", 6, 7) and not entered(executed, "b.c", 6, 7)
+
+
+def test_coverage_of_a_run_command_that_changes_directory(local_sandbox, tmp_path):
+    """`mkdir -p out/run && cd out/run && ../../app`: the profile is written where the merge looks for it."""
+    from hpcagent.agent.run.lab import find_binary
+    from hpcagent.sandbox.coverage import entered, line_coverage
+
+    tree = tmp_path / "cov0"
+    tree.mkdir()
+    (tree / "app.c").write_text("#include <stdio.h>\nint main(void) {\n  double s = 0;\n"
+                                "  for (int i = 0; i < 10; i++)\n    s += i;\n  printf(\"%g\\n\", s);\n"
+                                "  for (int i = 0; i < 0; i++)\n    s -= i;\n  return 0;\n}\n")
+    (tree / "Makefile").write_text("app: app.c\n\t$(CC) $(CFLAGS) app.c -o app\n")
+    executed = line_coverage(local_sandbox, tmp_path, BuildSpec.detect(tree, "make"),
+                             "mkdir -p out/run && cd out/run && ../../app", find_binary, cwd="cov0")
+    assert isinstance(executed, dict), executed
+    assert entered(executed, "app.c", 4, 5) and not entered(executed, "app.c", 7, 8)
