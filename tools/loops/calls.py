@@ -244,6 +244,22 @@ def own_object(arg: str, declared: set[str], symbols: dict, pointer: bool) -> bo
     return not pointer or arg.startswith("&") or (decl is not None and decl.kind == "array")
 
 
+def handed_rows(call: ts.Node, eff: Effects, facts) -> dict:
+    """The pointer parameters written only in the object they point to (Effects.pointer_writes) that the call
+    hands a row of an array (`zero3(f[i])`): parameter -> the loop's read of that row at the call (a MemAccess of
+    facts.mem), which then counts as a write of the whole row, held against the loop's other accesses like its own
+    `f[i] = ...` would be (tools/loops/verdict.py)."""
+    args = call.child_by_field_name("arguments")
+    argv = args.named_children if args is not None else []
+    out = {}
+    for p in eff.pointer_writes:
+        if p < len(argv) and argv[p].type == "subscript_expression":
+            read = next((m for m in facts.mem if m.node.id == argv[p].id and not m.write), None)
+            if read is not None:
+                out[p] = read
+    return out
+
+
 def _passed_params(src: Source, call: ts.Node, params: list[str], scalars: set[str]) -> dict[int, int | None] | None:
     """For a call inside a function: argument position -> the index of the caller's parameter passed there as is
     (None for any other argument); None when the call has no argument list."""

@@ -11,7 +11,15 @@ import tree_sitter as ts
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
-from hpcagent.tools.loops.calls import Effects, call_args, call_problem, file_effects, own_object, program_effects
+from hpcagent.tools.loops.calls import (
+    Effects,
+    call_args,
+    call_problem,
+    file_effects,
+    handed_rows,
+    own_object,
+    program_effects,
+)
 from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, template_types, walk
 from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts, MemAccess
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
@@ -201,9 +209,11 @@ class FileAnalyzer:
                 problem = None
             if problem is not None and eff is not None and eff.only_refs:
                 args = call_args(self.src, node)
-                if all(p < len(args) and own_object(args[p], facts.declared, symbols, p in eff.pointer_writes)
-                       for p in eff.ref_writes):
+                rows = handed_rows(node, eff, facts)
+                if all(p < len(args) and (own_object(args[p], facts.declared, symbols, p in eff.pointer_writes)
+                                          or p in rows) for p in eff.ref_writes):
                     problem = None  # it writes only variables of this iteration, handed over by reference
+                    facts.mem += [replace(m, write=True) for m in rows.values()]  # and rows it is handed
             if problem is None and eff is not None:
                 args = node.child_by_field_name("arguments")
                 # every name in an argument (a + i reads a); a scalar passed by value cannot be read later

@@ -76,6 +76,31 @@ double histories(int n, double *res) {
     assert rep.candidates[0].proof == "static"
 
 
+def test_a_call_handed_a_row_writes_that_row():
+    """zero3(f[i]) with `typedef double vec3[3]`: the helper writes only in the row it is handed, so the call is a
+    write of f[i], held against the loop's other accesses like the loop's own write of f[i] would be."""
+    reports, text = loops("""
+typedef double vec3[3];
+static void zero3(vec3 a) { a[0] = 0.0; a[1] = 0.0; a[2] = 0.0; }
+void own(int n, vec3 *restrict f, double *restrict u) {
+  for (int i = 0; i < n; i++) { zero3(f[i]); u[i] = 0.0; }
+}
+void next(int n, vec3 *restrict f) {
+  for (int i = 1; i < n; i++) { zero3(f[i]); f[i][0] = f[i - 1][1]; }
+}
+void shared(int n, vec3 *restrict f) {
+  for (int i = 0; i < n; i++) zero3(f[0]);
+}
+""")
+    own = reports[line_of(text, "zero3(f[i]); u[i]")]
+    assert own.verdict == "parallel" and own.candidates[0].proof == "static", own.reason
+    # the next iteration reads what this one's call wrote (f[i - 1][1]): never proven
+    assert reports[line_of(text, "f[i][0] = f[i - 1][1]")].verdict != "parallel"
+    # every iteration zeroes the same row
+    shared = reports[line_of(text, "zero3(f[0])")]
+    assert shared.verdict in ("serial", "unknown") and not any(c.proof == "static" for c in shared.candidates)
+
+
 @pytest.mark.parametrize("body, why", [
     # one seed for all iterations: the draws depend on the order of the iterations
     ("""void f(int n, double *res) {
