@@ -225,3 +225,21 @@ def test_coverage_of_a_run_command_that_changes_directory(local_sandbox, tmp_pat
                              "mkdir -p out/run && cd out/run && ../../app", find_binary, cwd="cov0")
     assert isinstance(executed, dict), executed
     assert entered(executed, "app.c", 4, 5) and not entered(executed, "app.c", 7, 8)
+
+
+def test_the_profile_build_keeps_a_copy_loop_a_loop(tmp_path):
+    """gcc turns `for (i...) dst[i] = src[i]` into a memcpy call at -O2, whose samples name no line of the loop;
+    the profile build keeps it a loop. Another compiler named for the build does not get the gcc-only flag."""
+    import subprocess
+
+    src = tmp_path / "copy.c"
+    src.write_text("void copy(double *restrict d, const double *restrict s, int n)\n"
+                   "{\n    for (int i = 0; i < n; i++)\n        d[i] = s[i];\n}\n")
+
+    def asm(flags: str) -> str:
+        subprocess.run(["gcc", *flags.split(), "-S", str(src), "-o", str(tmp_path / "copy.s")], check=True)
+        return (tmp_path / "copy.s").read_text()
+    assert "memcpy" in asm("-O2 -g -fno-omit-frame-pointer -fopenmp")
+    assert "memcpy" not in asm(toolchain("profile").cflags)
+    assert "-fno-tree-loop-distribute-patterns" not in toolchain("profile", cc="clang-16").cflags
+    assert toolchain("profile", cc="gcc-12").cflags == toolchain("profile").cflags
