@@ -82,7 +82,7 @@ class SearchCfg(Section):
     """How many loops to try, hottest first."""
     min_share: float = 0.01
     """With a profile, skip loops in functions under this share of the run time."""
-    min_share_small: float = 0.002
+    min_share_small: float = 0.001
     """A loop under min_share but at least this share may still join the set of small loops tried after compose
     (search.remainder; decided by its own time, budget.min_loop_speedup)."""
     remainder: bool = True
@@ -290,7 +290,7 @@ command = "{test}"        # the project's tests; empty = compare the run's outpu
 # unproven = true         # also try loops the analysis could not prove (possible dependence or aliasing), after
 #                         # the proven candidates; only the race check, tests and outputs vouch for them
 # remainder = true        # loops too small alone are tried as one set on top of the accepted changes
-# min_share_small = 0.002 # loops under min_share but at least this share may join that set
+# min_share_small = 0.001 # loops under min_share but at least this share may join that set
 
 [threads]
 # count = 2               # threads of the timed runs

@@ -9,6 +9,7 @@ evidence. An outcome is a dict:
      "speedup": 1.8,              # passed / timing: the median speedup the timer reports
      "variable": "s",             # race: the racing variable (its line: the line after the first added one)
      "times": 1,                  # optional: the outcome holds for its first N matching checks, then the next one
+     "loop": "app.c:26",          # optional: only for a change with a line added right above that original line
      "tree": "final"}             # optional: only for this tree (cand: one change; final: the composed program;
                                   # rest: the small loops' set on top of it, agent/run/remainder.py)
 
@@ -82,6 +83,7 @@ class FakeLab:
         added = added_lines(work / "orig", work / tree)
         self.calls.append((tree, [text for _, _, text in added]))
         chosen = [o for o in self.outcomes if any(o.get("match", "") in text for _, _, text in added)
+                  and (not o.get("loop") or o["loop"] in changed_loops(added))
                   and self.used.get(id(o), 0) < o.get("times", float("inf")) and o.get("tree", tree) == tree]
         if tree in ("final", "rest") and chosen:  # a composed program: the first failure of its changes, else the best gain
             failing = [o for o in chosen if o.get("stage", "passed") != "passed"]
@@ -104,6 +106,18 @@ class FakeLab:
                      for n in dict.fromkeys(names)}
             out.append((side, "".join(f"{MARK} {n} {t:.6f} 10\n" for n, t in spent.items())))
         return out
+
+
+def changed_loops(added: list[tuple[str, int, str]]) -> set[str]:
+    """file:line (original numbering) of each line right below a block of added lines: the loops a change put a
+    pragma on."""
+    out = set()
+    for file in {f for f, _, _ in added}:
+        lines = sorted(n for f, n, _ in added if f == file)
+        for k, n in enumerate(lines):
+            if n + 1 not in lines:
+                out.add(f"{file}:{n + 1 - (k + 1)}")
+    return out
 
 
 def scripted(outcome: dict[str, Any], added: list[tuple[str, int, str]], root: Path, cfg: Config,

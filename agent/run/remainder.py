@@ -166,6 +166,13 @@ def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
         reference = "ref"
     results: list[LoopResult] = []
     ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
+    if ev.stage in SPLIT and len(chosen) > 1:  # find the members that fail alone; the others are checked again
+        chosen, failing = split(lab, work, cfg, base, base_edits, chosen, reference, log)
+        results += [given_up(t, p, e, f"left out of the set of small loops: with it, a part of the set failed at "
+                                      f"{e.stage}: {e.error}") for (t, p), e in failing]
+        if not chosen:
+            return composed, results
+        ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
     out = racing_small(chosen, ev, base_edits) or short_of_evidence(chosen, ev)
     if out and len(out) < len(chosen):
         results += [given_up(*chosen[i], ev, f"too small alone, and left out of the set of small loops: {why}")
@@ -181,6 +188,28 @@ def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
                                        f"loop(s): the set failed at {ev.stage}: {ev.error}") for t, p in chosen]
         return composed, results
     return finish(lab, work, cfg, base, composed, kept, chosen, ev, results, log)
+
+
+SPLIT = ("output", "test", "run", "race_run", "build", "race_build", "apply")
+"""Stages at which a failing set is halved until the members failing alone are found (a race names its loops)."""
+
+
+def split(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: list, chosen: list,
+          reference: str, log: Callable[..., object]) -> tuple[list, list]:
+    """Halve a set that failed at a SPLIT stage, checking each half on top of the composed program, down to the
+    single members that fail: (the members of the halves that did not fail that way, [(member, its evidence)])."""
+    if len(chosen) == 1:
+        ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
+        return ([], [(chosen[0], ev)]) if ev.stage in SPLIT else (chosen, [])
+    keep, failing = [], []
+    for part in (chosen[: len(chosen) // 2], chosen[len(chosen) // 2:]):
+        ev = check_set(lab, work, cfg, base, base_edits, part, reference, log) if len(part) > 1 else None
+        if ev is not None and ev.stage not in SPLIT:
+            keep += part
+            continue
+        k, f = split(lab, work, cfg, base, base_edits, part, reference, log)
+        keep, failing = keep + k, failing + f
+    return keep, failing
 
 
 def check_set(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: list, chosen, reference: str,

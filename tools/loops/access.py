@@ -54,6 +54,11 @@ class Scanner:
             return defined
         if t == "expression_statement":
             for child in node.named_children:
+                if child.type == "binary_expression" and \
+                        self.src.text_of(child.child_by_field_name("operator")) in ("<<", ">>"):
+                    # `file << x << endl;`, `in >> a[i];`: a shift whose value is thrown away is a C++ stream
+                    self.facts.io.append((f"stream {self.src.text_of(child.child_by_field_name('operator'))}",
+                                          line_of(node)))
                 self.expr(child, defined)
             return defined
         if t == "declaration":

@@ -8,18 +8,11 @@ from dataclasses import dataclass, field, replace
 
 import tree_sitter as ts
 
+from hpcagent.tools.loops import calls
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
-from hpcagent.tools.loops.calls import (
-    Effects,
-    call_args,
-    call_problem,
-    file_effects,
-    handed_rows,
-    own_object,
-    program_effects,
-)
+from hpcagent.tools.loops.calls import Effects, call_args, call_problem, handed_rows, own_object
 from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, template_types, walk
 from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts, MemAccess
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
@@ -99,8 +92,8 @@ class FileAnalyzer:
         """The whole program's call graph, when every file is known (aliasing proved through callers)."""
         self.loops = find_loops(src)
         self.by_node = {lp.node.id: lp for lp in self.loops}
-        self.effects: dict[str, Effects] = program_effects(list(program.sources.values()), src) \
-            if program is not None else file_effects(src)
+        self.effects: dict[str, Effects] = calls.program_effects(list(program.sources.values()), src) \
+            if program is not None else calls.file_effects(src)
         self._symbols: dict[int, dict[str, Decl]] = {}
 
     def distinct(self, loop: Loop) -> set[frozenset[str]]:

@@ -346,3 +346,19 @@ def test_the_other_sweeps_of_a_time_step_whose_one_sweep_was_kept_join_the_set(t
     whole = Attempt(1, replace(by_line[8].candidates[0], line=3, end_line=14), Evidence(stage="passed"),
                     Verdict("accept", Feedback("accepted")))
     assert siblings([LoopResult(target, "accepted", "", [whole], whole)], reports) == []
+
+
+def test_a_set_that_fails_its_output_is_halved_down_to_the_loop_that_fails_alone(tmp_path: Path):
+    bad = {"match": "", "tree": "rest", "loop": "app.c:38", "stage": "output"}
+    outcomes = [HOT, bad, {"match": "", "tree": "rest", "stage": "passed", "speedup": 1.12},
+                {"match": "", "tree": "final", "stage": "passed", "speedup": 2.0}]
+    state, run_dir, lab = run(tmp_path, outcomes)
+    composed = Composed.from_dict(state["composed"])
+    assert composed.remainder == ["app.c:26", "app.c:32", "app.c:44"]
+    loops = {lp.loop_id: lp for lp in map(LoopResult.from_dict, state["loops"])}
+    assert loops["app.c:38"].status == "given_up" and "failed at output" in loops["app.c:38"].reason
+    sets = [e["loops"] for e in read_transcript(run_dir / "transcript.jsonl") if e["kind"] == "compose" and
+            e.get("remainder")]
+    # the four, each half, the failing half's two alone, then the three left together
+    assert sets == [IDS, IDS[:2], IDS[2:], ["app.c:38"], ["app.c:44"], ["app.c:26", "app.c:32", "app.c:44"]]
+    assert (run_dir / "patch.diff").read_text().count("+    #pragma omp parallel for\n") == 3

@@ -226,3 +226,18 @@ int main(void) {
     for threads in ("1", "3"):
         out = subprocess.run([str(tmp_path / "f")], capture_output=True, text=True, env={"OMP_NUM_THREADS": threads})
         assert out.stdout == "1 0 0 1\n"
+
+
+def test_cxx_stream_reads_and_writes_are_io():
+    code = """#include <fstream>
+void dump(const float *v, int n, float *a, std::ifstream &in) {
+  std::ofstream file("out");
+  for (int i = 0; i < n; i++) { file << v[i] << " "; file << std::endl; }
+  for (int i = 0; i < n; i++) in >> a[i];
+  for (int i = 0; i < n; i++) a[i] = (int)v[i] << 2;
+}
+"""
+    v = verdicts(code, "cpp")
+    assert v[4][0] == "serial" and v[4][2].startswith("I/O (stream << at line 4)"), v[4]
+    assert v[5][0] == "serial" and "stream >>" in v[5][2]
+    assert "I/O" not in v[6][2]  # a shift whose value is used is a shift (here: v and a may alias)
