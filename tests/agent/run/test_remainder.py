@@ -352,7 +352,7 @@ def test_a_set_that_fails_its_output_is_halved_down_to_the_loop_that_fails_alone
     bad = {"match": "", "tree": "rest", "loop": "app.c:38", "stage": "output"}
     outcomes = [HOT, bad, {"match": "", "tree": "rest", "stage": "passed", "speedup": 1.12},
                 {"match": "", "tree": "final", "stage": "passed", "speedup": 2.0}]
-    state, run_dir, lab = run(tmp_path, outcomes)
+    state, run_dir, _ = run(tmp_path, outcomes)
     composed = Composed.from_dict(state["composed"])
     assert composed.remainder == ["app.c:26", "app.c:32", "app.c:44"]
     loops = {lp.loop_id: lp for lp in map(LoopResult.from_dict, state["loops"])}
