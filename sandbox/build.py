@@ -134,7 +134,10 @@ class BuildSpec:
             # sources is dated back to 1970 first, so make remakes every target it can. (Not `make -B`: its flag
             # reaches submakes, and a Makefile that remakes an included .depend through `$(MAKE) depend`, as
             # CoMD's does, then recurses until the build times out.)
-            cmd = f"{AGE_PRODUCTS}; make {self.command}".strip()
+            # A target without prerequisites (`3D:` with its recipe compiling 3D.c) is never remade while it exists,
+            # however old: when make compiled nothing, it runs again with -B.
+            args = f" {self.command}" if self.command else ""
+            cmd = f"{AGE_PRODUCTS}; make{args} && {{ ls \"$HPCAGENT_CC_LOG\"/cmd.* >/dev/null 2>&1 || make -B{args}; }}"
         elif self.kind == "cmake":
             bdir = f"build-hpcagent-{variant}"
             cmd = (f"cmake -S . -B {bdir} -DCMAKE_BUILD_TYPE=None -DCMAKE_C_COMPILER=cc -DCMAKE_CXX_COMPILER=c++ "

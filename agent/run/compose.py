@@ -274,3 +274,17 @@ def first_clash(loops: list[LoopResult]) -> LoopResult | None:
             return lp
         seen |= spots
     return None
+
+
+def why_skipped(t: LoopTarget, covered: dict[str, str], regions) -> tuple[str, dict] | None:
+    """Why the run does not try target t once other changes are accepted, and the transcript field naming that
+    change: an accepted group change covers it, or its time is spent in calls from the body of an accepted parallel
+    loop (covered_by_groups, parallel_regions); None when it is to be tried."""
+    if t.loop_id in covered:
+        return f"covered by the accepted group change on the serial loop {covered[t.loop_id]}", \
+            {"group": covered[t.loop_id]}
+    outer = next((o for o in t.inside if o in regions), None)
+    if outer is not None:
+        return (f"runs in calls made from the body of `{outer}`, whose accepted change already runs them in parallel "
+                "(a pragma here would open a nested team)", {"inside": outer})
+    return None

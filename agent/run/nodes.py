@@ -155,13 +155,9 @@ def select(state: RunState, runtime: Rt) -> dict:
     results = loop_results(state)
     covered, regions = composing.covered_by_groups(results), composing.parallel_regions(results)
     while index < len(state["targets"]) and (t := LoopTarget.from_dict(state["targets"][index])):
-        if t.loop_id in covered:  # an accepted group change already made this loop parallel with its siblings
-            log("skip", index=index, loop=t.loop_id, group=covered[t.loop_id],
-                reason=f"covered by the accepted group change on the serial loop {covered[t.loop_id]}")
-        elif (outer := next((o for o in t.inside if o in regions), None)) is not None:
-            log("skip", index=index, loop=t.loop_id, inside=outer,
-                reason=f"runs in calls made from the body of {outer}, whose accepted change already runs them in "
-                       "parallel (a pragma here would open a nested team)")
+        skip = composing.why_skipped(t, covered, regions)
+        if skip is not None:  # an accepted group change made it parallel, or it runs inside an accepted parallel loop
+            log("skip", index=index, loop=t.loop_id, reason=skip[0], **skip[1])
         else:
             break
         index += 1

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from hpcagent.agent.run.compose import covered_by_groups, parallel_regions
+from hpcagent.agent.run.compose import covered_by_groups, parallel_regions, why_skipped
 from hpcagent.agent.run.loop_times import own_time_lines
 from hpcagent.errors import BadInput
 from hpcagent.evidence import Baseline, RaceCheck, Timing
@@ -45,11 +45,8 @@ def untried_targets(state: dict, loops: list[LoopResult]) -> list[tuple[LoopTarg
     for t in map(LoopTarget.from_dict, state.get("targets") or []):
         if t.loop_id in tried:
             continue
-        outer = next((o for o in t.inside if o in regions), None)
-        out.append((t, f"covered by the accepted group change on the serial loop {covered[t.loop_id]}"
-                    if t.loop_id in covered else
-                    f"runs in calls made from the body of `{outer}`, whose accepted change already runs them in "
-                    "parallel" if outer is not None else "not reached: the run's wall budget ran out first"))
+        skip = why_skipped(t, covered, regions)
+        out.append((t, skip[0] if skip is not None else "not reached: the run's wall budget ran out first"))
     return out
 
 

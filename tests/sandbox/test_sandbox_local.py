@@ -62,7 +62,9 @@ def test_build_spec_detection_and_injection(tmp_path):
     (tmp_path / "Makefile").write_text("all:\n\t$(CC) $(CFLAGS) x.c\n")
     step = BuildSpec.detect(tmp_path).steps(toolchain("release", cc="clang-16"), "release")[0]
     # nothing assigned on make's command line: the Makefile's own CC/CFLAGS stand, the wrappers add ours
-    assert step.cmd.endswith("{} +; make") and "CFLAGS=" not in step.cmd and "make -B" not in step.cmd
+    # make after dating the products back; make -B only when that compiled nothing
+    assert "{} +; make && " in step.cmd and "CFLAGS=" not in step.cmd
+    assert step.cmd.endswith('ls "$HPCAGENT_CC_LOG"/cmd.* >/dev/null 2>&1 || make -B; }')
     assert (step.env["HPCAGENT_CC"], step.env["HPCAGENT_CXX"]) == ("clang-16", "clang++-16")
     assert step.env["HPCAGENT_CFLAGS"] == "-O3 -fopenmp" and step.env["CC"] == "cc"
     assert BuildSpec.detect(tmp_path, "make -C sub").command == "-C sub"
@@ -107,6 +109,23 @@ def test_make_rebuilds_the_users_objects_without_recursing_through_a_depend_rule
     assert res[0].ok and not res[0].timed_out and res[0].seconds < 30, res[0].stderr
     assert res[1].stdout.strip() == "rebuilt"
     assert (src / "main.c").stat().st_mtime > 0  # the sources keep their dates
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_shipped_program_whose_target_has_no_prerequisites_is_rebuilt(local_sandbox):
+    # `app:` with no prerequisites is never remade while app exists, however old: make compiled nothing, so the
+    # build runs make -B (a build that compiled something does not)
+    work = scratch_dir()
+    src = work / "src"
+    src.mkdir(parents=True)
+    (src / "Makefile").write_text("app:\n\t$(CC) main.c -o app\n")
+    (src / "main.c").write_text('#include <stdio.h>\nint main(void) { puts("rebuilt"); return 0; }\n')
+    (src / "app").write_text("#!/bin/sh\necho stale\n")
+    (src / "app").chmod(0o755)
+    step = BuildSpec.detect(src).steps(toolchain("release", cc="gcc"), "release", timeout=60, cwd="src")[0]
+    res = local_sandbox.run(work, [step, Step("run", "./app", cwd="src")])
+    assert res[0].ok and res[1].stdout.strip() == "rebuilt", (res[0].stderr, res[1].stdout)
+    assert "make -B" in step.cmd
     shutil.rmtree(work, ignore_errors=True)
 
 

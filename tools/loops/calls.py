@@ -125,7 +125,7 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
         pointers: set[int] = set()
 
         def ref_param(base: str) -> int | None:
-            root = re.split(r"\.|->|\[", base.strip("*& ()"), maxsplit=1)[0]
+            root = root_of(base.strip("*& ()"))
             decl = symbols.get(root)
             ok = decl is not None and decl.scope == "param" and decl.kind == "scalar_ref" and root in params
             return params.index(root) if ok else None
@@ -141,7 +141,7 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
             return params.index(root) if ok else None
 
         for site in facts.sites:
-            root = re.split(r"\.|->|\[", site.name, maxsplit=1)[0]
+            root = root_of(site.name)
             decl = symbols.get(root)
             if site.name in local or (root in local and decl is not None and decl.kind in ("scalar", "struct")):
                 continue  # a variable of its own, or a member of a struct of its own (`C.i = ...` in c_sub)
@@ -258,6 +258,11 @@ def handed_rows(call: ts.Node, eff: Effects, facts) -> dict:
             if read is not None:
                 out[p] = read
     return out
+
+
+def root_of(name: str) -> str:
+    """The variable an access starts from: `s` for `s.x`, `p->a` or `a[i]`."""
+    return re.split(r"\.|->|\[", name, maxsplit=1)[0]
 
 
 def _passed_params(src: Source, call: ts.Node, params: list[str], scalars: set[str]) -> dict[int, int | None] | None:

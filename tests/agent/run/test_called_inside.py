@@ -89,5 +89,5 @@ def test_the_report_says_why_a_target_was_not_tried():
     outer = accepted(outer_t, pragma(9, "#pragma omp parallel for"))
     why = {t.loop_id: reason for t, reason in untried_targets(state, [outer])}
     assert why == {"w.c:3": "runs in calls made from the body of `w.c:9`, whose accepted change already runs them "
-                            "in parallel",
+                            "in parallel (a pragma here would open a nested team)",
                    "w.c:20": "not reached: the run's wall budget ran out first"}
