@@ -39,5 +39,9 @@ def test_a_sum_the_compiler_kept_in_order_gets_omp_simd_in_the_sandbox(tmp_path:
     assert checks[1]["timing"]["speedup"] > checks[0]["timing"]["speedup"], checks
     patch = (run_dir / "patch.diff").read_text()
     added = [ln[1:].strip() for ln in patch.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
-    assert added == ["#pragma omp parallel for", "#pragma omp simd reduction(+:s)"], patch
+    # the hot loop's two lines, and a pragma for each small loop accepted after compose (init's loop, about 1% of
+    # the run, when its own time is faster: agent/run/remainder.py)
+    small = [lp for lp in summary["loops"] if lp.get("remainder") and lp["status"] == "accepted"]
+    assert [a for a in added if "simd" in a] == ["#pragma omp simd reduction(+:s)"], patch
+    assert added.count("#pragma omp parallel for") == 1 + len(small) and len(added) == 2 + len(small), patch
     assert "simd rewrite with" in (run_dir / "report.md").read_text()
