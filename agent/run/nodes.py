@@ -33,6 +33,7 @@ from hpcagent.records import (
     same_change,
 )
 from hpcagent.sandbox.coverage import entered
+from hpcagent.tools.loops.groups import group_members
 from hpcagent.tools.loops.veto import shared_loops, veto
 from hpcagent.tools.patch import EditError, apply_edits
 
@@ -111,15 +112,36 @@ def finished(state: RunState, tried: list[Attempt], status: str, reason: str,
 def tentative_attempt(tried: list[Attempt], cfg) -> Attempt | None:
     """The attempt to time again with the other small gains (budget.tentative): everything passed (its check
     reached the timing), the timing was reliable, its median reached min_speedup and only the noise stood in the
-    way; a change the analysis did not prove also needs the full evidence. The one with the best median."""
+    way; a change the analysis did not prove also needs the full evidence. No second chance for a loop that raced
+    or changed the result in any attempt (a candidate on another loop of the nest, say the diagonal loop around a
+    block loop, says nothing about this one's iterations). The one with the best median."""
     from hpcagent.agent.critics.rules import unproven_gap
 
-    if not cfg.budget.tentative or any(a.check.stage in REVOKING for a in tried):
-        return None  # a race or a wrong result on this loop, even of another candidate: no second chance
+    if not cfg.budget.tentative:
+        return None
+    failed = [a.proposal for a in tried if a.check.stage in REVOKING]
     fits = [a for a in tried if a.check.stage == "timing" and a.check.timing is not None and a.check.timing.measured
             and not a.check.timing.unreliable and a.check.timing.verdict == "within noise"
-            and (a.check.timing.speedup or 0) >= cfg.budget.min_speedup and not unproven_gap(a.proposal, a.check)]
+            and (a.check.timing.speedup or 0) >= cfg.budget.min_speedup and not unproven_gap(a.proposal, a.check)
+            and not any(shares_loop(a.proposal, f) for f in failed)]
     return max(fits, key=lambda a: a.check.timing.speedup, default=None)
+
+
+def shares_loop(a: Proposal, b: Proposal) -> bool:
+    """The two changes parallelize a loop in common (a rewrite counts as changing every loop of its lines)."""
+    def loops(p: Proposal) -> set[str]:
+        return {f"{p.file}:{p.line}", *group_members(p)}
+
+    def span(p: Proposal) -> range | None:
+        return range(p.line, p.end_line + 1) if p.kind == "rewrite" else None
+
+    if loops(a) & loops(b):
+        return True
+    for x, y in ((a, b), (b, a)):
+        if (r := span(x)) is not None and any(f == x.file and int(n) in r
+                                              for f, n in (i.rsplit(":", 1) for i in loops(y))):
+            return True
+    return False
 
 
 # The nodes, in the order a run meets them.
