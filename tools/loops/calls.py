@@ -26,6 +26,9 @@ PURE = {
 }
 THREAD_SAFE = {"malloc", "calloc", "free", "aligned_alloc", "posix_memalign_"}
 """Not pure, but safe to call concurrently; the memory they return is fresh."""
+WRITES_FIRST = {"qsort": 3, "memset": None, "memcpy": None, "memmove": None, "strcpy": None, "strncpy": None}
+"""Library functions that write only the object their first argument points to; the value is the position of a
+comparison function they call (qsort's), which must be pure."""
 PURE |= {f + "f" for f in list(PURE)} | {f + "l" for f in list(PURE)}
 # What the C library's macros expand to once preprocessed (tools/loops/views.py): compiler builtins of the pure
 # functions above, glibc's classification helpers and assert's failure call (it ends the program).
@@ -64,6 +67,12 @@ class Effects:
     pointer_writes: set[int] = field(default_factory=set)
     """The ref_writes that are pointer parameters, never moved, written only in the object they point to (`*seed =
     ...`, `out[k] = ...`): the caller must hand over `&x` or an array x of its own (see own_object)."""
+    deep_writes: set[int] = field(default_factory=set)
+    """Pointer parameters, never moved, through which it writes memory the object points to (`atoms->gid[k] =
+    ...`, `p->rows[i][j] = ...`): which elements, the analysis cannot tell."""
+    only_deep: bool = False
+    """Not pure only because of writes through pointer parameters (deep_writes, and possibly ref_writes or
+    indexed): a loop calling it may still get an unproven candidate, left to the sandbox (see verdict.py)."""
 
     def element_writes(self) -> str:
         return ", ".join(f"#{p + 1}[{']['.join(f'#{q + 1}' for q in subs)}]" for p, subs, w in self.indexed if w)
@@ -123,6 +132,14 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
         indexed: list[tuple[int, tuple[int, ...], bool]] = []
         refs: set[int] = set()
         pointers: set[int] = set()
+        deep: dict[int, str] = {}  # pointer parameter -> the first write through it (deep_writes)
+
+        def deep_param(base: str) -> int | None:
+            root = root_of(base.strip("*& ()"))
+            decl = symbols.get(root)
+            ok = (decl is not None and decl.scope == "param" and decl.kind == "pointer" and root in params
+                  and root not in written)
+            return params.index(root) if ok else None
 
         def ref_param(base: str) -> int | None:
             root = root_of(base.strip("*& ()"))
@@ -162,6 +179,8 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
             elif m.write and pointer_param(m) is not None:
                 refs.add(pointer_param(m))
                 pointers.add(pointer_param(m))
+            elif m.write and root not in local and deep_param(m.base) is not None:
+                deep.setdefault(deep_param(m.base), m.base)
             elif m.write and root not in local:
                 result = Effects(False, f"{name} writes {m.base}")
             elif root in params:
@@ -175,6 +194,24 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
         casts = template_types(src, fn)
         for callee, node in facts.calls:
             if callee in PURE or callee in casts:
+                continue
+            texts = [src.text_of(a).strip() for a in (node.child_by_field_name("arguments").named_children
+                                                      if node.child_by_field_name("arguments") else [])]
+            if callee in WRITES_FIRST and texts:
+                at, arg = WRITES_FIRST[callee], call_args(src, node)[0]
+                compare = texts[at] if at is not None and at < len(texts) else None
+                if compare is not None and compare not in PURE and not (compare in defs and effects(
+                        compare, (*stack, name)).pure):
+                    result = Effects(False, f"{name} calls {callee} with {compare}, not known to be pure")
+                elif own_object(arg, local, symbols, True):
+                    pass  # its own array
+                elif arg in params and arg not in written and symbols[arg].kind == "pointer":
+                    refs.add(params.index(arg))
+                    pointers.add(params.index(arg))
+                elif deep_param(texts[0]) is not None:
+                    deep.setdefault(deep_param(texts[0]), texts[0])
+                else:
+                    result = Effects(False, f"{name} calls {callee} on {texts[0]}")
                 continue
             if callee in defs:
                 inner = effects(callee, (*stack, name))
@@ -199,11 +236,21 @@ def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
                         pointers |= {params.index(a) for p, a in forwarded.items() if p in inner.pointer_writes}
                         result.reads_globals |= inner.reads_globals
                         continue
+                reach = [inner.deep_writes | inner.ref_writes, set()][not (inner.only_deep or inner.only_refs)]
+                if reach and all(p < len(texts) and deep_param(texts[p]) is not None for p in reach):
+                    for p in sorted(reach):  # it writes what the caller's pointer parameters reach
+                        deep.setdefault(deep_param(texts[p]), f"{texts[p]} (in {callee})")
+                    result.reads_globals |= inner.reads_globals
+                    continue
                 if not inner.pure:
                     result = Effects(False, f"{name} calls {callee}: {inner.reason}")
                 result.reads_globals |= inner.reads_globals
             else:
                 result = Effects(False, f"{name} calls {callee}, not known to be pure")
+        if result.pure and deep:
+            first = deep[min(deep)]
+            return Effects(False, f"{name} writes {first}", result.reads_args, result.reads_globals, indexed,
+                           deep_writes=set(deep) | refs, only_deep=True)
         if result.pure and refs and not any(w for _, _, w in indexed):
             written_refs = ", ".join(params[p] for p in sorted(refs))
             kind = ("reference" if not pointers else "pointer" if pointers == refs else "reference and pointer")

@@ -196,3 +196,18 @@ def find_loops(src: Source) -> list[Loop]:
             by_node[node.id] = loop
             out.append(loop)
     return out
+
+
+COST = {"binary_expression": 1, "assignment_expression": 1, "subscript_expression": 1, "call_expression": 8,
+        "update_expression": 1}
+ASSUMED_TRIP = 32
+
+
+def body_cost(src: Source, node: ts.Node | None, loops: dict[int, Loop]) -> int:
+    """Rough operations per iteration; inner loops count their trip count (or an assumed one) times their body."""
+    if node is None:
+        return 0
+    if node.type in LOOP_TYPES and node.id in loops:
+        inner = loops[node.id]
+        return (inner.trip_count() or ASSUMED_TRIP) * max(1, body_cost(src, inner.body, loops))
+    return COST.get(node.type, 0) + sum(body_cost(src, child, loops) for child in node.children)

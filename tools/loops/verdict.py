@@ -13,20 +13,16 @@ from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
 from hpcagent.tools.loops.calls import Effects, call_args, call_problem, handed_rows, own_object
-from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, template_types, walk
+from hpcagent.tools.loops.cparse import Source, declarator_name, template_types, walk
 from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts, MemAccess
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
 from hpcagent.tools.loops.memory import MemoryAnalysis, MemoryVerdict, root_name
-from hpcagent.tools.loops.nests import Loop, find_loops
+from hpcagent.tools.loops.nests import Loop, body_cost, find_loops
 from hpcagent.tools.loops.privatize import Scratch, privatize
 from hpcagent.tools.loops.program import Program
 from hpcagent.tools.loops.scalars import ScalarClass, classify
 from hpcagent.tools.loops.symbols import Decl, function_symbols
 from hpcagent.tools.loops.thread_rows import ThreadRows, thread_rows
-
-COST = {"binary_expression": 1, "assignment_expression": 1, "subscript_expression": 1, "call_expression": 8,
-        "update_expression": 1}
-ASSUMED_TRIP = 32
 
 
 @dataclass
@@ -55,6 +51,9 @@ class LoopFacts:
     private_arrays is: the clauses once those arrays are declared in the body."""
     obstacle: str = ""
     """What the analysis could not prove, for a loop with unproven_clauses."""
+    reach: list[str] = field(default_factory=list)
+    """Issues that are calls writing memory reached through their pointer arguments (Effects.only_deep): which
+    elements, the analysis cannot tell; alone (or with a possible dependence) they leave an unproven candidate."""
     unproven_atomics: list[ts.Node] = field(default_factory=list)
     """With unproven_clauses: the histogram updates that need `#pragma omp atomic` once the accesses are taken
     as not aliased (array reductions of unknown size, seen only in that test)."""
@@ -68,16 +67,6 @@ class LoopFacts:
     @property
     def parallel(self) -> bool:
         return self.verdict in ("parallel", "reduction")
-
-
-def body_cost(src: Source, node: ts.Node | None, loops: dict[int, Loop]) -> int:
-    """Rough operations per iteration; inner loops count their trip count (or an assumed one) times their body."""
-    if node is None:
-        return 0
-    if node.type in LOOP_TYPES and node.id in loops:
-        inner = loops[node.id]
-        return (inner.trip_count() or ASSUMED_TRIP) * max(1, body_cost(src, inner.body, loops))
-    return COST.get(node.type, 0) + sum(body_cost(src, child, loops) for child in node.children)
 
 
 RANDOM_ACCESS = re.compile(r"\b(?:vector|array|valarray|deque|span|basic_string|string)\s*<|\bstd::string\b")
@@ -218,6 +207,8 @@ class FileAnalyzer:
                     problem = f"{name} reads {min(clash)}, which the loop writes"
             if problem:
                 issues.append(("unknown", problem))
+                if eff is not None and eff.only_deep:
+                    out.reach.append(problem)
         for obj, method, _ in facts.methods:
             if method not in READ_METHODS:
                 issues.append(("unknown", f"{obj}.{method}() may modify {obj}"))
@@ -369,7 +360,12 @@ class FileAnalyzer:
         gets its reduction clause or atomic updates exactly as in a proven loop, never a plain pragma.
         """
         mem = out.memory
-        if out.verdict != "unknown" or mem is None or mem.status != "possible" or out.issues != [("unknown", mem.reason)]:
+        rest = [i for i in out.issues if i[1] not in out.reach]
+        if out.verdict != "unknown" or mem is None or rest != ([("unknown", mem.reason)] if mem.status == "possible"
+                                                                else []) or (mem.status != "possible" and not out.reach):
+            return
+        if mem.status != "possible":  # the calls alone: the loop's own accesses are independent
+            out.unproven_clauses, out.obstacle = self._clauses(out), "; ".join(out.reach)
             return
         names = {root_name(m.base) for m in memory.facts.mem} | {base for base, _ in memory.rows.values()}
         apart = copy.copy(memory)
@@ -383,7 +379,7 @@ class FileAnalyzer:
         trial.memory = replace(alone, arrays=fresh)
         trial.array_clauses, trial.atomics, trial.issues = list(out.array_clauses), [], []
         self._array_reductions(trial, updates, symbols)
-        out.unproven_clauses, out.obstacle = self._clauses(trial), mem.reason
+        out.unproven_clauses, out.obstacle = self._clauses(trial), "; ".join([mem.reason, *out.reach])
         out.unproven_atomics = trial.atomics
 
     def analyze_all(self) -> list[LoopFacts]:

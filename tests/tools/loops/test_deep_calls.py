@@ -1,0 +1,140 @@
+"""Outer loops whose body calls a per-item function that writes through a pointer it is handed into memory the
+object reaches (`atoms->gid[k] = ...`, a molecular-dynamics code's per-cell sort with qsort on a local array): which
+elements each call writes, the analysis cannot tell, so the loop is not proven, but its one obstacle is left to the
+sandbox as an unproven candidate (race check at several thread counts, output comparison). A call that also does
+I/O, writes a global or calls qsort with an unknown comparison stays a plain "unknown", with no candidate."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from hpcagent.tools.loops.analysis import analyze_source
+from hpcagent.tools.loops.calls import file_effects
+from hpcagent.tools.loops.cparse import parse
+from hpcagent.tools.patch import apply_to_text
+
+CELLS = r"""#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define MAXATOMS 64
+typedef struct { int *gid; double (*r)[3]; } Atoms;
+typedef struct { int *count; int n; } Cells;
+typedef struct { Atoms *atoms; Cells *cells; } Sim;
+typedef struct { int gid; double x, y, z; } Msg;
+int log_count;
+
+static int by_id(const void *a, const void *b) {
+    int x = ((const Msg *) a)->gid, y = ((const Msg *) b)->gid;
+    return x < y ? -1 : 1;
+}
+static int noisy(const void *a, const void *b) { log_count++; return by_id(a, b); }
+
+static void sort_cell(Atoms *atoms, Cells *cells, int c) {
+    int n = cells->count[c];
+    Msg tmp[MAXATOMS];
+    int begin = c * MAXATOMS;
+    for (int i = begin, k = 0; i < begin + n; ++i, ++k) {
+        tmp[k].gid = atoms->gid[i];
+        tmp[k].x = atoms->r[i][0]; tmp[k].y = atoms->r[i][1]; tmp[k].z = atoms->r[i][2];
+    }
+    qsort(tmp, n, sizeof(Msg), by_id);
+    for (int i = begin, k = 0; i < begin + n; ++i, ++k) {
+        atoms->gid[i] = tmp[k].gid;
+        atoms->r[i][0] = tmp[k].x; atoms->r[i][1] = tmp[k].y; atoms->r[i][2] = tmp[k].z;
+    }
+}
+static void sort_loudly(Atoms *atoms, Cells *cells, int c) { printf("cell %d\n", c); sort_cell(atoms, cells, c); }
+static void sort_counted(Atoms *atoms, Cells *cells, int c) {
+    Msg tmp[MAXATOMS];
+    qsort(tmp, cells->count[c], sizeof(Msg), noisy);
+    atoms->gid[c] = tmp[0].gid;
+}
+static void clear_row(Sim *sim, int c) { memset(sim->atoms->r[c * MAXATOMS], 0, sizeof(double[3])); }
+static void shift_rows(double *dst, const double *src, int n) { memcpy(dst, src, n * sizeof(double)); }
+
+void sort_all(Sim *sim) {
+    for (int c = 0; c < sim->cells->n; ++c)
+        sort_cell(sim->atoms, sim->cells, c);
+}
+void sort_all_loudly(Sim *sim) {
+    for (int c = 0; c < sim->cells->n; ++c)
+        sort_loudly(sim->atoms, sim->cells, c);
+}
+void sort_all_counted(Sim *sim) {
+    for (int c = 0; c < sim->cells->n; ++c)
+        sort_counted(sim->atoms, sim->cells, c);
+}
+"""
+
+MAIN = r"""
+int main(void) {
+    int ncells = 4000;
+    Atoms atoms = {malloc(sizeof(int) * ncells * MAXATOMS), malloc(sizeof(double[3]) * ncells * MAXATOMS)};
+    Cells cells = {malloc(sizeof(int) * ncells), ncells};
+    Sim sim = {&atoms, &cells};
+    unsigned s = 12345u;
+    for (int c = 0; c < ncells; ++c) {
+        cells.count[c] = 20 + c % 40;
+        for (int k = 0; k < cells.count[c]; ++k) {
+            s = s * 1103515245u + 12345u;
+            atoms.gid[c * MAXATOMS + k] = (int) (s >> 8) % 1000000 * 64 + k;
+            atoms.r[c * MAXATOMS + k][0] = k; atoms.r[c * MAXATOMS + k][1] = c; atoms.r[c * MAXATOMS + k][2] = s % 7;
+        }
+    }
+    sort_all(&sim);
+    double sum = 0;
+    for (int c = 0; c < ncells; ++c)
+        for (int k = 0; k < cells.count[c]; ++k)
+            sum += (k + 1) * (atoms.gid[c * MAXATOMS + k] % 1000 + atoms.r[c * MAXATOMS + k][0]);
+    printf("%.1f\n", sum);
+    return 0;
+}
+"""
+
+
+def reports(text: str) -> dict[int, object]:
+    return {r.line: r for r in analyze_source(parse(text, "c"), "cells.c")}
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i + 1 for i, ln in enumerate(text.splitlines()) if needle in ln) + 1  # the loop below the header
+
+
+def test_summaries_of_writes_through_what_a_pointer_reaches():
+    eff = file_effects(parse(CELLS, "c"))
+    assert eff["by_id"].pure, eff["by_id"].reason
+    # qsort on its own array, then writes into the arrays its Atoms pointer reaches
+    assert eff["sort_cell"].only_deep and eff["sort_cell"].deep_writes == {0}, eff["sort_cell"]
+    assert eff["sort_cell"].reason == "sort_cell writes atoms->gid"
+    assert not eff["sort_loudly"].only_deep and "printf" in eff["sort_loudly"].reason
+    assert not eff["sort_counted"].only_deep and "noisy" in eff["sort_counted"].reason  # a comparison with state
+    assert eff["clear_row"].only_deep and eff["clear_row"].deep_writes == {0}  # memset into what sim reaches
+    assert eff["shift_rows"].only_refs and eff["shift_rows"].pointer_writes == {0}  # memcpy into *dst itself
+
+
+def test_the_outer_loop_over_cells_gets_an_unproven_candidate_and_the_others_none():
+    found = reports(CELLS)
+    sort_all = found[line_of(CELLS, "void sort_all(Sim")]
+    assert sort_all.verdict == "unknown" and sort_all.reason == "call to sort_cell: sort_cell writes atoms->gid"
+    assert [(c.proof, c.pragma) for c in sort_all.candidates] == [("unproven", "#pragma omp parallel for")]
+    for name in ("void sort_all_loudly", "void sort_all_counted"):
+        rep = found[line_of(CELLS, name)]
+        assert rep.verdict == "unknown" and rep.candidates == [], (name, rep.reason)
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_the_candidate_builds_and_prints_what_the_serial_program_prints(tmp_path):
+    text = CELLS + MAIN
+    rep = reports(text)[line_of(text, "void sort_all(Sim")]
+    changed = apply_to_text(text, rep.candidates[0].edits)
+    outs = []
+    for name, src, flags in (("serial", text, []), ("omp", changed, ["-fopenmp"])):
+        (tmp_path / f"{name}.c").write_text(src)
+        subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-Wno-unused-function", *flags, "-o", str(tmp_path / name),
+                        str(tmp_path / f"{name}.c")], check=True)
+        outs.append(subprocess.run([str(tmp_path / name)], capture_output=True, text=True, check=True,
+                                   env={"OMP_NUM_THREADS": "3"}).stdout)
+    assert "#pragma omp parallel for" in changed and outs[0] == outs[1] and float(outs[0]) > 0, outs
