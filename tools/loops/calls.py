@@ -87,16 +87,22 @@ def file_effects(src: Source) -> dict[str, Effects]:
     return program_effects([src], src)
 
 
-def program_effects(sources: list[Source], home: Source) -> dict[str, Effects]:
+def program_effects(sources: list[Source], home: Source, near: list[Source] | None = None) -> dict[str, Effects]:
     """Summarise every function defined in the sources (a header's inline functions and C++ members defined in a
-    class body included), as calls from `home` see them: its own definitions first; a name defined more than once
-    elsewhere (overloads, members of several classes) is pure only if every definition is."""
+    class body included), as calls from `home` see them: its own definitions first, then those of `near` (the
+    files of its directory: a tree holding several versions of one program, CoMD's src-serial, src-openmp and
+    src-mpi, builds each from its own directory); a name defined more than once otherwise (overloads, members of
+    several classes) is pure only if every definition is."""
     defs: dict[str, list[tuple[Source, ts.Node]]] = {}
     for src in [home, *(s for s in sources if s is not home)]:
         for name, node in functions(src):
             if src is not home and name in defs and defs[name][0][0] is home:
                 continue  # the file's own definition wins
             defs.setdefault(name, []).append((src, node))
+    close = {id(s) for s in near or []} | {id(home)}
+    for name, found in defs.items():
+        if 0 < len(mine := [d for d in found if id(d[0]) in close]) < len(found):
+            defs[name] = mine
     memo: dict[str, Effects] = {}
 
     def effects(name: str, stack: tuple[str, ...]) -> Effects:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import tree_sitter as ts
 
@@ -81,7 +82,9 @@ class FileAnalyzer:
         """The whole program's call graph, when every file is known (aliasing proved through callers)."""
         self.loops = find_loops(src)
         self.by_node = {lp.node.id: lp for lp in self.loops}
-        self.effects: dict[str, Effects] = calls.program_effects(list(program.sources.values()), src) \
+        here = next((Path(k).parent for k, s in program.sources.items() if s is src), None) if program else None
+        self.effects: dict[str, Effects] = calls.program_effects(
+            list(program.sources.values()), src, [s for k, s in program.sources.items() if Path(k).parent == here]) \
             if program is not None else calls.file_effects(src)
         self._symbols: dict[int, dict[str, Decl]] = {}
 

@@ -138,3 +138,22 @@ def test_the_candidate_builds_and_prints_what_the_serial_program_prints(tmp_path
         outs.append(subprocess.run([str(tmp_path / name)], capture_output=True, text=True, check=True,
                                    env={"OMP_NUM_THREADS": "3"}).stdout)
     assert "#pragma omp parallel for" in changed and outs[0] == outs[1] and float(outs[0]) > 0, outs
+
+
+def test_a_tree_with_several_versions_of_a_program_reads_each_callee_from_the_callers_directory(tmp_path):
+    """CoMD's layout: src-serial, src-openmp and src-mpi each define the same functions; a call is summarised from
+    the definition in the caller's own directory, not joined with the other versions' (which would lose the
+    summary)."""
+    from hpcagent.tools.loops.analysis import rank_targets
+
+    loop = "void sort_all(Atoms *atoms, int n) {\n    for (int c = 0; c < n; ++c)\n        put(atoms, c);\n}\n"
+    head = "typedef struct { int *gid; } Atoms;\nvoid put(Atoms *atoms, int c);\n"
+    for name, body in (("deep", "atoms->gid[c * 4] = c;"), ("global", "last = c; atoms->gid[c] = c;")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cell.c").write_text(head.replace("void put", "int last;\nvoid put", name == "global")
+                                                + "void put(Atoms *atoms, int c) { " + body + " }\n")
+        (tmp_path / name / "main.c").write_text(head + loop)
+    found = {t.loop_id: t for t in rank_targets(tmp_path)}
+    assert found["deep/main.c:4"].proposals == 1, found["deep/main.c:4"].reason
+    assert found["deep/main.c:4"].reason == "call to put: put writes atoms->gid"
+    assert found["global/main.c:4"].proposals == 0 and found["global/main.c:4"].reason == "call to put: put writes last"
