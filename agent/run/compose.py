@@ -288,3 +288,45 @@ def why_skipped(t: LoopTarget, covered: dict[str, str], regions) -> tuple[str, d
         return (f"runs in calls made from the body of `{outer}`, whose accepted change already runs them in parallel "
                 "(a pragma here would open a nested team)", {"inside": outer})
     return None
+
+
+def only_time(ev: Evidence) -> bool:
+    """The set passed the race check, the output comparison and the tests, and its timing was measured, not
+    slower, but not beyond the noise by min_speedup either."""
+    t = ev.timing
+    return ev.stage == "timing" and t is not None and t.measured and not t.unreliable and t.verdict != "slower" \
+        and (t.speedup or 0.0) >= NOT_SLOWER
+
+
+NOT_SLOWER = 0.99
+"""A set whose median time is more than 1% over its reference's is not given to the loop timers, even within the
+noise: a loop faster on its own may slow the code around it (its data now in another core's cache)."""
+
+
+def retimed(loops: list[LoopResult], composed: Composed) -> list[LoopResult]:
+    """The tentative changes compose dropped only because their set's timing stayed within the noise (it passed
+    the race check, the output comparison and the tests, and was not slower)."""
+    together = composed.together
+    if together is None or not only_time(together):
+        return []
+    return [lp for lp in loops if lp.status == "tentative" and lp.accepted is not None
+            and lp.loop_id not in composed.kept]
+
+
+def fold_in(composed: Composed, again: list[LoopResult], results: list[LoopResult]) -> tuple[Composed, list[LoopResult]]:
+    """The set's verdict on each retimed tentative change becomes the last attempt of that loop's own result
+    (accepted on its own time, or given up), and an accepted one leaves the list of changes dropped in compose;
+    the other results are returned."""
+    mine = {lp.loop_id: lp for lp in again}
+    rest = []
+    for r in results:
+        lp = mine.get(r.loop_id)
+        if lp is None:
+            rest.append(r)
+            continue
+        attempt = replace(r.attempts[-1], number=len(lp.attempts) + 1)
+        lp.attempts.append(attempt)
+        lp.status, lp.accepted = r.status, attempt if r.status == "accepted" else None
+        lp.reason = f"tentative alone, its median a gain within the noise; {r.reason}"
+    accepted = {lp.loop_id for lp in again if lp.status == "accepted"}
+    return replace(composed, dropped=[d for d in composed.dropped if d.loop not in accepted]), rest

@@ -372,7 +372,8 @@ def compose(state: RunState, runtime: Rt) -> dict:
                          f"{swap.verdict.feedback.evidence}")
             lp.accepted = swap
     small = small_targets((state.get("profile") or {}).get("skipped", []))
-    if config(state).search.remainder and (small or result.kept) and not over_budget(state):
+    if config(state).search.remainder and (small or result.kept or composing.retimed(loops, result)) \
+            and not over_budget(state):
         reports = ctx.shared_analysis(work(state) / "orig").reports
         result, more = try_remainder(ctx.lab, work(state), config(state), Baseline.from_dict(state["baseline"]),
                                      result, loops, small, reports, ctx.transcript.event)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hpcagent.agent.config import Config
 from hpcagent.agent.protocols import Lab
+from hpcagent.agent.run.compose import fold_in, only_time, retimed
 from hpcagent.agent.run.discovery import amdahl
 from hpcagent.agent.run.lab import fresh_copy
 from hpcagent.agent.run.loop_times import describe, judge, timer_edits, with_timers
@@ -132,18 +133,26 @@ def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: C
     """Try the small loops as one set on top of the composed program. Returns the composed record (extended with
     the set when it is kept) and a LoopResult per small loop tried (accepted, or given up with the set's evidence).
     A set that races drops the loops the races fall in and is tried once more; so does a passing set holding a
-    change the analysis did not prove without the full evidence such a change needs."""
+    change the analysis did not prove without the full evidence such a change needs. The tentative changes
+    compose dropped only for a timing within the noise (`retimed`) join the set with their own change, so that
+    their loops' own times can decide too; their LoopResults come back updated in place of new ones."""
     kept = [lp for lp in loops if lp.loop_id in composed.kept] if composed.ok else []
     speedup = composed.check.speedup if composed.ok and composed.check is not None else 1.0
+    again = retimed(loops, composed) if cfg.budget.min_loop_speedup > 0 else []
 
     def unproven(t: LoopTarget) -> bool:
         return cfg.search.unproven and base.executed is not None and entered(base.executed, t.file, t.line, t.end_line)
 
     small = small + [t for t in siblings(kept, reports_of) if t.loop_id not in {s.loop_id for s in small}]
-    if not small:
+    small = [t for t in small if t.loop_id not in {lp.loop_id for lp in again}]
+    if not small and not again:
         return composed, []
-    chosen, why = choose(small, kept, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup, unproven,
-                         cfg.budget.min_loop_speedup > 0)
+    chosen, why = choose(small, kept + again, reports_of, speedup, cfg.threads.count, cfg.budget.min_speedup,
+                         unproven, cfg.budget.min_loop_speedup > 0) if small else ([], "")
+    if again:
+        chosen = [(lp.target, lp.accepted.proposal) for lp in again] + chosen  # type: ignore[union-attr]
+        why = (f"{why}; " if why else "") + (f"with {len(again)} tentative change(s) within the noise alone and in "
+                                             "their own set: each loop's own time will decide (loop timers)")
     log("remainder", loops=[t.loop_id for t, _ in chosen], reason=why)
     if not chosen:
         return composed, []
@@ -152,7 +161,7 @@ def try_remainder(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: C
         a = lp.attempts[-1]
         log("verdict", loop=lp.loop_id, attempt=a.number, action=a.verdict.action, feedback=a.verdict.feedback.to_dict(),
             remainder=True)
-    return composed, results
+    return fold_in(composed, again, results)
 
 
 def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, kept: list[LoopResult],
@@ -294,19 +303,6 @@ def finish(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
     out = replace(composed, ok=True, kept=[*composed.kept, *ids], files=sorted(set(composed.files) | set(files)),
                   check=final, remainder=ids, remainder_check=ev)
     return out, results
-
-
-def only_time(ev: Evidence) -> bool:
-    """The set passed the race check, the output comparison and the tests, and its timing was measured, not
-    slower, but not beyond the noise by min_speedup either."""
-    t = ev.timing
-    return ev.stage == "timing" and t is not None and t.measured and not t.unreliable and t.verdict != "slower" \
-        and (t.speedup or 0.0) >= NOT_SLOWER
-
-
-NOT_SLOWER = 0.99
-"""A set whose median time is more than 1% over its reference's is not given to the loop timers, even within the
-noise: a loop faster on its own may slow the code around it (its data now in another core's cache)."""
 
 
 def by_own_time(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed, kept: list[LoopResult],

@@ -282,7 +282,8 @@ def render_report(state: dict, loops: list[LoopResult], composed: Composed, summ
         sp = f"{t['speedup']:.2f}x ({t['speedup_min']:.2f}-{t['speedup_max']:.2f})" if t["speedup"] else "-"
         status = lp["status"] + (" (unproven)" if lp.get("proof") == "unproven" else "") + \
             (" (together)" if lp.get("together") else "") + \
-            (" (small, own time)" if own else " (small, as a set)" if lp.get("remainder") else "")
+            ((" (own time)" if lp["attempts"] > 1 else " (small, own time)") if own  # (a retimed tentative change)
+             else " (small, as a set)" if lp.get("remainder") else "")
         lines.append(f"| `{lp['loop']}` | {lp['function']} | {share} | {status} | {sp} | {lp['attempts']} |")
     final = {row["loop"]: row["status"] + (" (together)" if row.get("together") else "") for row in summary["loops"]}
     for lp in loops:

@@ -345,26 +345,3 @@ def test_tentative_off_drops_each_small_gain_alone(tmp_path: Path):
     state, _, lab = run(tmp_path, TENTATIVE, **{"budget.tentative": False})
     assert {lp["status"] for lp in state["loops"]} <= {"given_up"}
     assert not [tree for tree, _ in lab.calls if tree == "final"]
-
-
-def test_a_race_on_another_loop_of_the_nest_leaves_a_small_gain_tentative_but_one_on_the_same_loop_does_not():
-    from hpcagent.agent.run.nodes import tentative_attempt
-    from hpcagent.evidence import Evidence, Timing
-    from hpcagent.records import Attempt, Feedback, Proposal, Verdict
-
-    cfg, _ = load_config(DATA / "projects" / "mini", None, {})
-    give_up = Verdict("give_up", Feedback("within_noise"))
-
-    def attempt(n: int, line: int, stage: str, kind: str = "pragma", end: int = 0) -> Attempt:
-        timing = Timing(speedup=1.2, speedup_min=0.9, verdict="within noise", reps=5) if stage == "timing" else None
-        p = Proposal("nw.cpp", line, end or line + 10, kind=kind, pragma="#pragma omp parallel for")  # type: ignore[arg-type]
-        return Attempt(n, p, Evidence(stage=stage, timing=timing), give_up)
-
-    outer_race, inner_gain = attempt(1, 110, "race"), attempt(2, 116, "timing")
-    assert tentative_attempt([outer_race, inner_gain], cfg) is inner_gain
-    assert tentative_attempt([attempt(1, 116, "output"), inner_gain], cfg) is None  # the same loop gave a wrong result
-    assert tentative_attempt([attempt(1, 100, "race", "rewrite", 130), inner_gain], cfg) is None  # a rewrite over it
-    assert tentative_attempt([attempt(1, 110, "build"), inner_gain], cfg) is inner_gain  # a failed build is no evidence
-    grouped = attempt(1, 100, "race")
-    grouped.proposal.members = ["nw.cpp:116"]
-    assert tentative_attempt([grouped, inner_gain], cfg) is None
