@@ -108,7 +108,8 @@ __attribute__((destructor)) static void finish(void) {
     fprintf(out, "L %ld\n", lost);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
-        fprintf(out, "T %.6f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec));
+        fprintf(out, "T %.6f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+                                 + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec));
     fclose(out);
 }
 """

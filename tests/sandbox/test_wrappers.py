@@ -73,6 +73,6 @@ def test_a_flag_only_the_compiler_refuses_is_dropped_and_real_errors_still_fail(
     assert (log / "dropped").read_text().split() == ["-fopt-info-vec"]
     assert (log / "ignored").read_text().split() == ["-funroll-all-loops"]  # clang warns and ignores it
     bad = BuildSpec("command", command="cc -fopt-info-vec bad.c -o bad")
-    res = local_sandbox.run(work, bad.steps(tc, "race", cwd="t") + [Step("after", "true", cwd="t")])
+    res = local_sandbox.run(work, [*bad.steps(tc, "race", cwd="t"), Step("after", "true", cwd="t")])
     assert not res[0].ok and "undeclared identifier 'x'" in res[0].stderr and res[1].skipped
     shutil.rmtree(work, ignore_errors=True)

@@ -125,9 +125,9 @@ def test_real_unproven_change_on_floyd_warshall_is_accepted_and_marked(tmp_path:
     assert [(e["start_line"], e["new_text"].strip()) for e in team["edits"]] == \
         [(k_loop, "#pragma omp parallel"), (line, "#pragma omp for")]
     checks = [e for e in events if e["kind"] == "check" and e["loop"] == f"app.c:{k_loop}"]
-    # the race check (one run at 1 thread, then 2-4 threads three runs each, and the perturbed schedules of the i loop's open omp for), the
-    # run and the output comparison pass; only the timing depends on how busy the machine is (a loaded 2-core
-    # machine makes 2 threads slower than 1)
+    # the race check (one run at 1 thread, then 2-4 threads three runs each, and the perturbed schedules of the i
+    # loop's open omp for), the run and the output comparison pass; only the timing depends on how busy the
+    # machine is (a loaded 2-core machine makes 2 threads slower than 1)
     assert checks and checks[0]["stage"] in ("timing", "passed") and checks[0]["unexecuted"] == []
     runs = checks[0]["race"]["runs"]
     assert all(r["ok"] and r["races"] == 0 for r in runs)
