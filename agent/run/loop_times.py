@@ -78,12 +78,13 @@ def read_times(stderr: str) -> dict[str, tuple[float, int]]:
     """loop id -> (seconds, entries) from one run's stderr."""
     out: dict[str, tuple[float, int]] = {}
     for line in stderr.splitlines():
-        words = line.split()
-        if len(words) == 4 and words[0] == MARK:
-            try:
-                out[words[1]] = (float(words[2]), int(words[3]))
-            except ValueError:
-                continue
+        if not line.startswith(MARK + " "):
+            continue
+        words = line[len(MARK) + 1:].rsplit(None, 2)  # the loop id may hold spaces (a path with a space)
+        try:
+            out[words[0]] = (float(words[1]), int(words[2]))
+        except (ValueError, IndexError):
+            continue
     return out
 
 

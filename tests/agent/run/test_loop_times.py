@@ -69,3 +69,8 @@ def test_each_loop_is_judged_like_a_timing_and_a_missing_timer_line_is_said():
     runs[0] = ("a", "killed\n")
     assert judge(["a.c:6"], runs, 1.2)["a.c:6"] == "the loop's timer printed in 4 of 5 reference runs and 5 of 5 " \
                                                    "runs with the change"
+
+
+def test_a_loop_id_with_a_space_is_read_back_and_a_malformed_line_is_not():
+    err = f"{MARK} my src/a.c:6 0.25 3\n{MARK} b.c:2 zero 1\n{MARK}\nhpcagent-loop-timer x 1 1\n"
+    assert read_times(err) == {"my src/a.c:6": (0.25, 3)}
