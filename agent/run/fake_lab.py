@@ -8,6 +8,7 @@ evidence. An outcome is a dict:
      "stage": "passed",           # or race, race_build, build, run, output, test, timing
      "speedup": 1.8,              # passed / timing: the median speedup the timer reports
      "variable": "s",             # race: the racing variable (its line: the line after the first added one)
+     "at": "app.c:7",             # optional, race: the race's line instead (a function the loop calls)
      "times": 1,                  # optional: the outcome holds for its first N matching checks, then the next one
      "loop": "app.c:26",          # optional: only for a change with a line added right above that original line
      "tree": "final"}             # optional: only for this tree (cand: one change; final: the composed program;
@@ -125,6 +126,9 @@ def scripted(outcome: dict[str, Any], added: list[tuple[str, int, str]], root: P
     """The evidence an outcome describes, shaped as the real lab shapes it."""
     stage = outcome.get("stage", "passed")
     file, line = (added[0][0], added[0][1] + 1) if added else ("?", 0)
+    if outcome.get("at"):  # a race placed elsewhere, in a function the changed loop calls
+        file, _, at = str(outcome["at"]).rpartition(":")
+        line = int(at)
     races = [RaceSite(file=file, line=line, other_file=file, other_line=line, kind="write-write",
                       variable=outcome.get("variable", ""), location_kind="stack")] if stage == "race" else []
     built = stage != "race_build"

@@ -175,7 +175,8 @@ def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
         reference = "ref"
     results: list[LoopResult] = []
     ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
-    if ev.stage in SPLIT and len(chosen) > 1:  # find the members that fail alone; the others are checked again
+    unplaced = ev.stage == "race" and not racing_small(chosen, ev, base_edits)  # (a race in a function called)
+    if (ev.stage in SPLIT or unplaced) and len(chosen) > 1:  # find the members failing alone; check the rest again
         chosen, failing = split(lab, work, cfg, base, base_edits, chosen, reference, log)
         results += [given_up(t, p, e, f"left out of the set of small loops: with it, a part of the set failed at "
                                       f"{e.stage}: {e.error}") for (t, p), e in failing]
@@ -200,20 +201,22 @@ def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
 
 
 SPLIT = ("output", "test", "run", "race_run", "build", "race_build", "apply")
-"""Stages at which a failing set is halved until the members failing alone are found (a race names its loops)."""
+"""Stages at which a failing set is halved until the members failing alone are found (a race names its loops,
+unless it falls in a function they call: then it is halved too)."""
 
 
 def split(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: list, chosen: list,
           reference: str, log: Callable[..., object]) -> tuple[list, list]:
     """Halve a set that failed at a SPLIT stage, checking each half on top of the composed program, down to the
     single members that fail: (the members of the halves that did not fail that way, [(member, its evidence)])."""
+    fails = (*SPLIT, "race")
     if len(chosen) == 1:
         ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
-        return ([], [(chosen[0], ev)]) if ev.stage in SPLIT else (chosen, [])
+        return ([], [(chosen[0], ev)]) if ev.stage in fails else (chosen, [])
     keep, failing = [], []
     for part in (chosen[: len(chosen) // 2], chosen[len(chosen) // 2:]):
         ev = check_set(lab, work, cfg, base, base_edits, part, reference, log) if len(part) > 1 else None
-        if ev is not None and ev.stage not in SPLIT:
+        if ev is not None and ev.stage not in fails:
             keep += part
             continue
         k, f = split(lab, work, cfg, base, base_edits, part, reference, log)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from conftest import DATA
@@ -93,19 +94,30 @@ depend:
 """
 
 
-def test_make_rebuilds_the_users_objects_without_recursing_through_a_depend_rule(local_sandbox):
-    # CoMD's Makefile remakes its included .depend by calling `$(MAKE) depend`; under `make -B` every submake remade
-    # it again, without end. A copy holding the user's own (stale) object and program must still be rebuilt.
+def shipped_program(makefile: str) -> tuple[Path, Path]:
+    """A scratch copy of a program shipped with its (stale) binary `app`, which prints "stale"."""
     work = scratch_dir()
     src = work / "src"
     src.mkdir(parents=True)
-    (src / "Makefile").write_text(DEPEND_MAKEFILE)
+    (src / "Makefile").write_text(makefile)
     (src / "main.c").write_text('#include <stdio.h>\nint main(void) { puts("rebuilt"); return 0; }\n')
-    (src / "main.o").write_text("the user's stale object\n")
     (src / "app").write_text("#!/bin/sh\necho stale\n")
     (src / "app").chmod(0o755)
+    return work, src
+
+
+def build_and_run(sandbox, work: Path, src: Path):
+    """The release build step hpcagent runs in src, then ./app: (the step, both results)."""
     step = BuildSpec.detect(src).steps(toolchain("release", cc="gcc"), "release", timeout=60, cwd="src")[0]
-    res = local_sandbox.run(work, [step, Step("run", "./app", cwd="src")])
+    return step, sandbox.run(work, [step, Step("run", "./app", cwd="src")])
+
+
+def test_make_rebuilds_the_users_objects_without_recursing_through_a_depend_rule(local_sandbox):
+    # CoMD's Makefile remakes its included .depend by calling `$(MAKE) depend`; under `make -B` every submake remade
+    # it again, without end. A copy holding the user's own (stale) object and program must still be rebuilt.
+    work, src = shipped_program(DEPEND_MAKEFILE)
+    (src / "main.o").write_text("the user's stale object\n")
+    _, res = build_and_run(local_sandbox, work, src)
     assert res[0].ok and not res[0].timed_out and res[0].seconds < 30, res[0].stderr
     assert res[1].stdout.strip() == "rebuilt"
     assert (src / "main.c").stat().st_mtime > 0  # the sources keep their dates
@@ -115,15 +127,8 @@ def test_make_rebuilds_the_users_objects_without_recursing_through_a_depend_rule
 def test_a_shipped_program_whose_target_has_no_prerequisites_is_rebuilt(local_sandbox):
     # `app:` with no prerequisites is never remade while app exists, however old: make compiled nothing, so the
     # build runs make -B (a build that compiled something does not)
-    work = scratch_dir()
-    src = work / "src"
-    src.mkdir(parents=True)
-    (src / "Makefile").write_text("app:\n\t$(CC) main.c -o app\n")
-    (src / "main.c").write_text('#include <stdio.h>\nint main(void) { puts("rebuilt"); return 0; }\n')
-    (src / "app").write_text("#!/bin/sh\necho stale\n")
-    (src / "app").chmod(0o755)
-    step = BuildSpec.detect(src).steps(toolchain("release", cc="gcc"), "release", timeout=60, cwd="src")[0]
-    res = local_sandbox.run(work, [step, Step("run", "./app", cwd="src")])
+    work, src = shipped_program("app:\n\t$(CC) main.c -o app\n")
+    step, res = build_and_run(local_sandbox, work, src)
     assert res[0].ok and res[1].stdout.strip() == "rebuilt", (res[0].stderr, res[1].stdout)
     assert "make -B" in step.cmd
     shutil.rmtree(work, ignore_errors=True)

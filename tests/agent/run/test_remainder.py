@@ -362,3 +362,17 @@ def test_a_set_that_fails_its_output_is_halved_down_to_the_loop_that_fails_alone
     # the four, each half, the failing half's two alone, then the three left together
     assert sets == [IDS, IDS[:2], IDS[2:], ["app.c:38"], ["app.c:44"], ["app.c:26", "app.c:32", "app.c:44"]]
     assert (run_dir / "patch.diff").read_text().count("+    #pragma omp parallel for\n") == 3
+
+
+def test_a_set_racing_in_a_function_its_loops_call_is_halved_down_to_the_loop_that_races_alone(tmp_path: Path):
+    # the race's lines lie in heavy() (app.c:8-9), inside none of the small loops: halving finds app.c:38
+    bad = {"match": "", "tree": "rest", "loop": "app.c:38", "stage": "race", "variable": "y", "at": "app.c:9"}
+    outcomes = [HOT, bad, {"match": "", "tree": "rest", "stage": "passed", "speedup": 1.12},
+                {"match": "", "tree": "final", "stage": "passed", "speedup": 2.0}]
+    state, run_dir, _ = run(tmp_path, outcomes)
+    assert Composed.from_dict(state["composed"]).remainder == ["app.c:26", "app.c:32", "app.c:44"]
+    loops = {lp.loop_id: lp for lp in map(LoopResult.from_dict, state["loops"])}
+    assert loops["app.c:38"].status == "given_up" and "failed at race: 1 race(s)" in loops["app.c:38"].reason
+    sets = [e["loops"] for e in read_transcript(run_dir / "transcript.jsonl") if e["kind"] == "compose" and
+            e.get("remainder")]
+    assert sets == [IDS, IDS[:2], IDS[2:], ["app.c:38"], ["app.c:44"], ["app.c:26", "app.c:32", "app.c:44"]]
