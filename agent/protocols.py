@@ -98,10 +98,11 @@ class Lab(Protocol):
         """Build, run, test and race-check the original; raise BadInput / BuildFailed when it cannot be used."""
         ...
 
-    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str | None = "base") -> Evidence:
         """Race-check, build, run, test and time the candidate tree work/tree; outputs are compared with the
         original's, the timing is against work/base (the original) or, when given, another tree of work (built
-        here first: the program with the accepted changes, under the small loops tried on top of it)."""
+        here first: the program with the accepted changes, under the small loops tried on top of it). reference
+        None: no timing (stage "passed" once the tests pass: a failing set being halved needs only its stages)."""
         ...
 
     def loop_times(self, work: Path, ref: str, cand: str, cfg: Config, base: Baseline) -> list[tuple[str, str]] | str:

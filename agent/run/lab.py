@@ -224,7 +224,7 @@ def baseline(sandbox, work: Path, cfg: Config) -> Baseline:
                     coverage_error=covered if isinstance(covered, str) else "")
 
 
-def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
+def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, reference: str | None = "base") -> Evidence:
     """Race-check, build, run, test and time one candidate tree; stop at the first stage that fails. The timing is
     against work/base, the original as built for the baseline, or against another tree (built here first)."""
     limit = limits_from(cfg, base)
@@ -272,6 +272,8 @@ def evidence(sandbox, work: Path, tree: str, cfg: Config, base: Baseline, refere
         ev.test = TestRun(ok=res[2].ok, exit_code=res[2].exit_code, tail=(res[2].stdout + res[2].stderr)[-1500:])
         if not res[2].ok:
             return fail(ev, "test", f"tests fail: {res[2].reason or 'exit ' + str(res[2].exit_code)}")
+    if reference is None:  # the stages only, no timing (Lab.evidence)
+        return ev
 
     # A warm-up pair only for a short program: a run of seconds pays its first-run costs (page cache, loading, the
     # clock ramping up) in under a percent of its time; the pair was a sixth of mvt's 7.5-second agent timings.
@@ -388,7 +390,7 @@ class SandboxLab:
     def baseline(self, work: Path, cfg: Config) -> Baseline:
         return baseline(self.sandbox, work, cfg)
 
-    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str = "base") -> Evidence:
+    def evidence(self, work: Path, tree: str, cfg: Config, base: Baseline, reference: str | None = "base") -> Evidence:
         return evidence(self.sandbox, work, tree, cfg, base, reference)
 
     def loop_times(self, work: Path, ref: str, cand: str, cfg: Config, base: Baseline) -> list[tuple[str, str]] | str:

@@ -177,7 +177,7 @@ def settle(lab: Lab, work: Path, cfg: Config, base: Baseline, composed: Composed
     ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
     unplaced = ev.stage == "race" and not racing_small(chosen, ev, base_edits)  # (a race in a function called)
     if (ev.stage in SPLIT or unplaced) and len(chosen) > 1:  # find the members failing alone; check the rest again
-        chosen, failing = split(lab, work, cfg, base, base_edits, chosen, reference, log)
+        chosen, failing = split(lab, work, cfg, base, base_edits, chosen, log)
         results += [given_up(t, p, e, f"left out of the set of small loops: with it, a part of the set failed at "
                                       f"{e.stage}: {e.error}") for (t, p), e in failing]
         if not chosen:
@@ -206,27 +206,29 @@ unless it falls in a function they call: then it is halved too)."""
 
 
 def split(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: list, chosen: list,
-          reference: str, log: Callable[..., object]) -> tuple[list, list]:
-    """Halve a set that failed at a SPLIT stage, checking each half on top of the composed program, down to the
-    single members that fail: (the members of the halves that did not fail that way, [(member, its evidence)])."""
+          log: Callable[..., object]) -> tuple[list, list]:
+    """Halve a set that failed at a SPLIT stage, checking each half on top of the composed program (not timed: only
+    its stages count), down to the single members that fail: (the members of the halves that did not fail that way,
+    [(member, its evidence)])."""
     fails = (*SPLIT, "race")
     if len(chosen) == 1:
-        ev = check_set(lab, work, cfg, base, base_edits, chosen, reference, log)
+        ev = check_set(lab, work, cfg, base, base_edits, chosen, None, log)
         return ([], [(chosen[0], ev)]) if ev.stage in fails else (chosen, [])
     keep, failing = [], []
     for part in (chosen[: len(chosen) // 2], chosen[len(chosen) // 2:]):
-        ev = check_set(lab, work, cfg, base, base_edits, part, reference, log) if len(part) > 1 else None
+        ev = check_set(lab, work, cfg, base, base_edits, part, None, log) if len(part) > 1 else None
         if ev is not None and ev.stage not in fails:
             keep += part
             continue
-        k, f = split(lab, work, cfg, base, base_edits, part, reference, log)
+        k, f = split(lab, work, cfg, base, base_edits, part, log)
         keep, failing = keep + k, failing + f
     return keep, failing
 
 
-def check_set(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: list, chosen, reference: str,
+def check_set(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: list, chosen, reference: str | None,
               log: Callable[..., object]) -> Evidence:
-    """The set applied on top of the composed program in work/rest and checked, timed against the reference."""
+    """The set applied on top of the composed program in work/rest and checked, timed against the reference (None:
+    not timed, a part of a failing set being halved)."""
     try:
         apply_edits(fresh_copy(work / "orig", work / "rest"), base_edits + [e for _, p in chosen for e in p.edits])
     except EditError as exc:
@@ -234,7 +236,8 @@ def check_set(lab: Lab, work: Path, cfg: Config, base: Baseline, base_edits: lis
     else:
         ev = lab.evidence(work, "rest", cfg, base, reference=reference)
     log("compose", loops=[t.loop_id for t, _ in chosen], stage=ev.stage, error=ev.error, remainder=True,
-        reference=reference, timing=ev.timing.to_dict() if ev.timing else None, race=ev.to_dict().get("race"),
+        **({"reference": reference} if reference else {}), timing=ev.timing.to_dict() if ev.timing else None,
+        race=ev.to_dict().get("race"),
         output=ev.to_dict().get("output"), test=ev.to_dict().get("test"))
     return ev
 

@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
 @pytest.mark.slow
 def test_real_outer_loop_calling_a_per_cell_sort_passes_the_race_check_and_output_as_unproven(tmp_path: Path):
     source = (DATA / "calls" / "cells.c").read_text() + MAIN
-    repo = project(tmp_path / "cells", source, "20000 40", "300 2")
+    repo = project(tmp_path / "cells", source, "8000 30", "300 2")
     line = next(n for n, text in enumerate(source.splitlines(), 1) if "void sort_all(Sim" in text) + 1
     assert [(c.proof, c.pragma) for c in candidates_for(repo, "app.c", line)] == [
         ("unproven", "#pragma omp parallel for")]

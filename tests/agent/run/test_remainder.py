@@ -369,10 +369,15 @@ def test_a_set_racing_in_a_function_its_loops_call_is_halved_down_to_the_loop_th
     bad = {"match": "", "tree": "rest", "loop": "app.c:38", "stage": "race", "variable": "y", "at": "app.c:9"}
     outcomes = [HOT, bad, {"match": "", "tree": "rest", "stage": "passed", "speedup": 1.12},
                 {"match": "", "tree": "final", "stage": "passed", "speedup": 2.0}]
-    state, run_dir, _ = run(tmp_path, outcomes)
+    state, run_dir, lab = run(tmp_path, outcomes)
     assert Composed.from_dict(state["composed"]).remainder == ["app.c:26", "app.c:32", "app.c:44"]
     loops = {lp.loop_id: lp for lp in map(LoopResult.from_dict, state["loops"])}
     assert loops["app.c:38"].status == "given_up" and "failed at race: 1 race(s)" in loops["app.c:38"].reason
     sets = [e["loops"] for e in read_transcript(run_dir / "transcript.jsonl") if e["kind"] == "compose" and
             e.get("remainder")]
     assert sets == [IDS, IDS[:2], IDS[2:], ["app.c:38"], ["app.c:44"], ["app.c:26", "app.c:32", "app.c:44"]]
+    # the halves are checked for their stages only, never timed; the whole set and the rest are
+    halves = [e for e in read_transcript(run_dir / "transcript.jsonl") if e["kind"] == "compose" and e.get("remainder")]
+    assert [("reference" in e, e["timing"] is not None) for e in halves] == \
+        [(True, False)] + [(False, False)] * 4 + [(True, True)]
+    assert lab.references.count(None) == 4
