@@ -156,8 +156,11 @@ def test_examples_end_to_end(name: str, tmp_path: Path, digest):
     before = digest(example)
     # one race run per thread count and no schedule runs here (the mini project's test checks those defaults): the
     # four examples would otherwise spend most of CI's time race-checking
+    # cg's third and fourth loops time within the noise (about 1.0x, two attempts each): 170 s of CI for no
+    # evidence the other examples do not give; its two hot loops and the small loops' set are still tried
+    trim = ["--max-targets", "2"] if name == "cg" else []
     result, run_dir = optimize(example, tmp_path / "runs", "--reps", "3", "--set", "threads.race_repeats=1",
-                               "--set", "threads.schedules=[]")
+                               "--set", "threads.schedules=[]", *trim)
     assert result.exit_code in (0, 3), result.output
     assert digest(example) == before
     summary = assert_evidence_of_accepted(run_dir, repeats=1)
