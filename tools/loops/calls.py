@@ -242,7 +242,7 @@ def program_effects(sources: list[Source], home: Source, near: list[Source] | No
                         pointers |= {params.index(a) for p, a in forwarded.items() if p in inner.pointer_writes}
                         result.reads_globals |= inner.reads_globals
                         continue
-                reach = [inner.deep_writes | inner.ref_writes, set()][not (inner.only_deep or inner.only_refs)]
+                reach = inner.deep_writes | inner.ref_writes if inner.only_deep or inner.only_refs else set()
                 if reach and all(p < len(texts) and deep_param(texts[p]) is not None for p in reach):
                     for p in sorted(reach):  # it writes what the caller's pointer parameters reach
                         deep.setdefault(deep_param(texts[p]), f"{texts[p]} (in {callee})")
