@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import tree_sitter as ts
 
+from hpcagent.tools.loops.accessors import Accessor
 from hpcagent.tools.loops.cparse import LOOP_TYPES, Source, declarator_name, line_of
-from hpcagent.tools.loops.facts import EXIT_FUNCTIONS, IO_FUNCTIONS, BodyFacts, MemAccess, ScalarSite
+from hpcagent.tools.loops.facts import EXIT_FUNCTIONS, IO_FUNCTIONS, READ_METHODS, BodyFacts, MemAccess, ScalarSite
 from hpcagent.tools.loops.nests import Loop
 
 __all__ = ["BodyFacts", "MemAccess", "ScalarSite", "Scanner", "callee_name"]
@@ -26,9 +27,14 @@ def callee_name(src: Source, call: ts.Node) -> str:
 class Scanner:
     """Scans a loop body once; call `scan(loop)`."""
 
-    def __init__(self, src: Source, loops_by_node: dict[int, Loop]):
+    def __init__(self, src: Source, loops_by_node: dict[int, Loop],
+                 accessors: dict[tuple[str, int], Accessor] | None = None):
         self.src = src
         self.loops_by_node = loops_by_node
+        self.accessors = accessors or {}
+        self.bound: dict[str, ts.Node] = {}
+        """References declared in the body -> the expression each is bound to."""
+        """C++ member functions that hand out a data member (tools/loops/accessors.py): their calls are accesses."""
         self.facts = BodyFacts()
         self.inner: list[Loop] = []
         self.breakable = 0
@@ -67,6 +73,9 @@ class Scanner:
                 value = decl.child_by_field_name("value") if decl.type == "init_declarator" else None
                 self.expr(value, defined)
                 name = declarator_name(self.src, decl)
+                inner = decl.child_by_field_name("declarator") if value is not None else None
+                if inner is not None and inner.type == "reference_declarator":
+                    self.bound[name] = value
                 if not static:
                     self.facts.declared.add(name)
                     defined.add(name)
@@ -145,11 +154,19 @@ class Scanner:
         self.facts.sites.append(ScalarSite(name, False, node))
         if name not in defined:
             self.facts.exposed.add(name)
+        bound = self.bound.pop(name.split(".")[0], None)
+        if bound is not None:  # a reference declared in the body (`double &r = a[i - 1]`): a read of what it names
+            self.expr(bound, defined)
+            self.bound[name.split(".")[0]] = bound
 
     def write(self, name: str, node: ts.Node, op: str, defined: set[str]) -> None:
         self.facts.sites.append(ScalarSite(name, True, node, op))
         if op == "=":
             defined.add(name)
+        bound = self.bound.pop(name.split(".")[0], None)
+        if bound is not None:  # `double &r = a[0]; r += x;` or `Cell &c = cells[k]; c.n = 0;` store where r points
+            self.lvalue(bound, defined, op if op in ("=", "") else "+=", bound)
+            self.bound[name.split(".")[0]] = bound
 
     def lvalue(self, target: ts.Node, defined: set[str], op: str, site: ts.Node) -> None:
         """Record a store to target (op '=' is a plain store; others read first)."""
@@ -163,6 +180,19 @@ class Scanner:
             self.lvalue(target.named_children[0], defined, op, site)
         elif t in ("subscript_expression", "pointer_expression", "field_expression"):
             self.memory(target, defined, write=True, also_read=op != "=")
+        elif t == "call_expression" and self.accessor_call(target, defined, True, op != "="):
+            return
+        elif t == "call_expression":
+            self.expr(target, defined)  # a call giving back a reference: flagged as a call or a method unless ...
+            fn, args = target.child_by_field_name("function"), target.child_by_field_name("arguments")
+            if fn is not None and fn.type == "field_expression" and args is not None and \
+                    self.src.text_of(fn.child_by_field_name("field")) in READ_METHODS:
+                # ... a container's own element (`v.at(k) = x`, `v.back() = x`): a store into v
+                obj, argv = fn.child_by_field_name("argument"), args.named_children
+                subs = argv[:1] if self.src.text_of(fn.child_by_field_name("field")) == "at" else []
+                for write in ([False] if op != "=" else []) + [True]:
+                    self.facts.mem.append(MemAccess(self.src.text_of(obj), subs, write, target, tuple(self.inner),
+                                                    "subscript" if subs else "deref"))
         else:
             self.expr(target, defined)
 
@@ -199,9 +229,13 @@ class Scanner:
                 if write:
                     self.write(name, cur, "=" if not also_read else "+=", defined)
                 return
-        if cur.type not in ("identifier", "field_expression"):
-            self.expr(cur, defined)
         base = self.src.text_of(cur)
+        member = self.accessor_of(cur) if cur.type == "call_expression" else None
+        if member is not None and not member[1].params:  # mesh.data()[i]: mesh's member, subscripted
+            base = member[0]
+            self.expr(cur.child_by_field_name("function").child_by_field_name("argument"), defined)  # None: this
+        elif cur.type not in ("identifier", "field_expression"):
+            self.expr(cur, defined)
         if cur.type == "identifier":
             self.facts.sites.append(ScalarSite(base, False, cur))  # the pointer itself is read
         if also_read or not write:
@@ -257,7 +291,48 @@ class Scanner:
             for child in node.named_children:
                 self.expr(child, defined)
 
+    def accessor_of(self, call: ts.Node) -> tuple[str, Accessor] | None:
+        """(the member it reaches, as `obj.m_x` or `obj->m_x`; the accessor) for a call `obj.x(...)` of an
+        accessor, else None."""
+        fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+        if not self.accessors or fn is None or fn.type not in ("field_expression", "identifier") or args is None:
+            return None
+        method = fn.child_by_field_name("field") if fn.type == "field_expression" else fn
+        acc = self.accessors.get((self.src.text_of(method), args.named_child_count))
+        if acc is None:
+            return None
+        if fn.type == "identifier":  # x(i) inside a member function: no function of that name is anything else
+            return f"this->{acc.field}", acc
+        obj, op = fn.child_by_field_name("argument"), self.src.text_of(fn.child_by_field_name("operator"))
+        return f"{self.src.text_of(obj)}{op}{acc.field}", acc
+
+    def accessor_call(self, call: ts.Node, defined: set[str], write: bool, also_read: bool = False) -> bool:
+        """Record a call of an accessor as the access it makes (`mesh.x(i) += v` reads and writes mesh.m_x[i]);
+        False when it is no such call, or is written through but gives back no reference."""
+        found = self.accessor_of(call)
+        if found is None or (write and not found[1].ref):
+            return False
+        base, acc = found
+        fn, argv = call.child_by_field_name("function"), call.child_by_field_name("arguments").named_children
+        self.expr(fn.child_by_field_name("argument"), defined)  # None for an implicit this
+        for arg in argv:
+            self.expr(arg, defined)
+        if not acc.params and "->" not in base:  # mesh.dt(): a scalar member, tracked as the scalar 'mesh.m_dt'
+            if also_read or not write:
+                self.read(base, call, defined)
+            if write:
+                self.write(base, call, "+=" if also_read else "=", defined)
+            return True
+        subs, via = [argv[p] for p in acc.params], "subscript" if acc.params else "deref"
+        if also_read or not write:
+            self.facts.mem.append(MemAccess(base, subs, False, call, tuple(self.inner), via))
+        if write:
+            self.facts.mem.append(MemAccess(base, subs, True, call, tuple(self.inner), via))
+        return True
+
     def call(self, node: ts.Node, defined: set[str]) -> None:
+        if self.accessor_call(node, defined, write=False):
+            return
         fn = node.child_by_field_name("function")
         args = node.child_by_field_name("arguments")
         if fn is not None and fn.type == "field_expression":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import tree_sitter as ts
 
 from hpcagent.tools.loops.access import Scanner
+from hpcagent.tools.loops.accessors import returns_reference
 from hpcagent.tools.loops.cparse import Source, functions, template_types
 from hpcagent.tools.loops.facts import IO_FUNCTIONS
 from hpcagent.tools.loops.symbols import function_symbols
@@ -195,6 +196,8 @@ def program_effects(sources: list[Source], home: Source, near: list[Source] | No
                 result.reads_globals.add(root)
         if facts.io:
             result = Effects(False, f"{name} does I/O")
+        if returns_reference(src, fn):  # a call's result may be written (`x(i) = 0`): accessors.py reads those
+            result = Effects(False, f"{name} returns a reference its callers may write through")
         if "static" in src.text_of(fn.child_by_field_name("body")).split():
             result = Effects(False, f"{name} has static state")
         casts = template_types(src, fn)

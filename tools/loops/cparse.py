@@ -176,7 +176,9 @@ def declarator_name(src: Source, node: ts.Node | None) -> str:
 def function_name(src: Source, fn: ts.Node) -> str:
     decl = fn.child_by_field_name("declarator")
     while decl is not None and decl.type != "function_declarator":
-        decl = decl.child_by_field_name("declarator")
+        # a reference declarator (`Real &x(Index i)`) holds the function declarator as a plain child
+        decl = decl.child_by_field_name("declarator") or next(
+            (c for c in decl.named_children if c.type.endswith("declarator")), None)
     if decl is None:
         return "?"
     return src.text_of(decl.child_by_field_name("declarator"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import tree_sitter as ts
 
+from hpcagent.tools.loops.accessors import member_object
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.cparse import Source, declarator_name, walk
 from hpcagent.tools.loops.dependence import INF, Dep, Interval, test_dimensions
@@ -85,8 +86,10 @@ class MemoryAnalysis:
     def __init__(self, src: Source, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl],
                  env: dict[str, Affine], distinct: set[frozenset[str]] | None = None,
                  invariants: dict[str, Affine] | None = None, rows: dict[str, tuple[str, Affine]] | None = None,
-                 updates: set[str] | None = None):
+                 updates: set[str] | None = None, by_value: set[str] | None = None):
         self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
+        self.by_value = by_value or set()
+        """C++ data members held by value (accessors.py): two different ones of one object never overlap."""
         self.distinct = distinct or set()
         """Pairs of pointer parameters that every call site binds to different objects."""
         self.invariants = invariants or {}
@@ -330,6 +333,9 @@ class MemoryAnalysis:
 
     def alias(self, a: str, b: str) -> str:
         """may_alias between two accessed bases, sharpened by the callers' distinct parameters."""
+        one, two = member_object(a, self.symbols), member_object(b, self.symbols)
+        if one and two and one[0] == two[0] and one[1] != two[1] and {one[1], two[1]} <= self.by_value:
+            return "no"  # mesh.m_x and mesh.m_xd: two vectors of one object
         alias = may_alias(self.symbols.get(root_name(a)), self.symbols.get(root_name(b)))
         if frozenset((root_name(a), root_name(b))) in self.distinct:
             alias = "no"

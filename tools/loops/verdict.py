@@ -11,6 +11,7 @@ import tree_sitter as ts
 
 from hpcagent.tools.loops import calls
 from hpcagent.tools.loops.access import Scanner
+from hpcagent.tools.loops.accessors import Members
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
 from hpcagent.tools.loops.calls import Effects, call_args, call_problem, handed_rows, own_object
@@ -87,6 +88,7 @@ class FileAnalyzer:
             list(program.sources.values()), src, [s for k, s in program.sources.items() if Path(k).parent == here]) \
             if program is not None else calls.file_effects(src)
         self._symbols: dict[int, dict[str, Decl]] = {}
+        self.members = Members(list(program.sources.values()) if program is not None else [src])
 
     def distinct(self, loop: Loop) -> set[frozenset[str]]:
         """Pointer-parameter pairs of loop's function bound to distinct objects at every call site."""
@@ -163,7 +165,7 @@ class FileAnalyzer:
         if not loop.canonical:
             out.verdict, out.reason = "serial", loop.why_not
             return out
-        facts = Scanner(self.src, self.by_node).scan(loop)
+        facts = Scanner(self.src, self.by_node, self.members.accessors).scan(loop)
         out.thread_rows = thread_rows(self.src, loop, facts)  # part[tid][k] += ...: each thread's own rows
         out.body = facts
         symbols = self.symbols(loop)
@@ -227,7 +229,7 @@ class FileAnalyzer:
                                 loop, symbols)
         memory = MemoryAnalysis(self.src, loop, facts, symbols, env, self.distinct(loop),
                                 function_invariants(self.src, loop.fn_node, symbols),
-                                row_pointers(self.src, loop, facts, symbols, env), set(updates))
+                                row_pointers(self.src, loop, facts, symbols, env), set(updates), self.members.by_value)
         out.memory = memory.run()
         self._array_reductions(out, updates, symbols)
         others = list(issues)
