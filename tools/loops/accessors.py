@@ -5,8 +5,10 @@
 interface (the usual style of C++ mini-apps) is then analysed like one written against the members themselves,
 instead of stopping at "mesh.x() may modify mesh".
 
-Members held by value (a std::vector, std::array or std::valarray, or a C array, not a pointer or a reference) are
-storage of their own: two different ones of one object never overlap (`value_members`, used by the aliasing test).
+Members held by value (a number, a struct, a C array, a std::vector; not a pointer, a reference or a view) are
+storage of their own: two different ones of one object never overlap (`Members.by_value`, used by the aliasing
+test). A call of any other member function that has no side effect (calls.py) reads the members its body names:
+it stops the loop only when the loop writes one of them (`Members.method_problem`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from hpcagent.tools.loops.cparse import Source, declarator_name, functions, walk
+from hpcagent.tools.loops.facts import READ_METHODS, MemAccess
 
-VALUE_TYPE = re.compile(r"\b(?:vector|array|valarray)\s*<")
+VIEW_TYPE = re.compile(r"\b(?:span|string_view|mdspan|unique_ptr|shared_ptr|weak_ptr|reference_wrapper)\b|\*|&")
+RANDOM_ACCESS = re.compile(r"\b(?:vector|array|valarray|deque|span|basic_string|string)\s*<|\bstd::string\b")
 CLASSES = ("class_specifier", "struct_specifier")
 
 
@@ -72,7 +76,8 @@ def _class_of(src: Source, fn: ts.Node, declarator: ts.Node) -> str | None:
 
 def data_members(sources: list[Source]) -> dict[str, bool]:
     """Every data member declared in a class or struct of the sources: name -> held by value in every declaration
-    (a std::vector/array/valarray, or a C array of values; not a pointer, a reference or a std::span)."""
+    (a number, a struct, a C array, a std::vector or std::array; not a pointer, a reference or a view such as
+    std::span, whose elements may be another member's)."""
     out: dict[str, bool] = {}
     for src in sources:
         for node in walk(src.root):
@@ -83,8 +88,8 @@ def data_members(sources: list[Source]) -> dict[str, bool]:
                 if d.type == "function_declarator":
                     continue
                 shapes = {n.type for n in walk(d)}
-                value = not shapes & {"pointer_declarator", "reference_declarator", "function_declarator"} and (
-                    "array_declarator" in shapes or bool(VALUE_TYPE.search(src.text_of(kind))))
+                value = not shapes & {"pointer_declarator", "reference_declarator", "function_declarator"} and \
+                    not VIEW_TYPE.search(src.text_of(kind))
                 name = declarator_name(src, d)
                 out[name] = out.get(name, True) and value
     return out
@@ -143,22 +148,106 @@ def find_accessors(sources: list[Source]) -> dict[tuple[str, int], Accessor]:
             if len(shapes) == 1 and None not in shapes}
 
 
-def member_object(base: str, symbols: dict) -> tuple[str, str] | None:
-    """(object, member) of an accessed base: `this->m_x`, an implicit `m_x` inside a member function (a name not
-    declared in the function), `mesh.m_x` or `mesh->m_x`."""
+def is_member_function(src: Source, fn: ts.Node) -> bool:
+    declarator, _ = _declarator(fn)
+    return declarator is not None and _class_of(src, fn, declarator) is not None
+
+
+def member_object(base: str, symbols: dict, implicit: bool = False) -> tuple[str, str] | None:
+    """(object, member) of an accessed base: `this->m_x`, `mesh.m_x`, `mesh->m_x`, or with `implicit` (the code is
+    a member function's) a bare `m_x` that the function does not declare."""
     found = re.fullmatch(r"(?:(\w+)\s*(?:\.|->)\s*)?(\w+)", base.strip())
     if found is None:
         return None
     obj, member = found.groups()
     if obj is None:
-        return None if member in symbols else ("this", member)
+        return None if member in symbols or not implicit else ("this", member)
     return obj, member
 
 
+def _members_read(src: Source, fn: ts.Node, members: dict[str, bool], methods: set[str]) -> set[str] | None:
+    """The data members a member function's body names, or None when it calls a member function itself (what
+    that one reads is not followed)."""
+    body, out = fn.child_by_field_name("body"), set()
+    for node in walk(body) if body is not None else []:
+        if node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            if callee is not None and (callee.type == "field_expression" or src.text_of(callee) in methods):
+                return None
+        elif node.type in ("identifier", "field_identifier") and src.text_of(node) in members:
+            out.add(src.text_of(node))
+    return out
+
+
+def _root(base: str) -> str:
+    """The name an access starts from (memory.root_name)."""
+    return re.split(r"->|\.|\[|\s|\(|\)", base.strip("(*& "), maxsplit=1)[0]
+
+
 class Members:
-    """The program's accessors and its data members held by value, found once per analysed file."""
+    """The program's accessors, its data members held by value, and what each member function reads."""
 
     def __init__(self, sources: list[Source]):
         self.accessors = find_accessors(sources)
-        self.by_value = {name for name, value in data_members(sources).items() if value}
+        members = data_members(sources)
+        self.by_value = {name for name, value in members.items() if value}
+        self.classes: dict[str, set[str]] = {}
+        """Member function name -> the classes defining one."""
+        defs = []
+        for src in sources:
+            for name, fn in functions(src):
+                declarator, _ = _declarator(fn)
+                cls = _class_of(src, fn, declarator) if declarator is not None else None
+                if cls is not None:
+                    self.classes.setdefault(name.split("::")[-1], set()).add(cls)
+                    defs.append((src, name.split("::")[-1], fn))
+        self.reads: dict[str, set[str] | None] = {}
+        """Member function name -> the data members its definitions name (None: not known)."""
+        for src, name, fn in defs:
+            mine = _members_read(src, fn, members, set(self.classes))
+            known = self.reads.get(name, set())
+            self.reads[name] = None if mine is None or known is None else known | mine
+
+    def method_problem(self, call: ts.Node, obj: str, method: str, eff, facts, symbols: dict,
+                       passed: set[str]) -> str | None:
+        """Why a call `obj.method(...)` in a loop body stops the loop, or None when it only reads: every definition
+        of the name is a member function with no side effect (`pure`, calls.py), obj's declared type names a class
+        defining it, and the loop writes neither a member the function names, nor what the call is `passed`, nor a global
+        the function reads."""
+        if method in READ_METHODS:
+            return None
+        root = _root(obj)
+        decl, reads = symbols.get(root), self.reads.get(method)
+        owners = self.classes.get(method, set())
+        if eff is None or not eff.pure or reads is None or decl is None or not any(
+                re.search(rf"\b{re.escape(c)}\b", decl.type_text) for c in owners):
+            return f"{obj}.{method}() may modify {obj}"
+        for name in [m.base for m in facts.mem if m.write] + sorted(facts.writes()):
+            if _root(name) == root:
+                member = member_object(name.split("[")[0], symbols)
+                if member is None or member[1] in reads:
+                    return f"{obj}.{method}() reads {obj}, which the loop writes"
+        memory = {_root(m.base) for m in facts.mem if m.write}
+        pointers = {n for n in facts.writes() if n not in symbols or symbols[n].is_memory}
+        if clash := (passed & (memory | pointers)) | (eff.reads_globals & (memory | facts.writes())):
+            return f"{obj}.{method}() reads {min(clash)}, which the loop writes"
+        # each member it names, read whole: the aliasing test holds them against what the loop writes elsewhere
+        op = call.child_by_field_name("function").child_by_field_name("operator")
+        facts.mem += [MemAccess(f"{obj}{op.text.decode() if op is not None else '.'}{m}", [], False, call, (), "deref")
+                      for m in sorted(reads)]
+        return None
+
+
+def range_issues(src: Source, program, loop, facts, symbols: dict, issues: list) -> None:
+    """A range-for is parallel only over a random-access container (a data member's declared type counts) that its
+    body does not also access by name."""
+    name = src.text_of(loop.node.child_by_field_name("right"))
+    decl = symbols.get(name)
+    members = program.member_types().get(name.removeprefix("this->")) if decl is None and program is not None else None
+    if members and all(RANDOM_ACCESS.search(t) for t in members):
+        pass  # a data member of a random-access container type (std::vector, std::array, ...)
+    elif decl is None or not (decl.kind == "array" or RANDOM_ACCESS.search(decl.type_text)):
+        issues.append(("unknown", f"range over {name}: random-access iterators not known"))
+    elif any(_root(m.base) == name for m in facts.mem) or name in facts.writes():
+        issues.append(("unknown", f"the body also accesses {name} directly"))
 

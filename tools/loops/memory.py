@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import tree_sitter as ts
 
-from hpcagent.tools.loops.accessors import member_object
+from hpcagent.tools.loops.accessors import is_member_function, member_object
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.cparse import Source, declarator_name, walk
 from hpcagent.tools.loops.dependence import INF, Dep, Interval, test_dimensions
@@ -89,6 +89,7 @@ class MemoryAnalysis:
                  updates: set[str] | None = None, by_value: set[str] | None = None):
         self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
         self.by_value = by_value or set()
+        self.implicit = is_member_function(src, loop.fn_node)
         """C++ data members held by value (accessors.py): two different ones of one object never overlap."""
         self.distinct = distinct or set()
         """Pairs of pointer parameters that every call site binds to different objects."""
@@ -333,7 +334,7 @@ class MemoryAnalysis:
 
     def alias(self, a: str, b: str) -> str:
         """may_alias between two accessed bases, sharpened by the callers' distinct parameters."""
-        one, two = member_object(a, self.symbols), member_object(b, self.symbols)
+        one, two = member_object(a, self.symbols, self.implicit), member_object(b, self.symbols, self.implicit)
         if one and two and one[0] == two[0] and one[1] != two[1] and {one[1], two[1]} <= self.by_value:
             return "no"  # mesh.m_x and mesh.m_xd: two vectors of one object
         alias = may_alias(self.symbols.get(root_name(a)), self.symbols.get(root_name(b)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -11,12 +10,12 @@ import tree_sitter as ts
 
 from hpcagent.tools.loops import calls
 from hpcagent.tools.loops.access import Scanner
-from hpcagent.tools.loops.accessors import Members
+from hpcagent.tools.loops.accessors import Members, range_issues
 from hpcagent.tools.loops.affine import Affine, to_affine
 from hpcagent.tools.loops.array_reduction import affine_section, reduction_clause, section_size, update_arrays
 from hpcagent.tools.loops.calls import Effects, call_args, call_problem, handed_rows, own_object
 from hpcagent.tools.loops.cparse import Source, declarator_name, template_types, walk
-from hpcagent.tools.loops.facts import HIDDEN_STATE, READ_METHODS, BodyFacts, MemAccess
+from hpcagent.tools.loops.facts import HIDDEN_STATE, BodyFacts, MemAccess
 from hpcagent.tools.loops.invariants import function_invariants, row_pointers, written_names
 from hpcagent.tools.loops.memory import MemoryAnalysis, MemoryVerdict, root_name
 from hpcagent.tools.loops.nests import Loop, body_cost, find_loops
@@ -69,9 +68,6 @@ class LoopFacts:
     @property
     def parallel(self) -> bool:
         return self.verdict in ("parallel", "reduction")
-
-
-RANDOM_ACCESS = re.compile(r"\b(?:vector|array|valarray|deque|span|basic_string|string)\s*<|\bstd::string\b")
 
 
 class FileAnalyzer:
@@ -214,11 +210,13 @@ class FileAnalyzer:
                 issues.append(("unknown", problem))
                 if eff is not None and eff.only_deep:
                     out.reach.append(problem)
-        for obj, method, _ in facts.methods:
-            if method not in READ_METHODS:
-                issues.append(("unknown", f"{obj}.{method}() may modify {obj}"))
+        for obj, method, node in facts.methods:  # a member function reading only: as a pure call
+            eff, args = self.effects.get(method), node.child_by_field_name("arguments")
+            passed = {n for a in (args.named_children if args is not None else []) for n in self._handed(a)}
+            if problem := self.members.method_problem(node, obj, method, eff, facts, symbols, passed):
+                issues.append(("unknown", problem))
         if loop.kind == "range":
-            self._range_issues(loop, facts, symbols, issues)
+            range_issues(self.src, self.program, loop, facts, symbols, issues)
         out.scalars = classify(self.src, loop, facts, symbols,
                                self.live_after(loop, facts.writes() - facts.declared))
         for sc in out.scalars:
@@ -311,19 +309,6 @@ class FileAnalyzer:
         if node.type in ("subscript_expression", "field_expression", "pointer_expression", "call_expression"):
             return set()
         return {name for child in node.named_children for name in self._handed(child)}
-
-    def _range_issues(self, loop: Loop, facts: BodyFacts, symbols: dict[str, Decl], issues: list) -> None:
-        right = loop.node.child_by_field_name("right")
-        name = self.src.text_of(right)
-        decl = symbols.get(name)
-        members = self.program.member_types().get(name.removeprefix("this->")) \
-            if decl is None and self.program is not None else None
-        if members and all(RANDOM_ACCESS.search(t) for t in members):
-            pass  # a data member of a random-access container type (std::vector, std::array, ...)
-        elif decl is None or not (decl.kind == "array" or RANDOM_ACCESS.search(decl.type_text)):
-            issues.append(("unknown", f"range over {name}: random-access iterators not known"))
-        elif any(root_name(m.base) == name for m in facts.mem) or name in facts.writes():
-            issues.append(("unknown", f"the body also accesses {name} directly"))
 
     def _conclude(self, out: LoopFacts) -> None:
         serial = [text for kind, text in out.issues if kind == "serial"]

@@ -1,6 +1,7 @@
 """C++ written against accessors (`mesh.x(i) += mesh.xd(i) * dt`, the usual style of C++ mini-apps) is analysed
 as the member accesses the accessors make; a local reference (`double &r = a[0]; r += x`) stores where it points;
-a container's `at()` written to is a store into the container."""
+a container's `at()` written to is a store into the container; a member function with no side effect reads the
+members it names."""
 
 from __future__ import annotations
 
@@ -177,3 +178,77 @@ def test_a_local_reference_stores_where_it_points():
     assert reps[("previous", 1)].verdict == "serial" and "distance 1" in reps[("previous", 1)].reason
     assert reps[("first_slot", 1)].verdict == "serial" and "same element" in reps[("first_slot", 1)].reason
     assert reps[("own_slot", 1)].verdict == "parallel", reps[("own_slot", 1)].reason
+
+
+BOX = """#include <vector>
+class Box {
+public:
+    double volume(int e) const { return m_a[e] * m_b[e] * scale; }
+    double next(int e) const { return m_v[e + 1]; }
+    double tally(int e) { m_count++; return m_a[e]; }
+    double &v(int e) { return m_v[e]; }
+    double scale;
+private:
+    std::vector<double> m_a, m_b, m_v;
+    int m_count;
+};
+void volumes(Box &box, int n) {
+    for (int e = 0; e < n; e++)
+        box.v(e) = box.volume(e);
+}
+void shifted(Box &box, int n) {
+    for (int e = 0; e < n; e++)
+        box.v(e) = box.next(e);
+}
+void counted(Box &box, int n) {
+    for (int e = 0; e < n; e++)
+        box.v(e) = box.tally(e);
+}
+void elsewhere(Box &box, double *out, int n) {
+    for (int e = 0; e < n; e++)
+        out[e] = box.volume(e);
+}
+void rescaled(Box &box, double *__restrict out, int n) {
+    for (int e = 0; e < n; e++) {
+        box.scale = e;
+        out[e] = box.volume(e);
+    }
+}
+"""
+
+
+def test_a_member_function_with_no_side_effect_reads_the_members_it_names():
+    reps = by_function(BOX)
+    assert reps[("volumes", 1)].verdict == "parallel", reps[("volumes", 1)].reason  # m_v is none of m_a, m_b, scale
+    assert reps[("shifted", 1)].reason == "box.next() reads box, which the loop writes"
+    assert reps[("counted", 1)].reason == "box.tally() may modify box"                 # it counts its calls
+    # a pointer the caller hands in may point into the box's vectors: left to the race check
+    out = reps[("elsewhere", 1)]
+    assert out.verdict == "unknown" and out.reason == "out and box.m_a may alias (pointers without restrict)"
+    assert out.candidates and out.candidates[0].proof != "static"
+    assert reps[("rescaled", 1)].reason == "box.volume() reads box, which the loop writes"
+
+
+
+DOMAIN = """struct Dom { double lo[3], hi[3], ext[3]; double *p, *q; };
+void extents(struct Dom *d) {
+    for (int i = 0; i < 3; i++)
+        d->ext[i] = d->hi[i] - d->lo[i];
+}
+void pointers(struct Dom *d, int n) {
+    for (int i = 0; i < n; i++)
+        d->p[i] = 2.0 * d->q[i];
+}
+void undeclared(int n) {
+    for (int i = 0; i < n; i++)
+        p[i] = q[i];
+}
+"""
+
+
+def test_two_arrays_held_in_one_struct_never_overlap_but_what_its_pointers_reach_may():
+    reps = {r.function: r for r in analyze_source(parse(DOMAIN, "c"), "d.c")}
+    assert "no loop-carried dependence" in reps["extents"].reason and reps["extents"].verdict == "parallel"
+    assert reps["pointers"].reason == "d->p and d->q may alias (pointers without restrict)"
+    # outside a member function a name nobody declares here (a header's globals) is not a member of `this`
+    assert reps["undeclared"].verdict == "unknown" and "may alias" in reps["undeclared"].reason
