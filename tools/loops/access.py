@@ -32,9 +32,9 @@ class Scanner:
         self.src = src
         self.loops_by_node = loops_by_node
         self.accessors = accessors or {}
+        """C++ member functions that hand out a data member (tools/loops/accessors.py): their calls are accesses."""
         self.bound: dict[str, ts.Node] = {}
         """References declared in the body -> the expression each is bound to."""
-        """C++ member functions that hand out a data member (tools/loops/accessors.py): their calls are accesses."""
         self.facts = BodyFacts()
         self.inner: list[Loop] = []
         self.breakable = 0

@@ -208,20 +208,22 @@ class Members:
             known = self.reads.get(name, set())
             self.reads[name] = None if mine is None or known is None else known | mine
 
-    def method_problem(self, call: ts.Node, obj: str, method: str, eff, facts, symbols: dict,
+    def method_problem(self, call: ts.Node, obj: str, method: str, effects: dict, facts, symbols: dict,
                        passed: set[str]) -> str | None:
         """Why a call `obj.method(...)` in a loop body stops the loop, or None when it only reads: every definition
-        of the name is a member function with no side effect (`pure`, calls.py), obj's declared type names a class
-        defining it, and the loop writes neither a member the function names, nor what the call is `passed`, nor a global
-        the function reads."""
+        of the name, in a class body or out of it (`Box::volume`), is a member function with no side effect
+        (`effects`, calls.py); obj's declared type names a class defining it; and the loop writes no member the
+        function names, nothing the call is `passed` and no global the function reads."""
         if method in READ_METHODS:
             return None
+        found = [e for name, e in effects.items() if name == method or name.endswith(f"::{method}")]
         root = _root(obj)
         decl, reads = symbols.get(root), self.reads.get(method)
         owners = self.classes.get(method, set())
-        if eff is None or not eff.pure or reads is None or decl is None or not any(
+        if not found or not all(e.pure for e in found) or reads is None or decl is None or not any(
                 re.search(rf"\b{re.escape(c)}\b", decl.type_text) for c in owners):
             return f"{obj}.{method}() may modify {obj}"
+        globals_read = set().union(*(e.reads_globals for e in found))
         for name in [m.base for m in facts.mem if m.write] + sorted(facts.writes()):
             if _root(name) == root:
                 member = member_object(name.split("[")[0], symbols)
@@ -229,12 +231,12 @@ class Members:
                     return f"{obj}.{method}() reads {obj}, which the loop writes"
         memory = {_root(m.base) for m in facts.mem if m.write}
         pointers = {n for n in facts.writes() if n not in symbols or symbols[n].is_memory}
-        if clash := (passed & (memory | pointers)) | (eff.reads_globals & (memory | facts.writes())):
+        if clash := (passed & (memory | pointers)) | (globals_read & (memory | facts.writes())):
             return f"{obj}.{method}() reads {min(clash)}, which the loop writes"
         # each member it names, read whole: the aliasing test holds them against what the loop writes elsewhere
         op = call.child_by_field_name("function").child_by_field_name("operator")
-        facts.mem += [MemAccess(f"{obj}{op.text.decode() if op is not None else '.'}{m}", [], False, call, (), "deref")
-                      for m in sorted(reads)]
+        sep = (op.text or b".").decode() if op is not None else "."
+        facts.mem += [MemAccess(f"{obj}{sep}{m}", [], False, call, (), "deref") for m in sorted(reads)]
         return None
 
 

@@ -211,9 +211,9 @@ class FileAnalyzer:
                 if eff is not None and eff.only_deep:
                     out.reach.append(problem)
         for obj, method, node in facts.methods:  # a member function reading only: as a pure call
-            eff, args = self.effects.get(method), node.child_by_field_name("arguments")
+            args = node.child_by_field_name("arguments")
             passed = {n for a in (args.named_children if args is not None else []) for n in self._handed(a)}
-            if problem := self.members.method_problem(node, obj, method, eff, facts, symbols, passed):
+            if problem := self.members.method_problem(node, obj, method, self.effects, facts, symbols, passed):
                 issues.append(("unknown", problem))
         if loop.kind == "range":
             range_issues(self.src, self.program, loop, facts, symbols, issues)
