@@ -297,8 +297,15 @@ class MemoryAnalysis:
                 root = base
             if root in self.facts.declared:
                 decl = self.symbols.get(root)
+                if decl is not None and decl.kind == "pointer" and not decl.fresh and not any(
+                        x.write and root_name(x.base) == root for x in self.facts.mem):
+                    # only read through (`const double *vals = A->vals[i]`): reads of memory it may share with
+                    # any name, held against every write of the loop by the aliasing test below
+                    accesses.append(m)
+                    continue
                 if decl is None or not (decl.kind in ("array", "container") or decl.fresh):
-                    # a pointer set inside the loop may point anywhere, differently in each iteration
+                    # a pointer set inside the loop and written through may point anywhere, differently in each
+                    # iteration
                     return MemoryVerdict("possible", f"pointer {root} is set inside the loop", [])
                 continue  # storage declared in the body is private to the iteration
             accesses.append(m)
