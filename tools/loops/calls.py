@@ -10,7 +10,7 @@ import tree_sitter as ts
 from hpcagent.tools.loops.access import Scanner
 from hpcagent.tools.loops.accessors import returns_reference
 from hpcagent.tools.loops.cparse import Source, functions, template_types
-from hpcagent.tools.loops.facts import IO_FUNCTIONS
+from hpcagent.tools.loops.facts import EXIT_FUNCTIONS, IO_FUNCTIONS
 from hpcagent.tools.loops.symbols import function_symbols
 
 PURE = {
@@ -194,7 +194,8 @@ def program_effects(sources: list[Source], home: Source, near: list[Source] | No
                 result.reads_args.add(params.index(root))
             elif root not in local:
                 result.reads_globals.add(root)
-        if facts.io:
+        wrapper = name in src.allocators  # its I/O and exit are a failed allocation's report
+        if facts.io and not wrapper:
             result = Effects(False, f"{name} does I/O")
         if returns_reference(src, fn):  # a call's result may be written (`x(i) = 0`): accessors.py reads those
             result = Effects(False, f"{name} returns a reference its callers may write through")
@@ -202,7 +203,9 @@ def program_effects(sources: list[Source], home: Source, near: list[Source] | No
             result = Effects(False, f"{name} has static state")
         casts = template_types(src, fn)
         for callee, node in facts.calls:
-            if callee in PURE or callee in casts:
+            if callee in PURE or callee in casts or callee in THREAD_SAFE:  # allocating and freeing are thread-safe
+                continue
+            if wrapper and (callee in IO_FUNCTIONS or callee in EXIT_FUNCTIONS):
                 continue
             texts = [src.text_of(a).strip() for a in (node.child_by_field_name("arguments").named_children
                                                       if node.child_by_field_name("arguments") else [])]

@@ -16,6 +16,7 @@ from hpcagent.tools.loops import views
 from hpcagent.tools.sources import lang_for
 
 LOOP_TYPES = {"for_statement", "while_statement", "do_statement", "for_range_loop"}
+ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "_mm_malloc", "valloc", "memalign"}
 FUNCTION_TYPES = {"function_definition"}
 
 
@@ -65,6 +66,46 @@ class Source:
                 if sizes and decl is not None and decl.type in ("type_identifier", "identifier"):
                     out[self.text_of(decl)] = sizes
         return out
+
+
+    @cached_property
+    def allocators(self) -> set[str]:
+        """Functions the file defines that hand out fresh memory (`xmalloc`, `comdMalloc`): every return gives an
+        allocator call's result, directly or through a local set from one only (the program joins its files')."""
+        out: set[str] = set()
+        for _ in range(3):  # a wrapper of a wrapper
+            for fn in (n for n in walk(self.root) if n.type in FUNCTION_TYPES):
+                if "*" in self.text_of(fn)[: (fn.child_by_field_name("body") or fn).start_byte - fn.start_byte] \
+                        and _hands_out_fresh(self, fn, ALLOCATORS | out):
+                    out.add(function_name(self, fn))
+        return out
+
+
+def _allocated(src: Source, node: ts.Node | None, allocators: set[str]) -> bool:
+    while node is not None and node.type in ("parenthesized_expression", "cast_expression"):
+        node = node.child_by_field_name("value") or (node.named_children[-1] if node.named_children else None)
+    return node is not None and node.type == "call_expression" and \
+        src.text_of(node.child_by_field_name("function")) in allocators
+
+
+def _hands_out_fresh(src: Source, fn: ts.Node, allocators: set[str]) -> bool:
+    body = fn.child_by_field_name("body")
+    nodes = list(walk(body)) if body is not None else []
+    returns = [r.named_children[0] if r.named_children else None for r in nodes if r.type == "return_statement"]
+    sets: dict[str, list[ts.Node | None]] = {}
+    for n in nodes:
+        if n.type == "init_declarator":
+            sets.setdefault(declarator_name(src, n), []).append(n.child_by_field_name("value"))
+        elif n.type == "assignment_expression" and n.child_by_field_name("left").type == "identifier":
+            sets.setdefault(src.text_of(n.child_by_field_name("left")), []).append(n.child_by_field_name("right"))
+
+    def fresh(value: ts.Node | None) -> bool:
+        if _allocated(src, value, allocators):
+            return True
+        name = src.text_of(value) if value is not None and value.type == "identifier" else ""
+        return bool(sets.get(name)) and all(_allocated(src, v, allocators) for v in sets[name])
+
+    return bool(returns) and all(fresh(r) for r in returns)
 
 
 ATTRIBUTE = re.compile(rb"\b__attribute__\s*\(")

@@ -89,6 +89,8 @@ class MemoryAnalysis:
                  updates: set[str] | None = None, by_value: set[str] | None = None):
         self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
         self.by_value = by_value or set()
+        self.apart = False
+        """Test as if no two names could alias (verdict's unproven candidates)."""
         self.implicit = is_member_function(src, loop.fn_node)
         """C++ data members held by value (accessors.py): two different ones of one object never overlap."""
         self.distinct = distinct or set()
@@ -317,12 +319,12 @@ class MemoryAnalysis:
             if (m.via == "deref" or "->" in m.base) and root in self.written:
                 return MemoryVerdict("possible", f"pointer {root} changes inside the loop", [])
         reduced = [x for x in sorted(self.updates) if all(
-            self.alias(x, m.base) == "no" for m in accesses if m.base != x)]
+            self.alias(x, m.base, deep_b=self._deep(m)) == "no" for m in accesses if m.base != x)]
         accesses = [m for m in accesses if m.base not in reduced]
         for w in [m for m in accesses if m.write]:
             for a in accesses:
                 if a.base != w.base:
-                    alias = self.alias(w.base, a.base)
+                    alias = self.alias(w.base, a.base, self._deep(w), self._deep(a))
                     if alias == "no":
                         continue
                     if alias == "partial":
@@ -339,13 +341,32 @@ class MemoryAnalysis:
         reason = notes[0] if notes else "no loop-carried dependence between array accesses"
         return MemoryVerdict(worst, reason, notes, reduced)
 
-    def alias(self, a: str, b: str) -> str:
+    def _deep(self, m: MemAccess) -> bool:
+        """m loads a pointer on its way (x[i][j] with x a pointer: x[i] holds the row's address)."""
+        decl = self.symbols.get(root_name(m.base))
+        return len(m.subscripts) >= 2 and decl is not None and decl.kind == "pointer" and root_name(m.base) == m.base
+
+    def _decl(self, base: str, deep: bool = False) -> Decl | None:
+        """The declaration that bounds what base reaches. Through a data member not held by value (table->values[i],
+        s->atoms->f) that is a pointer of unknown origin, wherever its root lives: not the root's own storage, not
+        its restrict or its fresh allocation (a local root's member may be set to any local storage). So is a row
+        reached through a table of pointers (`deep`: x[i][j] with x from malloc, whose rows may be anywhere)."""
+        decl = self.symbols.get(root_name(base))
+        members = re.split(r"->|\.", base)[1:]
+        if decl is None or (not deep and all(re.sub(r"\[.*", "", m).strip() in self.by_value for m in members)):
+            return decl
+        return Decl(base, "pointer", decl.scope if decl.scope in ("param", "global") else "local")
+
+    def alias(self, a: str, b: str, deep_a: bool = False, deep_b: bool = False) -> str:
         """may_alias between two accessed bases, sharpened by the callers' distinct parameters."""
         one, two = member_object(a, self.symbols, self.implicit), member_object(b, self.symbols, self.implicit)
         if one and two and one[0] == two[0] and one[1] != two[1] and {one[1], two[1]} <= self.by_value:
             return "no"  # mesh.m_x and mesh.m_xd: two vectors of one object
-        alias = may_alias(self.symbols.get(root_name(a)), self.symbols.get(root_name(b)))
-        if frozenset((root_name(a), root_name(b))) in self.distinct:
+        pair = frozenset((root_name(a), root_name(b)))
+        if self.apart and len(pair) == 2:
+            return "no"
+        alias = may_alias(self._decl(a, deep_a), self._decl(b, deep_b))
+        if pair in self.distinct:
             alias = "no"
         if "->" in a or "->" in b:
             alias = "partial" if alias != "no" else alias

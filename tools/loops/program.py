@@ -7,11 +7,10 @@ from pathlib import Path
 import tree_sitter as ts
 
 from hpcagent.tools.loops.affine import to_affine
-from hpcagent.tools.loops.cparse import Source, declarator_name, functions, parse_file, walk
+from hpcagent.tools.loops.cparse import ALLOCATORS, Source, declarator_name, functions, parse_file, walk
 from hpcagent.tools.loops.invariants import written_names
 from hpcagent.tools.loops.symbols import Decl, function_symbols
 
-ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "_mm_malloc", "valloc", "memalign"}
 TOP = None
 """An unknown set of objects (anything)."""
 Objects = frozenset | None
@@ -27,7 +26,7 @@ def _allocation(src: Source, node: ts.Node | None) -> bool:
     """The expression is a direct call of an allocator (possibly cast): it returns memory nothing else names."""
     node = _strip(node)
     return (node is not None and node.type == "call_expression"
-            and src.text_of(node.child_by_field_name("function")) in ALLOCATORS)
+            and src.text_of(node.child_by_field_name("function")) in ALLOCATORS | src.allocators)
 
 
 class Function:
@@ -98,8 +97,10 @@ class Program:
         # (a view holds its own file's lines only): each file's own definitions first
         own = {f: src.array_types for f, src in sources.items()}
         shared = {name: sizes for types in own.values() for name, sizes in types.items()}
+        wrappers = {name for src in sources.values() for name in src.allocators}
         for f, src in sources.items():
             src.array_types = {**shared, **own[f]}
+            src.allocators = wrappers
         self.functions = [Function(f, src, name, node) for f, src in sources.items() for name, node in functions(src)]
         self.has_main = any(fn.name == "main" for fn in self.functions)
         self.pts: dict[tuple[int, str], Objects] = {}

@@ -49,7 +49,9 @@ def _classify(src: Source, type_node: ts.Node | None, declarator: ts.Node, scope
     decl.restrict = "restrict" in head or "restrict" in type_text
     if node is not None and node.type == "init_declarator":
         value = src.text_of(node.child_by_field_name("value"))
-        decl.fresh = scope == "local" and bool(_ALLOC.search(value))
+        call = re.match(r"\s*(?:\([^()]*\)\s*)?(\w+)\s*\(", value)  # an allocating wrapper's result, cast or not
+        decl.fresh = scope == "local" and (bool(_ALLOC.search(value)) or (call is not None and
+                                                                         call.group(1) in src.allocators))
         node = node.child_by_field_name("declarator")
     while node is not None and node.type not in ("identifier", "field_identifier"):
         if node.type == "pointer_declarator":

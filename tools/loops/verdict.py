@@ -201,7 +201,8 @@ class FileAnalyzer:
                 args = node.child_by_field_name("arguments")
                 # every name in an argument (a + i reads a); a scalar passed by value cannot be read later
                 passed = {n for a in (args.named_children if args is not None else []) for n in self._handed(a)}
-                passed -= unfolded.get(node.id, set())
+                passed -= unfolded.get(node.id, set()) | {n for n in facts.declared if (d := symbols.get(n)) is not None
+                                                          and (d.kind in ("array", "container") or d.fresh)}
                 pointers = {n for n in facts.writes() if n not in symbols or symbols[n].is_memory}
                 clash = (passed & (written_mem | pointers)) | (eff.reads_globals & (written_mem | facts.writes()))
                 if clash:
@@ -359,7 +360,7 @@ class FileAnalyzer:
             return
         names = {root_name(m.base) for m in memory.facts.mem} | {base for base, _ in memory.rows.values()}
         apart = copy.copy(memory)
-        apart.distinct = memory.distinct | {frozenset((a, b)) for a in names for b in names if a != b}
+        apart.distinct, apart.apart = memory.distinct | {frozenset((a, b)) for a in names for b in names if a != b}, True
         apart.updates = set(updates)
         alone = apart.run()
         if alone.status == "dependent" or (alone.status == "possible" and not alone.pairs):
