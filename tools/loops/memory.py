@@ -89,10 +89,11 @@ class MemoryAnalysis:
                  updates: set[str] | None = None, by_value: set[str] | None = None):
         self.src, self.loop, self.facts, self.symbols, self.env = src, loop, facts, symbols, env
         self.by_value = by_value or set()
+        """C++ data members held by value (accessors.py): two different ones of one object never overlap."""
+        self.implicit = is_member_function(src, loop.fn_node)
+        """The loop is in a member function: a name it does not declare may be a member of `this`."""
         self.apart = False
         """Test as if no two names could alias (verdict's unproven candidates)."""
-        self.implicit = is_member_function(src, loop.fn_node)
-        """C++ data members held by value (accessors.py): two different ones of one object never overlap."""
         self.distinct = distinct or set()
         """Pairs of pointer parameters that every call site binds to different objects."""
         self.invariants = invariants or {}

@@ -358,9 +358,8 @@ class FileAnalyzer:
         if mem.status != "possible":  # the calls alone: the loop's own accesses are independent
             out.unproven_clauses, out.obstacle = self._clauses(out), "; ".join(out.reach)
             return
-        names = {root_name(m.base) for m in memory.facts.mem} | {base for base, _ in memory.rows.values()}
         apart = copy.copy(memory)
-        apart.distinct, apart.apart = memory.distinct | {frozenset((a, b)) for a in names for b in names if a != b}, True
+        apart.apart = True
         apart.updates = set(updates)
         alone = apart.run()
         if alone.status == "dependent" or (alone.status == "possible" and not alone.pairs):
