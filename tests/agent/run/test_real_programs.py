@@ -2,8 +2,8 @@
 Makefile hard-codes its compiler (with a define inside CXX), its link line and a gcc-only flag, and whose hot loop
 is in a member function reading members through an inline accessor, printing its own run time; a proxy app whose
 work is an outer loop calling a per-item function (a binary search); a Monte Carlo loop over histories whose
-helpers advance each history's own seed through a pointer. No wrapper script, no Makefile edit: only the
-run commands."""
+helpers advance each history's own seed through a pointer; a mesh class whose members are reached only through
+accessors. No wrapper script, no Makefile edit: only the run commands."""
 
 from __future__ import annotations
 
@@ -106,3 +106,13 @@ def test_outer_loop_with_a_scratch_buffer_gets_a_private_copy(tmp_path: Path, di
     patch = (tmp_path / "runs" / "r" / "patch.diff").read_text()
     # the buffer's size as the compiler sees it (TAPS expanded by the preprocessed view)
     assert "+  #pragma omp parallel for\n   for (int r = 0; r < rows; r++) {\n+    double buf[16];" in patch
+
+
+def test_loops_written_against_accessors_of_a_mesh_class_are_proven_and_accepted(tmp_path: Path, digest):
+    # mesh.x(i), mesh.f(i) (defined out of the class), mesh.mass(i): accessors of private std::vector members, which
+    # never overlap; the force loop is the hot one
+    summary, report, _ = run(tmp_path, "cxx_mesh", digest, "--build", "make", "--run", "./mesh 20000 80",
+                             "--race-run", "./mesh 400 2")
+    loops = {lp["loop"]: lp for lp in summary["loops"]}
+    assert loops["main.cc:8"]["status"] == "accepted" and loops["main.cc:8"]["proof"] == "static", report
+    assert "may modify" not in report
