@@ -86,3 +86,18 @@ def optimize_copy(project: str, tmp_path: Path, run: str, race_run: str, *extra:
     assert tree_digest(src) == before
     run_dir = out / "r"
     return run_dir, [json.loads(x) for x in (run_dir / "transcript.jsonl").read_text().splitlines()]
+
+
+def outputs_before_and_after(tmp_path: Path, compiler: str, suffix: str, text: str, changed: str,
+                             threads: int = 3) -> tuple[str, str]:
+    """What the program `text` prints, built with `compiler -O2 -Wall -Werror -fopenmp`, and what `changed` (its
+    parallel version) prints at `threads` threads."""
+    assert shutil.which(compiler), f"{compiler} is not installed"
+    outs = []
+    for name, source in (("plain", text), ("par", changed)):
+        (tmp_path / f"{name}{suffix}").write_text(source)
+        subprocess.run([compiler, "-O2", "-Wall", "-Werror", "-fopenmp", str(tmp_path / f"{name}{suffix}"), "-o",
+                        str(tmp_path / name)], check=True, timeout=120)
+        outs.append(subprocess.run([str(tmp_path / name)], check=True, capture_output=True, text=True, timeout=60,
+                                   env={"OMP_NUM_THREADS": str(threads)}).stdout)
+    return outs[0], outs[1]

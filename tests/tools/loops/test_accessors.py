@@ -5,8 +5,7 @@ members it names."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from conftest import outputs_before_and_after
 
 from hpcagent.tools.loops.accessors import find_accessors
 from hpcagent.tools.loops.analysis import analyze_source
@@ -147,17 +146,10 @@ def test_loops_written_against_accessors_are_proven_like_loops_on_the_members(tm
         assert reps[(name, 1)].verdict == "unknown" and "may alias" in reps[(name, 1)].reason
         assert reps[(name, 1)].candidates and reps[(name, 1)].candidates[0].proof != "static"
     # the pragmas on forces and advance give what the serial program prints
-    assert shutil.which("g++"), "g++ is not installed"
     edits = [e for name in ("forces", "advance") for e in reps[(name, 1)].candidates[0].edits]
-    outs = []
-    for name, text in (("plain", MESH), ("par", apply_to_text(MESH, edits))):
-        (tmp_path / f"{name}.cpp").write_text(text)
-        subprocess.run(["g++", "-O2", "-Wall", "-Werror", "-fopenmp", str(tmp_path / f"{name}.cpp"), "-o",
-                        str(tmp_path / name)], check=True, timeout=120)
-        outs.append(subprocess.run([str(tmp_path / name)], check=True, capture_output=True, text=True, timeout=60,
-                                   env={"OMP_NUM_THREADS": "3"}).stdout)
     assert "#pragma omp parallel for" in apply_to_text(MESH, edits)
-    assert outs[0] == outs[1] and outs[0].strip()
+    plain, changed = outputs_before_and_after(tmp_path, "g++", ".cpp", MESH, apply_to_text(MESH, edits))
+    assert plain == changed and plain.strip()
 
 
 def test_a_method_of_a_name_two_classes_define_differently_still_stops_the_loop():

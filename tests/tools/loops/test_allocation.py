@@ -4,8 +4,7 @@ struct's own storage (a fresh struct's member may point anywhere)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from conftest import outputs_before_and_after
 
 from hpcagent.tools.loops.analysis import analyze_source
 from hpcagent.tools.loops.cparse import parse
@@ -104,15 +103,8 @@ def test_a_loop_allocating_its_scratch_through_a_wrapper_is_a_candidate_and_comp
     # a wrapper that also counts its bytes writes a global: every iteration would update it
     counted = next(r for (f, _), r in reps.items() if f == "counted_rows" and r.depth == 1)
     assert counted.reason == "call to counted: counted writes allocated"
-    assert shutil.which("gcc"), "gcc is not installed"
-    outs = []
-    for name, text in (("plain", CODE), ("par", apply_to_text(CODE, cand.edits))):
-        (tmp_path / f"{name}.c").write_text(text)
-        subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-fopenmp", str(tmp_path / f"{name}.c"), "-o",
-                        str(tmp_path / name)], check=True, timeout=120)
-        outs.append(subprocess.run([str(tmp_path / name)], check=True, capture_output=True, text=True, timeout=60,
-                                   env={"OMP_NUM_THREADS": "3"}).stdout)
-    assert outs[0] == outs[1] and outs[0].strip()
+    plain, changed = outputs_before_and_after(tmp_path, "gcc", ".c", CODE, apply_to_text(CODE, cand.edits))
+    assert plain == changed and plain.strip()
 
 
 def test_a_fresh_structs_arrays_are_its_own_but_what_its_pointer_member_reaches_is_not():

@@ -4,8 +4,7 @@ builds and prints what the serial program prints. A pointer the body sets and wr
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from conftest import outputs_before_and_after
 
 from hpcagent.tools.loops.analysis import analyze_source
 from hpcagent.tools.loops.cparse import parse
@@ -74,12 +73,5 @@ def test_a_sparse_rows_loop_reading_through_pointers_it_sets_gets_an_unproven_ca
     # written through: each iteration's pointer may reach another's rows, nothing can be tested
     scale = reps[("scale_rows", 1)]
     assert scale.reason == "pointer vals is set inside the loop" and not scale.candidates
-    assert shutil.which("gcc"), "gcc is not installed"
-    outs = []
-    for name, text in (("plain", SPARSE), ("par", apply_to_text(SPARSE, cand.edits))):
-        (tmp_path / f"{name}.c").write_text(text)
-        subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-fopenmp", str(tmp_path / f"{name}.c"), "-o",
-                        str(tmp_path / name)], check=True, timeout=120)
-        outs.append(subprocess.run([str(tmp_path / name)], check=True, capture_output=True, text=True, timeout=60,
-                                   env={"OMP_NUM_THREADS": "3"}).stdout)
-    assert outs[0] == outs[1] and outs[0].strip()
+    plain, changed = outputs_before_and_after(tmp_path, "gcc", ".c", SPARSE, apply_to_text(SPARSE, cand.edits))
+    assert plain == changed and plain.strip()
