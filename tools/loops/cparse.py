@@ -73,17 +73,25 @@ class Source:
         """Functions the file defines that hand out fresh memory (`xmalloc`, `comdMalloc`): every return gives an
         allocator call's result, directly or through a local set from one only (the program joins its files')."""
         out: set[str] = set()
-        for _ in range(3):  # a wrapper of a wrapper
-            for fn in (n for n in walk(self.root) if n.type in FUNCTION_TYPES):
-                if "*" in self.text_of(fn)[: (fn.child_by_field_name("body") or fn).start_byte - fn.start_byte] \
-                        and _hands_out_fresh(self, fn, ALLOCATORS | out):
-                    out.add(function_name(self, fn))
-        return out
+        fns = [fn for fn in walk(self.root) if fn.type in FUNCTION_TYPES
+               and "*" in self.text_of(fn)[: (fn.child_by_field_name("body") or fn).start_byte - fn.start_byte]]
+        while True:  # a wrapper of a wrapper
+            found = {function_name(self, fn) for fn in fns if _hands_out_fresh(self, fn, ALLOCATORS | out)}
+            if found <= out:
+                return out
+            out |= found
 
 
-def _allocated(src: Source, node: ts.Node | None, allocators: set[str]) -> bool:
+def strip_casts(node: ts.Node | None) -> ts.Node | None:
+    """The expression under any parentheses and casts."""
     while node is not None and node.type in ("parenthesized_expression", "cast_expression"):
         node = node.child_by_field_name("value") or (node.named_children[-1] if node.named_children else None)
+    return node
+
+
+def allocated(src: Source, node: ts.Node | None, allocators: set[str]) -> bool:
+    """The expression is a call of one of the allocators, cast or not: it returns memory nothing else names."""
+    node = strip_casts(node)
     return node is not None and node.type == "call_expression" and \
         src.text_of(node.child_by_field_name("function")) in allocators
 
@@ -100,10 +108,10 @@ def _hands_out_fresh(src: Source, fn: ts.Node, allocators: set[str]) -> bool:
             sets.setdefault(src.text_of(n.child_by_field_name("left")), []).append(n.child_by_field_name("right"))
 
     def fresh(value: ts.Node | None) -> bool:
-        if _allocated(src, value, allocators):
+        if allocated(src, value, allocators):
             return True
         name = src.text_of(value) if value is not None and value.type == "identifier" else ""
-        return bool(sets.get(name)) and all(_allocated(src, v, allocators) for v in sets[name])
+        return bool(sets.get(name)) and all(allocated(src, v, allocators) for v in sets[name])
 
     return bool(returns) and all(fresh(r) for r in returns)
 

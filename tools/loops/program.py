@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import tree_sitter as ts
 
+from hpcagent.tools.loops.accessors import Members
 from hpcagent.tools.loops.affine import to_affine
-from hpcagent.tools.loops.cparse import ALLOCATORS, Source, declarator_name, functions, parse_file, walk
+from hpcagent.tools.loops.cparse import (
+    ALLOCATORS,
+    Source,
+    allocated,
+    declarator_name,
+    functions,
+    parse_file,
+    strip_casts,
+    walk,
+)
 from hpcagent.tools.loops.invariants import written_names
 from hpcagent.tools.loops.symbols import Decl, function_symbols
 
@@ -16,17 +27,9 @@ TOP = None
 Objects = frozenset | None
 
 
-def _strip(node: ts.Node | None) -> ts.Node | None:
-    while node is not None and node.type in ("parenthesized_expression", "cast_expression"):
-        node = node.child_by_field_name("value") or (node.named_children[-1] if node.named_children else None)
-    return node
-
-
 def _allocation(src: Source, node: ts.Node | None) -> bool:
-    """The expression is a direct call of an allocator (possibly cast): it returns memory nothing else names."""
-    node = _strip(node)
-    return (node is not None and node.type == "call_expression"
-            and src.text_of(node.child_by_field_name("function")) in ALLOCATORS | src.allocators)
+    """A direct call of an allocator or of one of the program's allocating wrappers (possibly cast)."""
+    return allocated(src, node, ALLOCATORS | src.allocators)
 
 
 class Function:
@@ -80,7 +83,7 @@ class Function:
                     or store.child_by_field_name("left") != star
                     or self.src.text_of(store.child_by_field_name("operator")) != "="):
                 continue
-            value = _strip(store.child_by_field_name("right"))
+            value = strip_casts(store.child_by_field_name("right"))
             loc = self.src.text_of(value) if value is not None and value.type == "identifier" else ""
             decl = self.symbols.get(loc)
             if loc in self.fresh and decl is not None and decl.scope == "local":
@@ -107,6 +110,12 @@ class Program:
         self.calls: list[tuple[Function, Function, list[ts.Node]]] = []
         self._solve()
         self.distinct: dict[int, set[frozenset[str]]] = self._distinct_pairs()
+
+    @cached_property
+    def members(self) -> Members:
+        """The program's C++ accessors, members held by value and member functions' reads (accessors.py), found
+        once for all its files."""
+        return Members(list(self.sources.values()))
 
     def member_types(self) -> dict[str, set[str]]:
         """C++ data members declared in any class or struct of the program: name -> the declared types (a name
@@ -154,7 +163,7 @@ class Program:
 
     def objects(self, caller: Function, arg: ts.Node) -> Objects:
         """The objects an argument can point to: allocation sites, arrays, or the caller's own parameters' objects."""
-        node = _strip(arg)
+        node = strip_casts(arg)
         if node is None or node.type != "identifier":
             return TOP
         name = caller.src.text_of(node)
@@ -184,7 +193,7 @@ class Program:
         if len(declared) != 1:
             return TOP
         if declared[0].type == "init_declarator":
-            value = _strip(declared[0].child_by_field_name("value"))
+            value = strip_casts(declared[0].child_by_field_name("value"))
             if value is None or src.text_of(value) not in ("0", "NULL", "nullptr"):
                 return TOP
         objects: set = set()
@@ -192,7 +201,7 @@ class Program:
         for n in walk(caller.node):
             if n.type != "pointer_expression" or not src.text_of(n).startswith("&"):
                 continue
-            target = _strip(n.child_by_field_name("argument"))
+            target = strip_casts(n.child_by_field_name("argument"))
             if target is None or target.type != "identifier" or src.text_of(target) != name:
                 continue
             takes += 1
@@ -235,7 +244,7 @@ class Program:
         self.pts = {k: TOP for k in self.pts}  # did not settle: trust nothing
 
     def _stable_param(self, fn: Function, arg: ts.Node) -> str | None:
-        node = _strip(arg)
+        node = strip_casts(arg)
         name = fn.src.text_of(node) if node is not None and node.type == "identifier" else ""
         decl = fn.symbols.get(name)
         ok = decl is not None and decl.scope == "param" and decl.kind == "pointer" and not fn.writes.get(name)
@@ -290,7 +299,7 @@ class Program:
     def _arg_size(self, caller: Function, arg: ts.Node, depth: int) -> int | None:
         from hpcagent.tools.loops.array_reduction import _alloc_size  # a helper shared with the array reductions
 
-        node = _strip(arg)
+        node = strip_casts(arg)
         name = caller.src.text_of(node) if node is not None and node.type == "identifier" else ""
         decl = caller.symbols.get(name)
         if decl is None:

@@ -84,7 +84,7 @@ class FileAnalyzer:
             list(program.sources.values()), src, [s for k, s in program.sources.items() if Path(k).parent == here]) \
             if program is not None else calls.file_effects(src)
         self._symbols: dict[int, dict[str, Decl]] = {}
-        self.members = Members(list(program.sources.values()) if program is not None else [src])
+        self.members = program.members if program is not None else Members([src])
 
     def distinct(self, loop: Loop) -> set[frozenset[str]]:
         """Pointer-parameter pairs of loop's function bound to distinct objects at every call site."""
